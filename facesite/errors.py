@@ -1,0 +1,31 @@
+"""Error pages: one place for 404, 413, CSRF failures and 500."""
+from flask import render_template, request
+from flask_wtf.csrf import CSRFError
+
+
+def register_error_handlers(app):
+    def page(status, title, advice):
+        return render_template("errors/error.html", status=status, title=title, advice=advice), status
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return page(404, "Page not found", "The page or result you asked for does not exist, or it has expired.")
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return page(413, "That upload is far too large",
+                    f"The portal accepts uploads up to {limit_mb} MB, and the vendor only takes pictures below "
+                    "2 MB. Go back, choose a smaller picture and send the form again.")
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return page(400, "This form has expired",
+                    "For your safety each form can only be sent for a limited time, from this portal. "
+                    "Go back, reload the page and send it again.")
+
+    @app.errorhandler(500)
+    def server_error(error):
+        app.logger.error("unhandled error on %s %s", request.method, request.path)
+        return page(500, "Something went wrong in the portal",
+                    "Nothing you did caused this. Try again; if it keeps happening, tell the administrator.")

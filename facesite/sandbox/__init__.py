@@ -1,0 +1,13 @@
+"""The embedded sandbox: a local stand-in for the ADVANCE.AI Face Search API.
+
+Kept light on purpose: the portal imports these names without loading the face
+engine (dlib and numpy are only needed where the sandbox itself runs).
+"""
+
+# The sandbox's own credentials. They guard nothing real: the portal signs its
+# tokens with them when no vendor credentials are configured.
+SANDBOX_ACCESS_KEY = "sandbox-access-key"
+SANDBOX_SECRET_KEY = "sandbox-secret-key"
+
+DEMO_FACE_SET_ID = "demo"
+DEMO_FACE_SET_NAME = "Demo face set"

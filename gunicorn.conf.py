@@ -1,0 +1,49 @@
+"""gunicorn settings for the Procfile's web process (read by ``gunicorn -c gunicorn.conf.py``).
+
+Staff requests spend most of their time waiting on the vendor, so each worker
+serves many requests at once on threads: WEB_CONCURRENCY processes times
+GUNICORN_THREADS threads are served together.
+"""
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "50"))
+# Longer than the vendor read timeout (ADVANCE_READ_TIMEOUT, 30 s) so a slow vendor
+# call ends with the portal's own error page, not a killed worker.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "90"))
+graceful_timeout = 30
+keepalive = 5
+accesslog = "-"
+# The access log shows paths and status codes only; no query holds a secret.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """With no vendor credentials, start one sandbox upstream for all workers."""
+    from facesite.config import needs_embedded_sandbox
+
+    if needs_embedded_sandbox():
+        from facesite.sandbox.cli import sandbox_db_path
+        from facesite.sandbox.launcher import start_sandbox
+
+        base_url, process = start_sandbox(sandbox_db_path(), int(os.environ.get("SANDBOX_PORT", "0")))
+        os.environ["ADVANCE_BASE_URL"] = base_url  # the workers, forked later, read it
+        server.sandbox_process = process
+        server.log.info("no vendor credentials: using the embedded sandbox at %s", base_url)
+
+
+def when_ready(server):
+    host, port = bind.rsplit(":", 1)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    server.log.info("facesite is ready: open http://%s:%s/", shown, port)
+
+
+def on_exit(server):
+    process = getattr(server, "sandbox_process", None)
+    if process is not None:
+        from facesite.sandbox.launcher import stop_sandbox
+
+        stop_sandbox(process)
