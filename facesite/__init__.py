@@ -13,7 +13,9 @@ from facesite.extensions import csrf
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True,
+    # INSTANCE_PATH points the portal's files (drafts, sandbox data, secret key) at a
+    # persistent disk; the default is ./instance beside the code.
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("INSTANCE_PATH") or None,
                 template_folder="../templates", static_folder="../static")
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(config.from_environment(app.instance_path))

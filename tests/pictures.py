@@ -1,0 +1,50 @@
+"""Pictures made by the tests: odd sizes, broken files, bombs."""
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+from PIL import Image
+
+
+def encode(image: Image.Image, fmt="JPEG", **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def plain(width: int, height: int, fmt="JPEG", color=(120, 160, 200)) -> bytes:
+    return encode(Image.new("RGB", (width, height), color), fmt)
+
+
+def noise(width: int, height: int, fmt="PNG", seed=1) -> bytes:
+    """Random pixels: incompressible, so the file is about width*height*3 bytes as PNG."""
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    return encode(Image.fromarray(pixels), fmt)
+
+
+def truncated(picture: bytes, keep: float = 0.5) -> bytes:
+    return picture[: int(len(picture) * keep)]
+
+
+def png_claiming_size(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width x height: a decompression bomb's calling card."""
+    original = plain(300, 300, "PNG")
+    ihdr_start = 8 + 8  # signature, then length + type of the IHDR chunk
+    ihdr = bytearray(original[ihdr_start: ihdr_start + 13])
+    ihdr[0:8] = struct.pack(">II", width, height)
+    crc = struct.pack(">I", zlib.crc32(b"IHDR" + bytes(ihdr)) & 0xFFFFFFFF)
+    return original[:ihdr_start] + bytes(ihdr) + crc + original[ihdr_start + 13 + 4:]
+
+
+def sample(name: str, fmt="JPEG") -> bytes:
+    """A scikit-image sample picture (coffee, chelsea, astronaut) scaled to at least 256 px."""
+    import skimage.data
+
+    image = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
+    if min(image.size) < 256:
+        scale = 256 / min(image.size)
+        image = image.resize((round(image.width * scale) + 1, round(image.height * scale) + 1))
+    return encode(image, fmt, quality=92) if fmt == "JPEG" else encode(image, fmt)

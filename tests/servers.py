@@ -1,0 +1,83 @@
+"""Real HTTP servers on loopback for the tests: the sandbox, the portal, and a scripted fake vendor."""
+from __future__ import annotations
+
+import threading
+import time
+
+from flask import Flask, jsonify, request
+from werkzeug.serving import make_server
+
+
+class ServerThread:
+    """Serve a WSGI app on 127.0.0.1 on a free port, in a background thread."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def envelope(code="SUCCESS", message="OK", data=None, extra=None, transaction_id="txn-fake-1", pricing="FREE"):
+    return {"code": code, "message": message, "data": data, "extra": extra,
+            "transactionId": transaction_id, "pricingStrategy": pricing}
+
+
+class FakeVendor:
+    """A vendor whose answers each test scripts: ``fake.add_face.append(answer)``.
+
+    An answer is a dict (sent as JSON, HTTP 200), a (body, status, headers)
+    tuple sent as-is, or a callable returning either. When a path's script is
+    empty the fake answers SUCCESS. Every request is recorded.
+    """
+
+    def __init__(self):
+        self.token = []
+        self.add_face = []
+        self.search = []
+        self.requests: list[dict] = []
+        self.tokens_issued = 0
+        app = Flask("fake_vendor")
+
+        @app.post("/openapi/auth/ticket/v1/generate-token")
+        def token():
+            self.tokens_issued += 1
+            self._record("token")
+            return self._answer(self.token, envelope(data={
+                "token": f"fake-token-{self.tokens_issued}", "expiredTime": int((time.time() + 3600) * 1000)}))
+
+        @app.post("/intl/openapi/face-search/facereferences")
+        def add_face():
+            self._record("add_face")
+            return self._answer(self.add_face, envelope(data="101"))
+
+        @app.post("/intl/openapi/face-search/search")
+        def search():
+            self._record("search")
+            return self._answer(self.search, envelope(data={"total": 0, "faceReferences": []}, pricing="PAY"))
+
+        self.thread = ServerThread(app)
+        self.url = self.thread.url
+
+    def _record(self, name):
+        self.requests.append({"call": name, "headers": dict(request.headers), "form": request.form.to_dict(),
+                              "json": request.get_json(silent=True)})
+
+    @staticmethod
+    def _answer(script, default):
+        answer = script.pop(0) if script else default
+        if callable(answer):
+            answer = answer()
+        if isinstance(answer, dict):
+            return jsonify(answer)
+        return answer
+
+    def calls(self, name):
+        return [r for r in self.requests if r["call"] == name]
+
+    def stop(self):
+        self.thread.stop()
