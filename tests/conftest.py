@@ -61,6 +61,14 @@ def client(app):
 
 
 @pytest.fixture
+def live_portal(app):
+    """The portal itself served over HTTP on loopback (for browsers and concurrent clients)."""
+    server = ServerThread(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def fake_vendor():
     vendor = FakeVendor()
     yield vendor

@@ -1,0 +1,167 @@
+"""A staff member enrols a face through the portal, which talks to the sandbox over HTTP."""
+import re
+
+import pytest
+
+from tests.conftest import EnrolPage, face
+from tests.pictures import noise, plain, sample, truncated
+
+VALUES = {"name": "Ana Lima", "externalReferenceId": "case-0042", "idNumber": "3171234567890001",
+          "idCardType": "KTP", "country": "ID"}
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+def assert_form_kept(html: str, values: dict):
+    for name, value in values.items():
+        assert f'name="{name}"' in html and f'value="{value}"' in html, name
+    kept = EnrolPage.hidden(html, "keptPicture")
+    assert kept, "the picture should still be attached"
+    assert f"/enrol/picture/{kept}" in html
+
+
+def test_enrol_shows_face_id_transaction_and_details(enrol_page, client, sandbox, face_set):
+    response = enrol_page.send(face("obama.jpg"), faceSetId=face_set, **VALUES)
+    assert response.status_code == 303  # post/redirect/get
+    page = client.get(response.headers["Location"])
+    body = text(page)
+    assert "Face added" in body and f"face set <strong>{face_set}</strong>" in body
+    face_id = re.search(r'id="face-id">(\d+)<', body).group(1)
+    assert re.search(r'id="transaction-id">[0-9a-f]{32}<', body)
+    assert "FREE (not charged)" in body
+    for value in ("Ana Lima", "case-0042", "3171234567890001", "KTP", "ID — Indonesia"):
+        assert value in body
+    preview = re.search(r'src="(/enrol/picture/[^"]+)" alt="The picture that was sent"', body).group(1)
+    picture = client.get(preview)
+    assert picture.data == face("obama.jpg") and picture.mimetype == "image/jpeg"
+    assert sandbox.store.count_faces(face_set) == 1 and face_id.isdigit()
+
+
+def test_an_empty_external_reference_becomes_a_uuid(enrol_page, client, face_set):
+    response = enrol_page.send(face("obama2.jpg"), faceSetId=face_set)
+    body = text(client.get(response.headers["Location"]))
+    assert re.search(r'id="external-reference">[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}<', body)
+
+
+def test_country_names_are_accepted_and_unknown_codes_refused_before_any_call(enrol_page, client, sandbox, face_set):
+    refused = enrol_page.send(face("obama.jpg"), faceSetId=face_set, country="XX")
+    assert refused.status_code == 422 and "is not an ISO 3166-1 country" in text(refused)
+    assert sandbox.store.count_faces(face_set) == 0
+    html = refused.get_data(as_text=True)
+    assert_form_kept(html, {"country": "XX"})
+    fixed = enrol_page.send(None, html=html, faceSetId=face_set, country="Brazil")
+    assert fixed.status_code == 303
+    assert "BR — Brazil" in text(client.get(fixed.headers["Location"]))
+
+
+def test_the_country_picker_lists_iso_codes_with_names(enrol_page):
+    html = enrol_page.open()
+    assert '<option value="ID">Indonesia</option>' in html
+    assert len(re.findall(r'<option value="[A-Z]{2}">', html)) >= 249
+
+
+@pytest.mark.parametrize("picture, message", [
+    (face("obama-240p.jpg"), "Image resolution should be 256 * 256 to 4096 * 4096"),
+    (noise(900, 900), "File size should be less than 2MB"),
+    (b"%PDF-1.5 a document renamed to photo.jpg", "File should be an image file, like jpg, png, jpeg."),
+    (truncated(face("obama.jpg")), "File should be an image file, like jpg, png, jpeg."),
+    (plain(300, 300, "GIF"), "File should be an image file, like jpg, png, jpeg."),
+])
+def test_bad_pictures_are_refused_before_any_call_with_the_vendors_words(enrol_page, sandbox, face_set,
+                                                                         picture, message):
+    response = enrol_page.send(picture, filename="photo.jpg", faceSetId=face_set, **VALUES)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert 'aria-describedby="faceImage-hint faceImage-error"' in html
+    for name, value in VALUES.items():
+        assert f'value="{value}"' in html, name
+    assert sandbox.store.count_faces(face_set) == 0
+
+
+def test_a_missing_picture_and_face_set_are_named(enrol_page):
+    response = enrol_page.send(None, faceSetId="")
+    assert response.status_code == 422
+    assert "Enter the face set id." in text(response) and "Attach a face picture." in text(response)
+
+
+def test_no_face_keeps_everything_and_a_second_try_needs_no_upload(enrol_page, client, face_set):
+    response = enrol_page.send(sample("coffee"), faceSetId=face_set, **VALUES)
+    body = text(response)
+    assert response.status_code == 422
+    assert "PARAMETER_ERROR" in body and "Failed to embed image: No face detected" in body
+    assert re.search(r"Transaction id</dt><dd><code>[0-9a-f]{32}<", body)
+    assert_form_kept(response.get_data(as_text=True), VALUES)
+
+
+def test_unknown_face_set_is_explained_and_fixing_it_sends_the_kept_picture(enrol_page, client, sandbox, face_set):
+    response = enrol_page.send(face("obama.jpg"), faceSetId="not-a-set", **VALUES)
+    html = response.get_data(as_text=True)
+    assert "FaceSet not found, id: not-a-set" in html and "Check the face set id" in html
+    assert 'id="faceSetId-error" >FaceSet not found' in html
+    assert_form_kept(html, {**VALUES, "faceSetId": "not-a-set"})
+    retried = enrol_page.send(None, html=html, faceSetId=face_set, **VALUES)
+    assert retried.status_code == 303
+    assert sandbox.store.count_faces(face_set) == 1
+
+
+def test_a_double_click_or_resend_adds_the_face_once(enrol_page, sandbox, face_set):
+    html = enrol_page.open()
+    first = enrol_page.send(face("obama.jpg"), html=html, faceSetId=face_set)
+    second = enrol_page.send(face("obama.jpg"), html=html, faceSetId=face_set)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert sandbox.store.count_faces(face_set) == 1
+
+
+def test_two_simultaneous_sends_of_one_form_add_the_face_once(live_portal, sandbox, face_set):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    browser = requests.Session()
+    html = browser.get(live_portal.url + "/enrol/", timeout=10).text
+    fields = {"csrf_token": EnrolPage.hidden(html, "csrf_token"), "submissionId": EnrolPage.hidden(html, "submissionId"),
+              "faceSetId": face_set}
+
+    def send(_):
+        return browser.post(live_portal.url + "/enrol/", data=fields, allow_redirects=False, timeout=30,
+                            files={"faceImage": ("face.jpg", face("obama.jpg"), "image/jpeg")})
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(send, range(2)))
+    assert [r.status_code for r in results] == [303, 303]
+    assert results[0].headers["Location"] == results[1].headers["Location"]
+    assert sandbox.store.count_faces(face_set) == 1
+
+
+def test_an_upload_over_the_portal_limit_gets_a_friendly_413(sandbox, monkeypatch):
+    from facesite import create_app
+
+    monkeypatch.setenv("MAX_UPLOAD_MB", "1")
+    client = create_app({"TESTING": True, "ADVANCE_BASE_URL": sandbox.url}).test_client()
+    response = EnrolPage(client).send(b"\xff\xd8" + b"0" * (1024 * 1024 + 10))
+    assert response.status_code == 413
+    assert "That upload is far too large" in text(response) and "up to 1 MB" in text(response)
+
+
+def test_a_form_without_csrf_token_is_refused(client, sandbox, face_set):
+    response = client.post("/enrol/", data={"faceSetId": face_set}, content_type="multipart/form-data")
+    assert response.status_code == 400 and "This form has expired" in text(response)
+    assert sandbox.store.count_faces(face_set) == 0
+
+
+def test_result_and_picture_links_of_unknown_ids_are_404(client):
+    assert client.get("/enrol/done/nothing-like-this-exists").status_code == 404
+    assert client.get("/enrol/picture/..%2F..%2Fsecret_key").status_code == 404
+
+
+def test_sandbox_mode_is_announced_on_every_page(client):
+    for url in ("/enrol/", "/enrol/done/unknown-result-id-000"):
+        assert "Sandbox mode." in text(client.get(url))
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}

@@ -1,0 +1,51 @@
+"""With real credentials configured, no key, secret or token reaches a page or a log line."""
+import logging
+import re
+import sqlite3
+
+import pytest
+
+from facesite import create_app
+from tests.conftest import EnrolPage, face
+from tests.servers import ServerThread
+
+ACCESS_KEY, SECRET_KEY = "AKlive7e1f0c2d", "SKlive9a8b7c6d5e"
+
+
+@pytest.fixture
+def vendor_with_keys(tmp_path):
+    from facesite.sandbox.server import create_sandbox_app
+
+    db = tmp_path / "vendor.sqlite3"
+    server = ServerThread(create_sandbox_app(str(db), ACCESS_KEY, SECRET_KEY))
+    server.db = db
+    yield server
+    server.stop()
+
+
+def test_keys_and_tokens_never_appear_in_pages_or_logs(vendor_with_keys, monkeypatch, caplog, capsys):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("ADVANCE_ACCESS_KEY", ACCESS_KEY)
+    monkeypatch.setenv("ADVANCE_SECRET_KEY", SECRET_KEY)
+    monkeypatch.setenv("ADVANCE_BASE_URL", vendor_with_keys.url)
+    app = create_app({"TESTING": True})
+    assert not app.config["SANDBOX_MODE"]
+    client = app.test_client()
+    page = EnrolPage(client)
+    bodies = [page.open()]
+    done = page.send(face("obama.jpg"), faceSetId="demo")
+    assert done.status_code == 303
+    bodies.append(client.get(done.headers["Location"]).get_data(as_text=True))
+    bodies.append(page.send(face("obama.jpg"), faceSetId="missing").get_data(as_text=True))
+    bodies.append(client.post("/enrol/", data={}).get_data(as_text=True))
+    bodies.append(client.get("/nowhere").get_data(as_text=True))
+    assert "Sandbox mode" not in bodies[0]
+
+    tokens = [row[0] for row in sqlite3.connect(vendor_with_keys.db).execute("SELECT token FROM tokens")]
+    assert tokens, "the portal should have signed in with its keys"
+    captured = capsys.readouterr()
+    everything = "\n".join(bodies + [caplog.text, captured.out, captured.err])
+    assert "FaceSet not found" in everything  # the pages and logs were really captured
+    for secret in [ACCESS_KEY, SECRET_KEY, *tokens]:
+        assert secret not in everything
+    assert not re.search(r"X-ACCESS-TOKEN:\s*\S", everything, re.IGNORECASE)
