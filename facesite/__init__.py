@@ -52,7 +52,7 @@ def configure_logging(app: Flask) -> None:
 def register_upstream(app: Flask) -> None:
     from facesite.advance import AdvanceClient
     from facesite.drafts import DraftStore
-    from facesite.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+    from facesite.sandbox import sandbox_credentials
 
     base_url = app.config["ADVANCE_BASE_URL"]
     if base_url is None:
@@ -63,7 +63,8 @@ def register_upstream(app: Flask) -> None:
         base_url, _ = start_sandbox(os.environ.get("SANDBOX_DB") or os.path.join(app.instance_path, "sandbox.sqlite3"))
         app.config["ADVANCE_BASE_URL"] = base_url
     if app.config["SANDBOX_MODE"]:
-        credentials = {"access_key": SANDBOX_ACCESS_KEY, "secret_key": SANDBOX_SECRET_KEY}
+        access_key, secret_key = sandbox_credentials()
+        credentials = {"access_key": access_key, "secret_key": secret_key}
     else:
         credentials = {"access_key": app.config["ADVANCE_ACCESS_KEY"], "secret_key": app.config["ADVANCE_SECRET_KEY"],
                        "fixed_token": app.config["ADVANCE_ACCESS_TOKEN"]}

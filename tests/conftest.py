@@ -13,8 +13,11 @@ from tests.servers import FakeVendor, ServerThread
 # The team's shared photos sit beside the checkout (../shared), in CI as well.
 FACES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "faces"
 
-VENDOR_ENV = ("ADVANCE_ACCESS_KEY", "ADVANCE_SECRET_KEY", "ADVANCE_ACCESS_TOKEN", "ADVANCE_REGION",
-              "ADVANCE_BASE_URL", "SECRET_KEY", "SANDBOX_DB", "INSTANCE_PATH")
+# Every setting the portal reads (see .env.example).
+PORTAL_ENV = ("ADVANCE_ACCESS_KEY", "ADVANCE_SECRET_KEY", "ADVANCE_ACCESS_TOKEN", "ADVANCE_REGION",
+              "ADVANCE_BASE_URL", "ADVANCE_TOKEN_PERIOD", "ADVANCE_CONNECT_TIMEOUT", "ADVANCE_READ_TIMEOUT",
+              "SECRET_KEY", "INSTANCE_PATH", "MAX_UPLOAD_MB", "DRAFT_MAX_AGE_HOURS", "SANDBOX_DB", "SANDBOX_PORT",
+              "SANDBOX_ACCESS_KEY", "SANDBOX_SECRET_KEY")
 
 
 def face(name: str) -> bytes:
@@ -24,7 +27,7 @@ def face(name: str) -> bytes:
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch, tmp_path):
     """No test sees the developer's own vendor settings; each gets its own instance folder."""
-    for name in VENDOR_ENV:
+    for name in PORTAL_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
 

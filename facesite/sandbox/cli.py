@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from facesite import advance
-from facesite.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+from facesite.sandbox import sandbox_credentials
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "instance" / "sandbox.sqlite3"
 
@@ -21,9 +21,7 @@ def sandbox_db_path() -> str:
 def make_app(db_path: str | None = None):
     from facesite.sandbox.server import create_sandbox_app  # loads numpy; only when needed
 
-    return create_sandbox_app(db_path or sandbox_db_path(),
-                              os.environ.get("SANDBOX_ACCESS_KEY", SANDBOX_ACCESS_KEY),
-                              os.environ.get("SANDBOX_SECRET_KEY", SANDBOX_SECRET_KEY))
+    return create_sandbox_app(db_path or sandbox_db_path(), *sandbox_credentials())
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -79,11 +77,10 @@ def enrol_folder(folder, face_set_id):
     app = make_app()
     app.extensions["sandbox_store"].create_face_set(face_set_id)
     client = app.test_client()  # the real endpoint, with every check it makes, without a network
+    access_key, secret_key = sandbox_credentials()
     stamp = str(int(time.time() * 1000))
     token = client.post(advance.TOKEN_PATH, json={
-        "accessKey": os.environ.get("SANDBOX_ACCESS_KEY", SANDBOX_ACCESS_KEY), "timestamp": stamp,
-        "signature": advance.sign(os.environ.get("SANDBOX_ACCESS_KEY", SANDBOX_ACCESS_KEY),
-                                  os.environ.get("SANDBOX_SECRET_KEY", SANDBOX_SECRET_KEY), stamp),
+        "accessKey": access_key, "timestamp": stamp, "signature": advance.sign(access_key, secret_key, stamp),
     }).get_json()["data"]["token"]
     added = failed = 0
     for path in sorted(folder.iterdir()):

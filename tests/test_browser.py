@@ -1,0 +1,117 @@
+"""Staff use the enrol page in a real browser (Debian's Chromium, driven by Playwright)."""
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import FACES
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "browser tests need Debian's chromium: apt-get install chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_portal):
+    context = browser.new_context(base_url=live_portal.url, viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def screenshot(page, name):
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or "/tmp/facesite-screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def test_staff_enrol_a_face_and_read_the_result(page, sandbox, face_set):
+    page.goto("/enrol/")
+    expect(page.locator(".sandbox-banner")).to_contain_text("Sandbox mode")
+    page.fill("#faceSetId", face_set)
+    page.set_input_files("#faceImage", str(FACES / "obama_and_biden.jpg"))
+    expect(page.locator("#picture-preview")).to_be_visible()
+    page.fill("#name", "Two People")
+    page.fill("#country", "Indonesia")
+    page.fill("#idCardType", "KTP")
+    screenshot(page, "enrol-form")
+    page.click("#submit")
+    expect(page.locator("h1")).to_have_text("Face added")
+    assert page.locator("#face-id").inner_text().isdigit()
+    expect(page.locator("#vendor-note")).to_contain_text("faces found in the picture; the largest one was used")
+    expect(page.locator("main")).to_contain_text("ID — Indonesia")
+    assert page.locator("#sent-picture").evaluate("img => img.naturalWidth") == 2000
+    screenshot(page, "enrol-result")
+    page.reload()  # a refresh shows the result again and sends nothing
+    expect(page.locator("h1")).to_have_text("Face added")
+    assert sandbox.store.count_faces(face_set) == 1
+
+
+def test_a_too_small_picture_is_refused_in_the_browser_before_upload(page, sandbox, face_set):
+    page.goto("/enrol/")
+    page.fill("#faceSetId", face_set)
+    requests_sent = []
+    page.on("request", lambda request: requests_sent.append(request.method))
+    page.set_input_files("#faceImage", str(FACES / "obama-240p.jpg"))
+    error = page.locator("#faceImage-error")
+    expect(error).to_have_text("Image resolution should be 256 * 256 to 4096 * 4096")
+    page.click("#submit")
+    expect(error).to_be_visible()
+    assert "POST" not in requests_sent
+    assert page.locator("#faceImage").get_attribute("aria-describedby") == "faceImage-hint faceImage-error"
+    screenshot(page, "enrol-precheck")
+    page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
+    expect(error).to_be_hidden()
+
+
+def test_after_a_vendor_error_nothing_is_retyped_or_uploaded_again(page, sandbox, face_set):
+    page.goto("/enrol/")
+    page.fill("#faceSetId", "no-such-face-set")
+    page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
+    page.fill("#name", "Ana Lima")
+    page.fill("#idNumber", "12345")
+    page.click("#submit")
+    expect(page.locator("#problem")).to_contain_text("FaceSet not found, id: no-such-face-set")
+    expect(page.locator("#faceSetId-error")).to_contain_text("FaceSet not found")
+    expect(page.locator("#name")).to_have_value("Ana Lima")
+    expect(page.locator("#picture-preview")).to_contain_text("still attached")
+    assert page.locator("#picture-preview-img").evaluate("img => img.naturalWidth") == 910
+    screenshot(page, "enrol-error")
+    page.fill("#faceSetId", face_set)
+    page.click("#submit")  # no file chosen again
+    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("main")).to_contain_text("Ana Lima")
+    assert sandbox.store.count_faces(face_set) == 1
+
+
+def test_a_double_click_sends_the_face_once(page, sandbox, face_set):
+    page.goto("/enrol/")
+    page.fill("#faceSetId", face_set)
+    page.set_input_files("#faceImage", str(FACES / "obama2.jpg"))
+    page.dblclick("#submit")
+    expect(page.locator("h1")).to_have_text("Face added")
+    assert sandbox.store.count_faces(face_set) == 1
+
+
+def test_the_form_works_without_javascript(browser, live_portal, sandbox, face_set):
+    context = browser.new_context(base_url=live_portal.url, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/enrol/")
+    page.fill("#faceSetId", face_set)
+    page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
+    page.click("#submit")
+    expect(page.locator("h1")).to_have_text("Face added")
+    context.close()
