@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import cache
 
 import pycountry
+from markupsafe import Markup
 
 
 @cache
@@ -11,6 +12,14 @@ def country_choices() -> list[tuple[str, str]]:
     """(code, name) pairs sorted by name, for the country picker."""
     return sorted(((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries),
                   key=lambda pair: pair[1])
+
+
+@cache
+def country_options_html() -> Markup:
+    """The picker's <option> list, built once: rendering 249 options on every page view
+    was the largest cost of showing the enrol form."""
+    return Markup("").join(Markup('<option value="{}">{}</option>').format(code, name)
+                           for code, name in country_choices())
 
 
 def country_code(value: str) -> str | None:

