@@ -56,7 +56,7 @@ def models_folder() -> Path:
     (its __init__ needs pkg_resources, which new setuptools no longer ships)."""
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("face_recognition_models is not installed: pip install -r requirements-sandbox.txt")
+        raise RuntimeError("face_recognition_models is not installed: pip install -r requirements.txt")
     return Path(list(spec.submodule_search_locations)[0]) / "models"
 
 
@@ -126,3 +126,14 @@ def distances(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     squared = np.einsum("ij,ij->i", matrix, matrix) + float(vector @ vector) - 2.0 * (matrix @ vector)
     return np.sqrt(np.clip(squared, 0.0, None))
 
+
+
+def rank(ids: np.ndarray, matrix: np.ndarray, vector: np.ndarray, top_k: int,
+         threshold: float) -> tuple[list[int], list[float]]:
+    """Ids and scores of the ``top_k`` rows scoring above ``threshold``, best first."""
+    scores = similarity_from_distance(distances(matrix, vector))
+    passing = np.flatnonzero(scores > threshold)
+    if len(passing) > top_k:  # partial sort: only the best top_k need ordering
+        passing = passing[np.argpartition(-scores[passing], top_k - 1)[:top_k]]
+    best = passing[np.argsort(-scores[passing], kind="stable")]
+    return [int(i) for i in ids[best]], [float(s) for s in scores[best]]

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from facesite import advance, image_rules
 from facesite.sandbox import DEMO_FACE_SET_ID, DEMO_FACE_SET_NAME
-from facesite.sandbox.engine import NoFaceError, distances, get_engine, similarity_from_distance
+from facesite.sandbox.engine import NoFaceError, get_engine, rank
 from facesite.sandbox.store import SandboxStore
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,13 @@ class Refusal(Exception):
 def envelope(code: str, message: str, data=None, extra=None, pricing: str = "FREE"):
     return jsonify(code=code, message=message, data=data, extra=extra,
                    transactionId=secrets.token_hex(16), pricingStrategy=pricing)
+
+
+def search_face_set(store: SandboxStore, face_set_id: str, vector, top_k: int, threshold: float) -> list[dict]:
+    """The ``top_k`` faces scoring above ``threshold``, best first, as the vendor's face objects."""
+    face_ids, scores = rank(*store.embeddings(face_set_id), vector, top_k, threshold)
+    faces = store.faces_by_id(face_ids)
+    return [{**faces[face_id], SCORE_FIELD: round(score, 2)} for face_id, score in zip(face_ids, scores)]
 
 
 def create_sandbox_app(db_path: str, access_key: str, secret_key: str) -> Flask:
@@ -145,12 +152,7 @@ def create_sandbox_app(db_path: str, access_key: str, secret_key: str) -> Flask:
         if not (1 <= top_k <= 1000 and 0 <= threshold <= 100):
             raise Refusal(*ILLEGAL)
         face = embed(picture)
-        ids, matrix = store.embeddings(face_set_id)
-        scores = similarity_from_distance(distances(matrix, face.vector))
-        passing = (scores > threshold).nonzero()[0]
-        best = passing[(-scores[passing]).argsort(kind="stable")[:top_k]]
-        faces = store.faces_by_id([int(ids[i]) for i in best])
-        references = [{**faces[int(ids[i])], SCORE_FIELD: round(float(scores[i]), 2)} for i in best]
+        references = search_face_set(store, face_set_id, face.vector, top_k, threshold)
         data = {"topK": top_k, "threshold": threshold, "total": len(references), "faceReferences": references}
         return envelope("SUCCESS", "OK", data=data, extra=several_faces_note(face), pricing="PAY")
 
