@@ -22,7 +22,8 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def on_starting(server):
-    """With no vendor credentials, start one sandbox upstream for all workers."""
+    """Once for all workers: start the sandbox (when there are no vendor credentials)
+    and bring the database up to date."""
     from facesite.config import needs_embedded_sandbox
 
     if needs_embedded_sandbox():
@@ -33,6 +34,12 @@ def on_starting(server):
         os.environ["ADVANCE_BASE_URL"] = base_url  # the workers, forked later, read it
         server.sandbox_process = process
         server.log.info("no vendor credentials: using the embedded sandbox at %s", base_url)
+
+    # Migrate and announce the first administrator's link once, here, not in every worker.
+    from facesite import create_app
+
+    create_app()
+    os.environ["FACESITE_DB_READY"] = "1"
 
 
 def when_ready(server):

@@ -4,17 +4,20 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from facesite import config
-from facesite.extensions import csrf
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    # INSTANCE_PATH points the portal's files (drafts, sandbox data, secret key) at a
-    # persistent disk; the default is ./instance beside the code.
+    # INSTANCE_PATH points the portal's files (database, drafts, sandbox data, secret key)
+    # at a persistent disk; the default is ./instance beside the code.
     app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("INSTANCE_PATH") or None,
                 template_folder="../templates", static_folder="../static")
     os.makedirs(app.instance_path, exist_ok=True)
@@ -23,14 +26,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     configure_logging(app)
-    csrf.init_app(app)
+    register_extensions(app)
     # One proxy hop (the platform's router) sets X-Forwarded-*; trust exactly that one.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
-    register_upstream(app)
     register_blueprints(app)
-    from facesite.errors import register_error_handlers
-
     register_error_handlers(app)
+    register_commands(app)
+    prepare_database(app)
+
+    from facesite.drafts import DraftStore
+
+    app.extensions["drafts"] = DraftStore(os.path.join(app.instance_path, "drafts"),
+                                          max_age_seconds=app.config["DRAFT_MAX_AGE_HOURS"] * 3600)
 
     @app.context_processor
     def portal_mode():
@@ -49,37 +56,55 @@ def configure_logging(app: Flask) -> None:
     logging.getLogger("facesite").setLevel(app.config["LOG_LEVEL"])
 
 
-def register_upstream(app: Flask) -> None:
-    from facesite.advance import AdvanceClient
-    from facesite.drafts import DraftStore
-    from facesite.sandbox import sandbox_credentials
+def register_extensions(app: Flask) -> None:
+    from facesite.auth.access import require_sign_in
+    from facesite.extensions import csrf, db, login_manager, migrate
+    from facesite.security import configure_security
 
-    base_url = app.config["ADVANCE_BASE_URL"]
-    if base_url is None:
-        # No credentials and no upstream named: run the sandbox beside the portal.
-        # (Under gunicorn, gunicorn.conf.py starts it once for all workers instead.)
-        from facesite.sandbox.launcher import start_sandbox
-
-        base_url, _ = start_sandbox(os.environ.get("SANDBOX_DB") or os.path.join(app.instance_path, "sandbox.sqlite3"))
-        app.config["ADVANCE_BASE_URL"] = base_url
-    if app.config["SANDBOX_MODE"]:
-        access_key, secret_key = sandbox_credentials()
-        credentials = {"access_key": access_key, "secret_key": secret_key}
-    else:
-        credentials = {"access_key": app.config["ADVANCE_ACCESS_KEY"], "secret_key": app.config["ADVANCE_SECRET_KEY"],
-                       "fixed_token": app.config["ADVANCE_ACCESS_TOKEN"]}
-    app.extensions["advance"] = AdvanceClient(
-        base_url, token_period=app.config["ADVANCE_TOKEN_PERIOD"],
-        connect_timeout=app.config["ADVANCE_CONNECT_TIMEOUT"], read_timeout=app.config["ADVANCE_READ_TIMEOUT"],
-        **credentials)
-    app.extensions["drafts"] = DraftStore(os.path.join(app.instance_path, "drafts"),
-                                          max_age_seconds=app.config["DRAFT_MAX_AGE_HOURS"] * 3600)
+    csrf.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    login_manager.init_app(app)
+    app.before_request(require_sign_in)
+    configure_security(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from facesite import enrol, main
+    from facesite import admin, auth, enrol, main
+
+    for blueprint in (main.bp, auth.bp, enrol.bp, admin.bp):
+        app.register_blueprint(blueprint)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from facesite.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from facesite.commands import create_user_command
     from facesite.sandbox.cli import sandbox_cli
 
-    app.register_blueprint(main.bp)
-    app.register_blueprint(enrol.bp)
+    app.cli.add_command(create_user_command)
     app.cli.add_command(sandbox_cli)
+
+
+def prepare_database(app: Flask) -> None:
+    """Bring the schema up to date and, with no users yet, print the first administrator's link.
+
+    Skipped where gunicorn's master has done it already for all its workers
+    (FACESITE_DB_READY), or when MIGRATE_ON_START=0 (a Procfile release: line migrates).
+    """
+    if os.environ.get("FACESITE_DB_READY") or not config.flag("MIGRATE_ON_START", True):
+        return
+    from flask_migrate import upgrade
+
+    from facesite.auth.accounts import issue_setup_link
+
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        token = issue_setup_link()
+    if token:
+        base = os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+        log.warning("No administrator yet. Create one within 24 hours at %s/auth/setup/%s", base.rstrip("/"), token)

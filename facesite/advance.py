@@ -182,7 +182,7 @@ class AdvanceClient:
     def __init__(self, base_url: str, *, access_key: str | None = None, secret_key: str | None = None,
                  fixed_token: str | None = None, token_period: int = 3600,
                  connect_timeout: float = 5.0, read_timeout: float = 30.0,
-                 token_cache: AccessTokenCache | None = None, pool_size: int = 32):
+                 token_cache: AccessTokenCache | None = None, pool_size: int = 32, observer=None):
         if not fixed_token and not (access_key and secret_key):
             raise ValueError("AdvanceClient needs an access key and secret key, or a fixed token")
         self.base_url = base_url.rstrip("/")
@@ -192,6 +192,9 @@ class AdvanceClient:
         self.token_period = token_period
         self.timeout = (connect_timeout, read_timeout)
         self._tokens = token_cache or _shared_token_cache
+        # Told of every call before it is sent and after it ends (the portal's audit trail):
+        # observer.started(step, fields) -> handle; observer.finished(handle, answer, error, latency_ms).
+        self.observer = observer
         self._session = requests.Session()
         # Retry only failures to connect: the request never left, so a repeat cannot
         # add a face twice. Nothing that may have reached the vendor is replayed here.
@@ -234,7 +237,7 @@ class AdvanceClient:
             "signature": sign(self._access_key, self._secret_key, timestamp),
             "periodSecond": self.token_period,
         }
-        answer = self._post("token", TOKEN_PATH, json=body)
+        answer = self._post("token", TOKEN_PATH, {}, json=body)
         data = answer.data if isinstance(answer.data, dict) else {}
         if answer.code != "SUCCESS" or not data.get("token"):
             raise VendorError(answer, step="token")
@@ -256,20 +259,40 @@ class AdvanceClient:
         name, filename, content, mime_type = image_part
         files = {name: (filename, content, mime_type)}
         token = self._token()
-        answer = self._post(step, path, data=form, files=files, headers={TOKEN_HEADER: token})
+        answer = self._post(step, path, form, data=form, files=files, headers={TOKEN_HEADER: token})
         if answer.code == "IAM_FAILED" and not self._fixed_token:
             # The token may have expired or been revoked early. IAM_FAILED means the
             # call was refused, not done, so one repeat with a fresh token is safe.
             self._tokens.invalidate(self._token_key(), token)
             token = self._token()
-            answer = self._post(step, path, data=form, files=files, headers={TOKEN_HEADER: token})
+            answer = self._post(step, path, form, data=form, files=files, headers={TOKEN_HEADER: token})
         if answer.code != "SUCCESS":
             raise VendorError(answer, step=step)
         return answer
 
-    def _post(self, step: str, path: str, **kwargs) -> VendorResponse:
-        url = self.base_url + path
+    def _post(self, step: str, path: str, fields: dict, **kwargs) -> VendorResponse:
+        """One HTTP call, told to the observer before and after; ``fields`` are what it may record."""
+        handle = self.observer.started(step, fields) if self.observer else None
         started = time.monotonic()
+        answer = error = None
+        try:
+            answer = self._send(step, path, **kwargs)
+            return answer
+        except TransportError as failure:
+            error = failure
+            raise
+        finally:
+            elapsed_ms = (time.monotonic() - started) * 1000
+            if answer is not None:
+                log.info("vendor %s -> HTTP %s %s txn=%s pricing=%s %.0f ms", step, answer.http_status,
+                         answer.code, answer.transaction_id, answer.pricing_strategy, elapsed_ms)
+            else:
+                log.warning("vendor %s failed: %s (%.0f ms)", step, error or "interrupted", elapsed_ms)
+            if self.observer:
+                self.observer.finished(handle, answer, error, elapsed_ms)
+
+    def _send(self, step: str, path: str, **kwargs) -> VendorResponse:
+        url = self.base_url + path
         try:
             response = self._session.post(url, timeout=self.timeout, **kwargs)
         except requests.exceptions.ConnectTimeout:
@@ -285,11 +308,7 @@ class AdvanceClient:
                                  may_have_reached=not refused, step=step) from None
         except requests.exceptions.RequestException as exc:
             raise TransportError("connection", type(exc).__name__, may_have_reached=True, step=step) from None
-        elapsed_ms = (time.monotonic() - started) * 1000
-        answer = self._envelope(step, response)
-        log.info("vendor %s -> HTTP %s %s txn=%s pricing=%s %.0f ms", step, response.status_code,
-                 answer.code, answer.transaction_id, answer.pricing_strategy, elapsed_ms)
-        return answer
+        return self._envelope(step, response)
 
     @staticmethod
     def _envelope(step: str, response: requests.Response) -> VendorResponse:

@@ -52,9 +52,54 @@ def secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def database_url(instance_path: str) -> str:
+    """DATABASE_URL (Heroku's postgres:// form accepted), else SQLite in the instance folder."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return "sqlite:///" + os.path.join(instance_path, "facesite.sqlite3")
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    return url
+
+
+def flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    return default if not value else value in ("1", "true", "yes", "on")
+
+
 def from_environment(instance_path: str) -> dict:
+    sandbox = not has_vendor_credentials()
+    if not sandbox and not os.environ.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set when the portal talks to the real vendor "
+                           "(it signs sessions and CSRF tokens; use a long random value)")
+    frame_ancestors = os.environ.get("FRAME_ANCESTORS", "").split()
+    auth_mode = os.environ.get("AUTH_MODE", "builtin").strip().lower()
+    if auth_mode not in ("builtin", "header"):
+        raise RuntimeError(f"AUTH_MODE must be builtin or header, not {auth_mode!r}")
+    if auth_mode == "header" and not os.environ.get("AUTH_PROXY_SECRET"):
+        raise RuntimeError("AUTH_MODE=header needs AUTH_PROXY_SECRET, or anyone could claim any user")
     return {
         "SECRET_KEY": secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "AUTH_MODE": auth_mode,
+        "AUTH_HEADER": os.environ.get("AUTH_HEADER", "X-Forwarded-Email"),
+        "AUTH_PROXY_SECRET": os.environ.get("AUTH_PROXY_SECRET") or None,
+        "AUTH_DEFAULT_ROLE": os.environ.get("AUTH_DEFAULT_ROLE", "viewer"),
+        "PERMANENT_SESSION_LIFETIME": _int("SESSION_HOURS", 8) * 3600,
+        "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCK_MINUTES": _int("LOGIN_LOCK_MINUTES", 15),
+        "FRAME_ANCESTORS": frame_ancestors,
+        # Secure cookies need HTTPS; the sandbox is often tried on plain http://127.0.0.1.
+        "SESSION_COOKIE_SECURE": flag("SESSION_COOKIE_SECURE", not sandbox) or bool(frame_ancestors),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "None" if frame_ancestors else "Lax",
+        "SESSION_COOKIE_PARTITIONED": bool(frame_ancestors),
+        "FORCE_HTTPS": flag("FORCE_HTTPS", False),
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATE_LIMIT_LOGIN": os.environ.get("RATE_LIMIT_LOGIN", "10 per minute"),
+        "RATE_LIMIT_ENROL": os.environ.get("RATE_LIMIT_ENROL", "30 per minute"),
+        "RATE_LIMIT_SEARCH": os.environ.get("RATE_LIMIT_SEARCH", "60 per minute"),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 16) * 1024 * 1024,
         "ADVANCE_BASE_URL": vendor_base_url(),
         "ADVANCE_ACCESS_KEY": os.environ.get("ADVANCE_ACCESS_KEY") or None,
@@ -63,7 +108,7 @@ def from_environment(instance_path: str) -> dict:
         "ADVANCE_TOKEN_PERIOD": min(max(_int("ADVANCE_TOKEN_PERIOD", 3600), 60), 86400),
         "ADVANCE_CONNECT_TIMEOUT": _int("ADVANCE_CONNECT_TIMEOUT", 5),
         "ADVANCE_READ_TIMEOUT": _int("ADVANCE_READ_TIMEOUT", 30),
-        "SANDBOX_MODE": not has_vendor_credentials(),
+        "SANDBOX_MODE": sandbox,
         "DRAFT_MAX_AGE_HOURS": _int("DRAFT_MAX_AGE_HOURS", 24),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
     }

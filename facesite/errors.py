@@ -11,6 +11,17 @@ def register_error_handlers(app):
     def not_found(error):
         return page(404, "Page not found", "The page or result you asked for does not exist, or it has expired.")
 
+    @app.errorhandler(403)
+    def forbidden(error):
+        return page(403, "Not for your role",
+                    "Your account's role does not allow this page or action. An administrator can change your role.")
+
+    @app.errorhandler(429)
+    def too_many(error):
+        return page(429, "Too many requests",
+                    "You have sent this too often in a short time. Wait a minute, then try again. "
+                    f"(Limit: {getattr(error, 'description', '') or 'see the administrator'})")
+
     @app.errorhandler(413)
     def too_large(error):
         limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)

@@ -1,6 +1,7 @@
 """Fixtures: a real sandbox upstream on loopback, the portal wired to it, and helpers."""
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -17,7 +18,15 @@ FACES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "faces"
 PORTAL_ENV = ("ADVANCE_ACCESS_KEY", "ADVANCE_SECRET_KEY", "ADVANCE_ACCESS_TOKEN", "ADVANCE_REGION",
               "ADVANCE_BASE_URL", "ADVANCE_TOKEN_PERIOD", "ADVANCE_CONNECT_TIMEOUT", "ADVANCE_READ_TIMEOUT",
               "SECRET_KEY", "INSTANCE_PATH", "MAX_UPLOAD_MB", "DRAFT_MAX_AGE_HOURS", "SANDBOX_DB", "SANDBOX_PORT",
-              "SANDBOX_ACCESS_KEY", "SANDBOX_SECRET_KEY")
+              "SANDBOX_ACCESS_KEY", "SANDBOX_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "AUTH_MODE", "AUTH_HEADER",
+              "AUTH_PROXY_SECRET", "AUTH_DEFAULT_ROLE", "FRAME_ANCESTORS", "SESSION_COOKIE_SECURE", "FORCE_HTTPS",
+              "MIGRATE_ON_START", "FACESITE_DB_READY", "FACESITE_PASSWORD", "PUBLIC_URL")
+# One account per role in every test app; the password is the same for all.
+PASSWORD = "correct horse battery"
+STAFF = {"viewer": "vera", "operator": "otto", "admin": "ada"}
+# Generous limits, so tests that send many forms are not throttled (a test of the limits sets its own).
+TEST_LIMITS = {"RATE_LIMIT_ENROL": "1000 per minute", "RATE_LIMIT_SEARCH": "1000 per minute",
+               "RATE_LIMIT_LOGIN": "1000 per minute"}
 
 
 def face(name: str) -> bytes:
@@ -53,13 +62,48 @@ def face_set(sandbox, request):
     return face_set_id
 
 
+@functools.cache
+def password_hash() -> str:
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(PASSWORD)  # hashed once: scrypt is slow on purpose
+
+
+def make_app(upstream_url: str, **settings):
+    """A portal wired to ``upstream_url``, with one signed-up account per role."""
+    from facesite.extensions import db
+    from facesite.models import User
+
+    app = create_app({"TESTING": True, "ADVANCE_BASE_URL": upstream_url, **TEST_LIMITS, **settings})
+    with app.app_context():
+        db.session.add_all([User(username=name, role=role, password_hash=password_hash())
+                            for role, name in STAFF.items()])
+        db.session.commit()
+    return app
+
+
+def sign_in(client, role="operator"):
+    """Sign in through the real login form."""
+    html = client.get("/auth/login").get_data(as_text=True)
+    answer = client.post("/auth/login", data={"csrf_token": EnrolPage.hidden(html, "csrf_token"),
+                                              "username": STAFF[role], "password": PASSWORD})
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    return client
+
+
 @pytest.fixture
 def app(sandbox):
-    return create_app({"TESTING": True, "ADVANCE_BASE_URL": sandbox.url})
+    return make_app(sandbox.url)
 
 
 @pytest.fixture
 def client(app):
+    """An operator, signed in."""
+    return sign_in(app.test_client(), "operator")
+
+
+@pytest.fixture
+def anonymous(app):
     return app.test_client()
 
 
@@ -81,7 +125,7 @@ def fake_vendor():
 @pytest.fixture
 def fake_app(fake_vendor):
     """The portal wired to the scripted fake vendor, with short timeouts."""
-    return create_app({"TESTING": True, "ADVANCE_BASE_URL": fake_vendor.url, "ADVANCE_READ_TIMEOUT": 1})
+    return make_app(fake_vendor.url, ADVANCE_READ_TIMEOUT=1)
 
 
 class EnrolPage:

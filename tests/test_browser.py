@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import FACES
+from tests.conftest import FACES, PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -21,12 +21,24 @@ def browser():
         browser.close()
 
 
+def sign_in(page, username="otto"):
+    page.goto("/auth/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    expect(page.locator(".account")).to_contain_text(username)
+
+
 @pytest.fixture
 def page(browser, live_portal):
+    """An operator's browser tab, signed in; fails the test on any JavaScript error or CSP violation."""
     context = browser.new_context(base_url=live_portal.url, viewport={"width": 1100, "height": 900})
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
+    sign_in(page)
     yield page
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
@@ -109,6 +121,7 @@ def test_a_double_click_sends_the_face_once(page, sandbox, face_set):
 def test_the_form_works_without_javascript(browser, live_portal, sandbox, face_set):
     context = browser.new_context(base_url=live_portal.url, java_script_enabled=False)
     page = context.new_page()
+    sign_in(page)
     page.goto("/enrol/")
     page.fill("#faceSetId", face_set)
     page.set_input_files("#faceImage", str(FACES / "obama.jpg"))

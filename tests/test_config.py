@@ -22,6 +22,7 @@ def test_a_base_url_wins_over_the_region(monkeypatch):
 
 def test_an_unknown_region_stops_the_portal_with_a_clear_message(monkeypatch):
     monkeypatch.setenv("ADVANCE_ACCESS_TOKEN", "t")
+    monkeypatch.setenv("SECRET_KEY", "s" * 32)
     monkeypatch.setenv("ADVANCE_REGION", "nga")  # token API only: no Face Search there
     with pytest.raises(RuntimeError, match="ADVANCE_REGION must be one of"):
         create_app()
@@ -45,3 +46,22 @@ def test_the_secret_key_is_shared_by_every_worker_of_one_instance(sandbox):
     first = create_app({"ADVANCE_BASE_URL": sandbox.url}).config["SECRET_KEY"]
     second = create_app({"ADVANCE_BASE_URL": sandbox.url}).config["SECRET_KEY"]
     assert first == second and len(first) >= 32
+
+
+def test_the_real_vendor_needs_a_secret_key(monkeypatch):
+    monkeypatch.setenv("ADVANCE_ACCESS_TOKEN", "t")
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+        create_app()
+
+
+def test_heroku_style_postgres_urls_are_accepted(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example:5432/portal")
+    assert config.database_url("/tmp") == "postgresql://u:p@db.example:5432/portal"
+    monkeypatch.delenv("DATABASE_URL")
+    assert config.database_url("/srv/i") == "sqlite:////srv/i/facesite.sqlite3"
+
+
+def test_header_sign_in_without_a_proxy_secret_is_refused(monkeypatch):
+    monkeypatch.setenv("AUTH_MODE", "header")
+    with pytest.raises(RuntimeError, match="AUTH_PROXY_SECRET"):
+        create_app()

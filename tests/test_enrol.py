@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from tests.conftest import EnrolPage, face
+from tests.conftest import PASSWORD, EnrolPage, face, make_app, sign_in
 from tests.pictures import noise, plain, sample, truncated
 
 VALUES = {"name": "Ana Lima", "externalReferenceId": "case-0042", "idNumber": "3171234567890001",
@@ -122,6 +122,9 @@ def test_two_simultaneous_sends_of_one_form_add_the_face_once(live_portal, sandb
     import requests
 
     browser = requests.Session()
+    login = browser.get(live_portal.url + "/auth/login", timeout=10).text
+    browser.post(live_portal.url + "/auth/login", timeout=10, data={
+        "csrf_token": EnrolPage.hidden(login, "csrf_token"), "username": "otto", "password": PASSWORD})
     html = browser.get(live_portal.url + "/enrol/", timeout=10).text
     fields = {"csrf_token": EnrolPage.hidden(html, "csrf_token"), "submissionId": EnrolPage.hidden(html, "submissionId"),
               "faceSetId": face_set}
@@ -138,10 +141,8 @@ def test_two_simultaneous_sends_of_one_form_add_the_face_once(live_portal, sandb
 
 
 def test_an_upload_over_the_portal_limit_gets_a_friendly_413(sandbox, monkeypatch):
-    from facesite import create_app
-
     monkeypatch.setenv("MAX_UPLOAD_MB", "1")
-    client = create_app({"TESTING": True, "ADVANCE_BASE_URL": sandbox.url}).test_client()
+    client = sign_in(make_app(sandbox.url).test_client())
     response = EnrolPage(client).send(b"\xff\xd8" + b"0" * (1024 * 1024 + 10))
     assert response.status_code == 413
     assert "That upload is far too large" in text(response) and "up to 1 MB" in text(response)

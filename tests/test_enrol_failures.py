@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from tests.conftest import EnrolPage, face
+from tests.conftest import EnrolPage, face, make_app, sign_in
 from tests.servers import envelope
 
 VALUES = {"name": "Ana Lima", "externalReferenceId": "case-77", "idNumber": "991", "idCardType": "passport",
@@ -13,7 +13,7 @@ VALUES = {"name": "Ana Lima", "externalReferenceId": "case-77", "idNumber": "991
 
 
 def send(app):
-    return EnrolPage(app.test_client()).send(face("obama.jpg"), **VALUES)
+    return EnrolPage(sign_in(app.test_client())).send(face("obama.jpg"), **VALUES)
 
 
 def page_text(response):
@@ -91,10 +91,9 @@ def test_gateway_failures_and_garbage_get_a_clear_page(fake_app, fake_vendor, an
 
 
 def test_an_unreachable_vendor_says_nothing_was_sent(sandbox):
-    from facesite import create_app
     from facesite.sandbox.launcher import free_port
 
-    app = create_app({"TESTING": True, "ADVANCE_BASE_URL": f"http://127.0.0.1:{free_port()}"})
+    app = make_app(f"http://127.0.0.1:{free_port()}")
     response = send(app)
     assert response.status_code == 502
     assert "could not reach the vendor" in page_text(response) and "Nothing reached the vendor" in page_text(response)
@@ -102,7 +101,7 @@ def test_an_unreachable_vendor_says_nothing_was_sent(sandbox):
 
 
 def test_a_token_that_expires_mid_way_is_renewed_without_bothering_staff(app, sandbox, face_set):
-    page = EnrolPage(app.test_client())
+    page = EnrolPage(sign_in(app.test_client()))
     assert page.send(face("obama.jpg"), faceSetId=face_set).status_code == 303
     requests.post(sandbox.url + "/sandbox/tokens/revoke", timeout=5)
     assert page.send(face("obama2.jpg"), faceSetId=face_set).status_code == 303

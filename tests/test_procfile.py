@@ -5,6 +5,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def procfile_portal(tmp_path):
     process = subprocess.Popen(web_command(), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    process.log_lines = []
+    threading.Thread(target=lambda: process.log_lines.extend(process.stdout), daemon=True).start()
     try:
         wait_until_up(url, timeout=60, process=process)
         yield url, process
@@ -42,13 +45,27 @@ def procfile_portal(tmp_path):
         process.wait(timeout=30)
 
 
+def hidden(html: str, name: str) -> str:
+    return re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html).group(1)
+
+
 def test_the_procfile_serves_the_portal_with_its_own_sandbox(procfile_portal):
     url, process = procfile_portal
     browser = requests.Session()
+    assert browser.get(url + "/enrol/", timeout=10).url.startswith(url + "/auth/login")  # staff only
+    # The first administrator comes from the one-time link in the log, printed once for all workers.
+    links = [line for line in process.log_lines if "/auth/setup/" in line]
+    assert len(links) == 1, process.log_lines
+    setup_url = url + "/auth/setup/" + links[0].rsplit("/auth/setup/", 1)[1].strip()
+    setup = browser.get(setup_url, timeout=10).text
+    created = browser.post(setup_url, timeout=10, data={"csrf_token": hidden(setup, "csrf_token"),
+                                                        "username": "first.admin", "password": "a long passphrase",
+                                                        "confirm": "a long passphrase"})
+    assert "first.admin" in created.text
+    assert browser.get(setup_url, timeout=10).status_code == 404  # the link worked once
     form = browser.get(url + "/enrol/", timeout=10).text
     assert "Sandbox mode." in form
-    fields = {name: re.search(rf'name="{name}" type="hidden" value="([^"]*)"', form).group(1)
-              for name in ("csrf_token", "submissionId")}
+    fields = {name: hidden(form, name) for name in ("csrf_token", "submissionId")}
     answer = browser.post(url + "/enrol/", data={**fields, "faceSetId": "demo", "name": "Procfile"}, timeout=60,
                           files={"faceImage": ("obama.jpg", face("obama.jpg"), "image/jpeg")})
     assert answer.status_code == 200 and "Face added" in answer.text

@@ -5,8 +5,7 @@ import sqlite3
 
 import pytest
 
-from facesite import create_app
-from tests.conftest import EnrolPage, face
+from tests.conftest import EnrolPage, face, make_app, sign_in
 from tests.servers import ServerThread
 
 ACCESS_KEY, SECRET_KEY = "AKlive7e1f0c2d", "SKlive9a8b7c6d5e"
@@ -28,9 +27,10 @@ def test_keys_and_tokens_never_appear_in_pages_or_logs(vendor_with_keys, monkeyp
     monkeypatch.setenv("ADVANCE_ACCESS_KEY", ACCESS_KEY)
     monkeypatch.setenv("ADVANCE_SECRET_KEY", SECRET_KEY)
     monkeypatch.setenv("ADVANCE_BASE_URL", vendor_with_keys.url)
-    app = create_app({"TESTING": True})
-    assert not app.config["SANDBOX_MODE"]
-    client = app.test_client()
+    monkeypatch.setenv("SECRET_KEY", "test-secret-key-for-signing-sessions")
+    app = make_app(vendor_with_keys.url)
+    assert not app.config["SANDBOX_MODE"] and app.config["SESSION_COOKIE_SECURE"]
+    client = sign_in(app.test_client(use_cookies=True), "operator")
     page = EnrolPage(client)
     bodies = [page.open()]
     done = page.send(face("obama.jpg"), faceSetId="demo")

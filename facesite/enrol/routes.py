@@ -7,12 +7,16 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 
 from facesite import image_rules
 from facesite.advance import AdvanceError
+from facesite.auth.access import role_required
 from facesite.countries import country_name, country_options_html
 from facesite.drafts import new_id
 from facesite.enrol import bp
 from facesite.enrol.forms import EnrolForm
+from facesite.extensions import limiter
 from facesite.outcomes import Problem, explain
 from facesite.sandbox import DEMO_FACE_SET_ID
+from facesite.security import user_or_address
+from facesite.upstream import vendor
 
 PICTURE_GONE = "The picture from your last attempt has expired: attach it again."
 
@@ -38,7 +42,18 @@ def attach_picture(form: EnrolForm) -> tuple[bytes, image_rules.ImageFacts] | No
     return kept[0], image_rules.check_image(kept[0])
 
 
+def enrol_rate():
+    return current_app.config["RATE_LIMIT_ENROL"]
+
+
+@bp.before_request
+@role_required("operator")
+def operators_only():
+    """Enrolling, its results and its pictures are for operators and admins."""
+
+
 @bp.route("/", methods=["GET", "POST"])
+@limiter.limit(enrol_rate, key_func=user_or_address, methods=["POST"])
 def enrol():
     form = EnrolForm()
     drafts = current_app.extensions["drafts"]
@@ -74,7 +89,7 @@ def enrol():
     form.externalReferenceId.data = form.externalReferenceId.data or str(uuid.uuid4())
     data, facts = picture
     try:
-        answer = current_app.extensions["advance"].add_face(
+        answer = vendor().add_face(
             form.faceSetId.data, data, filename=f"face{facts.extension}", mime_type=facts.mime_type,
             details=form.details())
     except AdvanceError as error:

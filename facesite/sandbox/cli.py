@@ -15,7 +15,12 @@ DEFAULT_DB = Path(__file__).resolve().parents[2] / "instance" / "sandbox.sqlite3
 
 
 def sandbox_db_path() -> str:
-    return os.environ.get("SANDBOX_DB") or str(DEFAULT_DB)
+    """SANDBOX_DB, else sandbox.sqlite3 in the portal's instance folder."""
+    if os.environ.get("SANDBOX_DB"):
+        return os.environ["SANDBOX_DB"]
+    if os.environ.get("INSTANCE_PATH"):
+        return os.path.join(os.environ["INSTANCE_PATH"], "sandbox.sqlite3")
+    return str(DEFAULT_DB)
 
 
 def make_app(db_path: str | None = None):

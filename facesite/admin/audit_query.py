@@ -1,0 +1,60 @@
+"""Filtering the audit trail, shared by the audit page, its CSV export and its chart."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask_wtf import FlaskForm
+from sqlalchemy import case, func
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Optional
+
+from facesite.extensions import db
+from facesite.models import VendorCall
+
+CSV_COLUMNS = ("id", "started_at", "finished_at", "username", "call", "face_set_id", "external_reference_id",
+               "id_number_masked", "outcome_code", "outcome_message", "transaction_id", "pricing_strategy",
+               "http_status", "latency_ms")
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    user = StringField("User", validators=[Optional()])
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+    face_set = StringField("Face set", validators=[Optional()])
+    outcome = SelectField("Outcome", choices=[("", "any"), ("success", "success"), ("failure", "failure"),
+                                               ("unfinished", "no answer recorded")], validators=[Optional()])
+
+
+def conditions(form: AuditFilterForm) -> list:
+    where = []
+    if form.user.data:
+        where.append(VendorCall.username == form.user.data.strip().lower())
+    if form.since.data:
+        where.append(VendorCall.started_at >= datetime.combine(form.since.data, datetime.min.time()))
+    if form.until.data:
+        where.append(VendorCall.started_at < datetime.combine(form.until.data, datetime.min.time()) + timedelta(days=1))
+    if form.face_set.data:
+        where.append(VendorCall.face_set_id == form.face_set.data.strip())
+    if form.outcome.data == "success":
+        where.append(VendorCall.outcome_code == "SUCCESS")
+    elif form.outcome.data == "failure":
+        where.append(VendorCall.outcome_code != "SUCCESS")
+    elif form.outcome.data == "unfinished":
+        where.append(VendorCall.finished_at.is_(None))
+    return where
+
+
+def calls(form: AuditFilterForm):
+    return db.select(VendorCall).where(*conditions(form)).order_by(VendorCall.id.desc())
+
+
+def calls_per_day(form: AuditFilterForm, days: int = 31) -> list[dict]:
+    """The last ``days`` days with calls: how many were charged (PAY) and how many free."""
+    day = func.date(VendorCall.started_at)
+    charged = func.sum(case((VendorCall.pricing_strategy == "PAY", 1), else_=0))
+    rows = db.session.execute(db.select(day, charged, func.count()).where(*conditions(form))
+                              .group_by(day).order_by(day.desc()).limit(days)).all()
+    return [{"day": str(d), "pay": int(p or 0), "free": int(n) - int(p or 0)} for d, p, n in reversed(rows)]

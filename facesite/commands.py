@@ -1,0 +1,26 @@
+"""Operator commands: ``flask --app app create-user USERNAME --role ROLE``."""
+import os
+
+import click
+from flask.cli import with_appcontext
+
+from facesite.auth.accounts import AccountError, create_user
+from facesite.auth.forms import MIN_PASSWORD
+from facesite.models import ROLES
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), default="operator", show_default=True)
+@with_appcontext
+def create_user_command(username, role):
+    """Create a staff account. The password comes from $FACESITE_PASSWORD, else it is asked for."""
+    password = os.environ.get("FACESITE_PASSWORD") or click.prompt("Password", hide_input=True,
+                                                                     confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"the password needs at least {MIN_PASSWORD} characters")
+    try:
+        user = create_user(username, password, role)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created {user.username} ({user.role})")
