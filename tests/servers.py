@@ -81,3 +81,14 @@ class FakeVendor:
 
     def stop(self):
         self.thread.stop()
+
+
+def reset_connection():
+    """A fake answer: cut the TCP connection without a response, as a crashed gateway does."""
+    import socket
+    import struct
+
+    sock = request.environ["werkzeug.socket"]
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.shutdown(socket.SHUT_RDWR)  # other handles on the socket keep it open; shutdown ends the connection
+    return "", 500  # never reaches the client

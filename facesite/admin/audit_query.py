@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from flask_wtf import FlaskForm
 from sqlalchemy import case, func
 from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from facesite.extensions import db
@@ -24,8 +25,9 @@ class AuditFilterForm(FlaskForm):
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])
     face_set = StringField("Face set", validators=[Optional()])
-    outcome = SelectField("Outcome", choices=[("", "any"), ("success", "success"), ("failure", "failure"),
-                                               ("unfinished", "no answer recorded")], validators=[Optional()])
+    outcome = SelectField("Outcome", choices=[SelectChoice("", "any"), SelectChoice("success"), SelectChoice("failure"),
+                                               SelectChoice("unfinished", "no answer recorded")],
+                          validators=[Optional()])
 
 
 def conditions(form: AuditFilterForm) -> list:

@@ -1,6 +1,7 @@
 """Sign-in, first administrator and password forms."""
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from facesite.models import ROLES
@@ -22,7 +23,7 @@ class NewUserForm(FlaskForm):
     username = StringField("Username", validators=USERNAME)
     password = PasswordField("Password", validators=NEW_PASSWORD)
     confirm = PasswordField("Repeat the password", validators=[EqualTo("password", "The passwords differ.")])
-    role = SelectField("Role", choices=[(r, r) for r in ROLES], default="operator")
+    role = SelectField("Role", choices=[SelectChoice(r) for r in ROLES], default="operator")
     submit = SubmitField("Create user")
 
 
