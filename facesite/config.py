@@ -57,8 +57,10 @@ def database_url(instance_path: str) -> str:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         return "sqlite:///" + os.path.join(instance_path, "facesite.sqlite3")
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+    # SQLAlchemy 2.1 picks psycopg 3 for a bare postgresql:// URL; the portal ships psycopg2.
+    for bare in ("postgres://", "postgresql://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg2://" + url[len(bare):]
     return url
 
 

@@ -76,8 +76,9 @@ def make_app(upstream_url: str, **settings):
 
     app = create_app({"TESTING": True, "ADVANCE_BASE_URL": upstream_url, **TEST_LIMITS, **settings})
     with app.app_context():
+        existing = set(db.session.scalars(db.select(User.username)))
         db.session.add_all([User(username=name, role=role, password_hash=password_hash())
-                            for role, name in STAFF.items()])
+                            for role, name in STAFF.items() if name not in existing])
         db.session.commit()
     return app
 
@@ -158,3 +159,30 @@ class EnrolPage:
 @pytest.fixture
 def enrol_page(client):
     return EnrolPage(client)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download: Playwright's own builds are not used)."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "browser tests need Debian's chromium: apt-get install chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+def browser_sign_in(page, username="otto"):
+    from playwright.sync_api import expect
+
+    page.goto("/auth/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    expect(page.locator(".account")).to_contain_text(username)

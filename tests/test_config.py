@@ -56,7 +56,7 @@ def test_the_real_vendor_needs_a_secret_key(monkeypatch):
 
 def test_heroku_style_postgres_urls_are_accepted(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example:5432/portal")
-    assert config.database_url("/tmp") == "postgresql://u:p@db.example:5432/portal"
+    assert config.database_url("/tmp") == "postgresql+psycopg2://u:p@db.example:5432/portal"
     monkeypatch.delenv("DATABASE_URL")
     assert config.database_url("/srv/i") == "sqlite:////srv/i/facesite.sqlite3"
 
