@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from pathlib import Path
 
@@ -31,6 +32,28 @@ TEST_LIMITS = {"RATE_LIMIT_ENROL": "1000 per minute", "RATE_LIMIT_SEARCH": "1000
 
 def face(name: str) -> bytes:
     return (FACES / name).read_bytes()
+
+
+class _EveryLogLine(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_log_line():
+    """Over the whole run: no password, secret key or vendor token in any log line."""
+    watcher = _EveryLogLine()
+    logging.getLogger().addHandler(watcher)
+    yield
+    logging.getLogger().removeHandler(watcher)
+    text = "\n".join(watcher.lines)
+    assert "vendor add_face" in text, "the watcher should have seen the portal's own log lines"
+    for secret in (PASSWORD, SANDBOX_SECRET_KEY, "fake-token-", "from the environment", "typed at the prompt"):
+        assert secret not in text, f"{secret!r} reached a log line"
 
 
 @pytest.fixture(autouse=True)

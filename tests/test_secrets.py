@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import EnrolPage, face, make_app, sign_in
+from tests.conftest import PASSWORD, EnrolPage, face, make_app, sign_in
 from tests.servers import ServerThread
 
 ACCESS_KEY, SECRET_KEY = "AKlive7e1f0c2d", "SKlive9a8b7c6d5e"
@@ -39,6 +39,11 @@ def test_keys_and_tokens_never_appear_in_pages_or_logs(vendor_with_keys, monkeyp
     bodies.append(page.send(face("obama.jpg"), faceSetId="missing").get_data(as_text=True))
     bodies.append(client.post("/enrol/", data={}).get_data(as_text=True))
     bodies.append(client.get("/nowhere").get_data(as_text=True))
+    stranger = app.test_client()  # a failed and a good sign-in: the password typed must not echo
+    login = stranger.get("/auth/login").get_data(as_text=True)
+    bodies.append(stranger.post("/auth/login", data={"csrf_token": EnrolPage.hidden(login, "csrf_token"),
+                                                    "username": "otto", "password": "Wrong-" + PASSWORD}
+                                ).get_data(as_text=True))
     assert "Sandbox mode" not in bodies[0]
 
     tokens = [row[0] for row in sqlite3.connect(vendor_with_keys.db).execute("SELECT token FROM tokens")]
@@ -46,6 +51,6 @@ def test_keys_and_tokens_never_appear_in_pages_or_logs(vendor_with_keys, monkeyp
     captured = capsys.readouterr()
     everything = "\n".join(bodies + [caplog.text, captured.out, captured.err])
     assert "FaceSet not found" in everything  # the pages and logs were really captured
-    for secret in [ACCESS_KEY, SECRET_KEY, *tokens]:
+    for secret in [ACCESS_KEY, SECRET_KEY, PASSWORD, *tokens]:
         assert secret not in everything
     assert not re.search(r"X-ACCESS-TOKEN:\s*\S", everything, re.IGNORECASE)
