@@ -70,9 +70,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from facesite import admin, auth, enrol, main
+    from facesite import admin, auth, enrol, main, register, search
 
-    for blueprint in (main.bp, auth.bp, enrol.bp, admin.bp):
+    for blueprint in (main.bp, auth.bp, enrol.bp, search.bp, register.bp, admin.bp):
         app.register_blueprint(blueprint)
 
 
@@ -101,9 +101,11 @@ def prepare_database(app: Flask) -> None:
     from flask_migrate import upgrade
 
     from facesite.auth.accounts import issue_setup_link
+    from facesite.catalogue import seed_sandbox_catalogue
 
     with app.app_context():
         upgrade(directory=MIGRATIONS)
+        seed_sandbox_catalogue()
         token = issue_setup_link()
     if token:
         base = os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"

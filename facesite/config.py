@@ -112,5 +112,9 @@ def from_environment(instance_path: str) -> dict:
         "ADVANCE_READ_TIMEOUT": _int("ADVANCE_READ_TIMEOUT", 30),
         "SANDBOX_MODE": sandbox,
         "DRAFT_MAX_AGE_HOURS": _int("DRAFT_MAX_AGE_HOURS", 24),
+        # Thumbnails in the register of enrolments; KEEP_THUMBNAILS=0 keeps no picture at all.
+        "KEEP_THUMBNAILS": flag("KEEP_THUMBNAILS", True),
+        # Where a search match carries its score: the vendor's docs do not name the field.
+        "SCORE_FIELD": os.environ.get("SCORE_FIELD", "similarity"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
     }

@@ -78,3 +78,37 @@ class VendorCall(db.Model):
     pricing_strategy: Mapped[str | None] = mapped_column(String(8))
     http_status: Mapped[int | None]
     latency_ms: Mapped[int | None]
+
+
+class FaceSet(db.Model):
+    """The portal's catalogue: the vendor's face sets staff may use, with a label people recognise."""
+
+    __tablename__ = "face_sets"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the vendor's faceSetId
+    label: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    default_top_k: Mapped[int | None]
+    default_threshold: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class Enrolment(db.Model):
+    """The register: every face the portal enrolled. Never the original picture, never a full ID number."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (db.UniqueConstraint("face_set_id", "face_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    face_id: Mapped[str] = mapped_column(String(64))
+    face_set_id: Mapped[str] = mapped_column(String(64), index=True)
+    external_reference_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    name: Mapped[str | None] = mapped_column(String(255), index=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    id_card_type: Mapped[str | None] = mapped_column(String(64))
+    id_number_masked: Mapped[str | None] = mapped_column(String(32))
+    enrolled_by: Mapped[str | None] = mapped_column(String(254))
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(64))
+    thumbnail: Mapped[bytes | None] = mapped_column(db.LargeBinary, deferred=True)  # small JPEG, or None

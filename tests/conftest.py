@@ -25,6 +25,9 @@ PORTAL_ENV = ("ADVANCE_ACCESS_KEY", "ADVANCE_SECRET_KEY", "ADVANCE_ACCESS_TOKEN"
 # One account per role in every test app; the password is the same for all.
 PASSWORD = "correct horse battery"
 STAFF = {"viewer": "vera", "operator": "otto", "admin": "ada"}
+# Face sets every test portal's catalogue holds: "1" and "branch-1" for the fake vendor, and one
+# the catalogue knows but the vendor does not (an administrator's typo).
+CATALOGUE = ("demo", "1", "branch-1", "no-such-set")
 # Generous limits, so tests that send many forms are not throttled (a test of the limits sets its own).
 TEST_LIMITS = {"RATE_LIMIT_ENROL": "1000 per minute", "RATE_LIMIT_SEARCH": "1000 per minute",
                "RATE_LIMIT_LOGIN": "1000 per minute"}
@@ -95,13 +98,15 @@ def password_hash() -> str:
 def make_app(upstream_url: str, **settings):
     """A portal wired to ``upstream_url``, with one signed-up account per role."""
     from facesite.extensions import db
-    from facesite.models import User
+    from facesite.models import FaceSet, User
 
     app = create_app({"TESTING": True, "ADVANCE_BASE_URL": upstream_url, **TEST_LIMITS, **settings})
     with app.app_context():
         existing = set(db.session.scalars(db.select(User.username)))
         db.session.add_all([User(username=name, role=role, password_hash=password_hash())
                             for role, name in STAFF.items() if name not in existing])
+        known = set(db.session.scalars(db.select(FaceSet.id)))
+        db.session.add_all([FaceSet(id=i, label=f"Catalogue {i}") for i in CATALOGUE if i not in known])
         db.session.commit()
     return app
 

@@ -71,12 +71,12 @@ def test_a_too_small_picture_is_refused_in_the_browser_before_upload(page, sandb
 
 def test_after_a_vendor_error_nothing_is_retyped_or_uploaded_again(page, sandbox, face_set):
     page.goto("/enrol/")
-    page.fill("#faceSetId", "no-such-face-set")
+    page.fill("#faceSetId", "no-such-set")  # in the catalogue, unknown to the vendor
     page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     page.fill("#name", "Ana Lima")
     page.fill("#idNumber", "12345")
     page.click("#submit")
-    expect(page.locator("#problem")).to_contain_text("FaceSet not found, id: no-such-face-set")
+    expect(page.locator("#problem")).to_contain_text("FaceSet not found, id: no-such-set")
     expect(page.locator("#faceSetId-error")).to_contain_text("FaceSet not found")
     expect(page.locator("#name")).to_have_value("Ana Lima")
     expect(page.locator("#picture-preview")).to_contain_text("still attached")
@@ -108,3 +108,36 @@ def test_the_form_works_without_javascript(browser, live_portal, sandbox, face_s
     page.click("#submit")
     expect(page.locator("h1")).to_have_text("Face added")
     context.close()
+
+
+def test_enrol_then_find_the_person_by_another_photo(page, sandbox, face_set):
+    page.goto("/enrol/")
+    page.fill("#faceSetId", face_set)
+    page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
+    page.fill("#name", "Person A")
+    page.fill("#country", "US")
+    page.fill("#externalReferenceId", "visitor-17")
+    page.click("#submit")
+    expect(page.locator("h1")).to_have_text("Face added")
+
+    page.click("text=Search")
+    expect(page.locator("#charge-notice")).to_contain_text("charged")
+    page.fill("#faceSetId", face_set)
+    page.set_input_files("#faceImage", str(FACES / "obama2.jpg"))
+    page.click("#submit")
+    expect(page.locator("h1")).to_have_text("Search results")
+    first = page.locator("#matches li").first
+    expect(first.locator(".match-name")).to_contain_text("Person A")
+    expect(first).to_contain_text("US — United States")
+    expect(first).to_contain_text("visitor-17")
+    assert float(first.locator(".score").inner_text()) > 80
+    assert first.locator("img.thumb").evaluate("img => img.naturalWidth") > 0
+    screenshot(page, "search-results")
+
+    page.goto("/search/")
+    page.fill("#faceSetId", face_set)
+    page.set_input_files("#faceImage", str(FACES / "biden.jpg"))
+    page.fill("#threshold", "80")
+    page.click("#submit")
+    expect(page.locator("#no-match")).to_contain_text("No one above 80.")
+    screenshot(page, "search-none")

@@ -19,7 +19,7 @@ def assert_form_kept(html: str, values: dict):
         assert f'name="{name}"' in html and f'value="{value}"' in html, name
     kept = EnrolPage.hidden(html, "keptPicture")
     assert kept, "the picture should still be attached"
-    assert f"/enrol/picture/{kept}" in html
+    assert f"/picture/{kept}" in html
 
 
 def test_enrol_shows_face_id_transaction_and_details(enrol_page, client, sandbox, face_set):
@@ -31,9 +31,10 @@ def test_enrol_shows_face_id_transaction_and_details(enrol_page, client, sandbox
     face_id = re.search(r'id="face-id">(\d+)<', body).group(1)
     assert re.search(r'id="transaction-id">[0-9a-f]{32}<', body)
     assert "FREE (not charged)" in body
-    for value in ("Ana Lima", "case-0042", "3171234567890001", "KTP", "ID — Indonesia"):
+    for value in ("Ana Lima", "case-0042", "••••0001", "KTP", "ID — Indonesia"):
         assert value in body
-    preview = re.search(r'src="(/enrol/picture/[^"]+)" alt="The picture that was sent"', body).group(1)
+    assert "3171234567890001" not in body  # like every record the portal keeps: masked
+    preview = re.search(r'src="(/picture/[^"]+)" alt="The picture that was sent"', body).group(1)
     picture = client.get(preview)
     assert picture.data == face("obama.jpg") and picture.mimetype == "image/jpeg"
     assert sandbox.store.count_faces(face_set) == 1 and face_id.isdigit()
@@ -84,7 +85,7 @@ def test_bad_pictures_are_refused_before_any_call_with_the_vendors_words(enrol_p
 def test_a_missing_picture_and_face_set_are_named(enrol_page):
     response = enrol_page.send(None, faceSetId="")
     assert response.status_code == 422
-    assert "Enter the face set id." in text(response) and "Attach a face picture." in text(response)
+    assert "Choose a face set." in text(response) and "Attach a face picture." in text(response)
 
 
 def test_no_face_keeps_everything_and_a_second_try_needs_no_upload(enrol_page, client, face_set):
@@ -96,15 +97,31 @@ def test_no_face_keeps_everything_and_a_second_try_needs_no_upload(enrol_page, c
     assert_form_kept(response.get_data(as_text=True), VALUES)
 
 
-def test_unknown_face_set_is_explained_and_fixing_it_sends_the_kept_picture(enrol_page, client, sandbox, face_set):
+def test_a_face_set_outside_the_catalogue_is_refused_before_any_call(enrol_page, client, sandbox, face_set):
+    calls_before = sandbox.store.count_faces()
     response = enrol_page.send(face("obama.jpg"), faceSetId="not-a-set", **VALUES)
     html = response.get_data(as_text=True)
-    assert "FaceSet not found, id: not-a-set" in html and "Check the face set id" in html
-    assert 'id="faceSetId-error" >FaceSet not found' in html
+    assert response.status_code == 422
+    assert 'id="faceSetId-error" >FaceSet not found, id: not-a-set. It is not in the portal&#39;s catalogue' in html
     assert_form_kept(html, {**VALUES, "faceSetId": "not-a-set"})
+    assert sandbox.store.count_faces() == calls_before
     retried = enrol_page.send(None, html=html, faceSetId=face_set, **VALUES)
     assert retried.status_code == 303
     assert sandbox.store.count_faces(face_set) == 1
+
+
+def test_a_catalogued_set_the_vendor_lacks_shows_the_vendors_answer(enrol_page):
+    response = enrol_page.send(face("obama.jpg"), faceSetId="no-such-set", **VALUES)
+    html = response.get_data(as_text=True)
+    assert "FaceSet not found, id: no-such-set" in html and "Check the face set id" in html
+    assert 'id="faceSetId-error" >FaceSet not found' in html
+    assert_form_kept(html, {**VALUES, "faceSetId": "no-such-set"})
+
+
+def test_staff_may_name_a_face_set_by_its_label(enrol_page, client, face_set):
+    response = enrol_page.send(face("obama.jpg"), faceSetId="Catalogue branch-1")
+    assert response.status_code == 422  # it reached the vendor (a sandbox here) as "branch-1"
+    assert "FaceSet not found, id: branch-1" in response.get_data(as_text=True)
 
 
 def test_a_double_click_or_resend_adds_the_face_once(enrol_page, sandbox, face_set):
@@ -156,7 +173,7 @@ def test_a_form_without_csrf_token_is_refused(client, sandbox, face_set):
 
 def test_result_and_picture_links_of_unknown_ids_are_404(client):
     assert client.get("/enrol/done/nothing-like-this-exists").status_code == 404
-    assert client.get("/enrol/picture/..%2F..%2Fsecret_key").status_code == 404
+    assert client.get("/picture/..%2F..%2Fsecret_key").status_code == 404
 
 
 def test_sandbox_mode_is_announced_on_every_page(client):

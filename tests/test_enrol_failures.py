@@ -25,7 +25,7 @@ def assert_everything_kept(response):
     for name, value in VALUES.items():
         assert f'value="{value}"' in html, name
     kept = EnrolPage.hidden(html, "keptPicture")
-    assert kept and f"/enrol/picture/{kept}" in html
+    assert kept and f"/picture/{kept}" in html
 
 
 @pytest.mark.parametrize("code, message, status, says", [

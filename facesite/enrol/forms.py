@@ -2,26 +2,34 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from wtforms import HiddenField, StringField, SubmitField
+from wtforms import BooleanField, HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from facesite import image_rules
+from facesite import catalogue
 from facesite.advance import ADD_FACE_DETAILS
 from facesite.countries import country_code
-from facesite.drafts import valid_id
+from facesite.pictures import PictureFields
 
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class EnrolForm(FlaskForm):
-    faceSetId = StringField("Face set", filters=[strip], validators=[DataRequired("Enter the face set id."),
-                                                                     Length(max=64)])
-    faceImage = FileField("Face picture")
-    # A picture kept from an earlier attempt, so it need not be uploaded again.
-    keptPicture = HiddenField()
+class FaceSetChoice:
+    """Mix into a FlaskForm: ``faceSetId``, accepted only from the catalogue (by id or label)."""
+
+    faceSetId = StringField("Face set", filters=[strip], validators=[DataRequired("Choose a face set."),
+                                                                     Length(max=120)])
+    face_set = None
+
+    def validate_faceSetId(self, field):
+        self.face_set = catalogue.resolve(field.data)
+        if self.face_set is None:
+            raise ValidationError(catalogue.NOT_IN_CATALOGUE.format(id=field.data))
+        field.data = self.face_set.id
+
+
+class EnrolForm(FaceSetChoice, PictureFields, FlaskForm):
     # One per form shown: lets the server recognise a double click or a refresh.
     submissionId = HiddenField()
     externalReferenceId = StringField("External reference", filters=[strip], validators=[Optional(), Length(max=128)])
@@ -29,24 +37,10 @@ class EnrolForm(FlaskForm):
     idNumber = StringField("ID number", filters=[strip], validators=[Optional(), Length(max=64)])
     idCardType = StringField("ID card type", filters=[strip], validators=[Optional(), Length(max=64)])
     country = StringField("Country", filters=[strip], validators=[Optional(), Length(max=64)])
+    checkDuplicates = BooleanField("Search this face set for the person first (a charged search)")
+    # Set when staff have seen the likely duplicates and chose to enrol anyway.
+    duplicatesSeen = HiddenField()
     submit = SubmitField("Add face")
-
-    picture: bytes | None = None
-    picture_facts: image_rules.ImageFacts | None = None
-
-    def validate_faceImage(self, field):
-        upload = field.data
-        if upload is None or not getattr(upload, "filename", ""):
-            if not valid_id(self.keptPicture.data):
-                raise ValidationError("Attach a face picture.")
-            return
-        data = upload.read()
-        try:
-            self.picture_facts = image_rules.check_image(data)
-        except image_rules.ImageRuleError as error:
-            self.keptPicture.data = ""  # a new, refused picture replaces any kept one
-            raise ValidationError(str(error)) from None
-        self.picture = data
 
     def validate_country(self, field):
         if field.data:

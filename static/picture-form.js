@@ -1,12 +1,12 @@
-// Enrol form: check the picture in the browser before it is uploaded, preview it,
-// and show progress while the form is sent. The rules come from the page
+// Forms with a face picture (enrol, search): check the picture in the browser before
+// it is uploaded, preview it, and show progress while the form is sent. The rules come from the page
 // (data-rules, rendered from facesite/image_rules.py), never from this file.
 // Without JavaScript the form still works; the server checks everything again.
 (function () {
   "use strict";
-  var form = document.getElementById("enrol-form");
   var input = document.getElementById("faceImage");
-  if (!form || !input) { return; }
+  var form = input && input.form;
+  if (!form) { return; }
   var rules = JSON.parse(input.getAttribute("data-rules"));
   var errorBox = document.getElementById("faceImage-error");
   var preview = document.getElementById("picture-preview");
@@ -65,7 +65,7 @@
       input.focus();
       return;
     }
-    var button = document.getElementById("submit");
+    var button = form.querySelector("[type=submit]");
     if (form.dataset.sending === "yes") { event.preventDefault(); return; }  // a double click
     form.dataset.sending = "yes";
     button.setAttribute("aria-disabled", "true");
@@ -77,7 +77,7 @@
   window.addEventListener("pageshow", function () {
     form.dataset.sending = "";
     document.getElementById("send-progress").hidden = true;
-    document.getElementById("submit").classList.remove("busy");
-    document.getElementById("submit").removeAttribute("aria-disabled");
+    form.querySelector("[type=submit]").classList.remove("busy");
+    form.querySelector("[type=submit]").removeAttribute("aria-disabled");
   });
 })();

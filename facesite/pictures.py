@@ -1,0 +1,63 @@
+"""The face picture field shared by every form that sends one (enrol, search).
+
+A new upload is checked against the vendor's rules and kept in the drafts, so
+that a form shown again after an error still has it attached; a form sent
+again without a new file uses the kept one.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf.file import FileField
+from wtforms import HiddenField
+from wtforms.validators import ValidationError
+
+from facesite import image_rules
+from facesite.drafts import valid_id
+
+PICTURE_GONE = "The picture from your last attempt has expired: attach it again."
+
+
+class PictureFields:
+    """Mix into a FlaskForm: ``faceImage`` plus the hidden ``keptPicture``."""
+
+    faceImage = FileField("Face picture")
+    # A picture kept from an earlier attempt, so it need not be uploaded again.
+    keptPicture = HiddenField()
+
+    picture: bytes | None = None
+    picture_facts: image_rules.ImageFacts | None = None
+
+    def validate_faceImage(self, field):
+        upload = field.data
+        if upload is None or not getattr(upload, "filename", ""):
+            if not valid_id(self.keptPicture.data):
+                raise ValidationError("Attach a face picture.")
+            return
+        data = upload.read()
+        try:
+            self.picture_facts = image_rules.check_image(data)
+        except image_rules.ImageRuleError as error:
+            self.keptPicture.data = ""  # a new, refused picture replaces any kept one
+            raise ValidationError(str(error)) from None
+        self.picture = data
+
+    def attach_picture(self) -> tuple[bytes, image_rules.ImageFacts] | None:
+        """The picture to send: a new upload (now kept), else the kept one; None (with an
+        error on the field) when there is neither."""
+        if self.faceImage.errors:
+            return None
+        drafts = current_app.extensions["drafts"]
+        if self.picture is not None:
+            self.keptPicture.data = drafts.keep_picture(self.picture, self.picture_facts.extension)
+            return self.picture, self.picture_facts
+        kept = drafts.picture(self.keptPicture.data)
+        if kept is None:
+            self.keptPicture.data = ""
+            self.faceImage.errors = [PICTURE_GONE]
+            return None
+        return kept[0], image_rules.check_image(kept[0])
+
+
+def picture_template_context() -> dict:
+    """What a page with the picture field needs: the rules, for the hint and the browser's pre-check."""
+    return {"rules": image_rules.browser_rules(), "rules_text": image_rules.RULES_TEXT}

@@ -1,0 +1,45 @@
+"""Writing and reading the register of enrolments."""
+from __future__ import annotations
+
+import io
+
+from flask import current_app
+from flask_login import current_user
+from PIL import Image, ImageOps
+
+from facesite.audit import mask_id_number
+from facesite.extensions import db
+from facesite.models import Enrolment
+
+THUMBNAIL_SIDE = 160
+
+
+def thumbnail(picture: bytes) -> bytes:
+    """A small JPEG of the picture, upright and without any metadata (never the original)."""
+    image = ImageOps.exif_transpose(Image.open(io.BytesIO(picture))).convert("RGB")
+    image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def record_enrolment(face_set_id: str, face_id: str, details: dict, transaction_id: str | None,
+                     picture: bytes) -> Enrolment:
+    entry = Enrolment(
+        face_id=str(face_id), face_set_id=face_set_id, external_reference_id=details.get("externalReferenceId"),
+        name=details.get("name"), country=details.get("country"), id_card_type=details.get("idCardType"),
+        id_number_masked=mask_id_number(details.get("idNumber")), enrolled_by=current_user.username,
+        transaction_id=transaction_id,
+        thumbnail=thumbnail(picture) if current_app.config["KEEP_THUMBNAILS"] else None)
+    db.session.add(entry)
+    db.session.commit()
+    return entry
+
+
+def enrolments_for(face_set_id: str, face_ids: list[str]) -> dict[str, Enrolment]:
+    """Register entries of these faces, by face id (faces enrolled elsewhere are simply absent)."""
+    if not face_ids:
+        return {}
+    rows = db.session.scalars(db.select(Enrolment).where(Enrolment.face_set_id == face_set_id,
+                                                         Enrolment.face_id.in_([str(i) for i in face_ids])))
+    return {row.face_id: row for row in rows}
