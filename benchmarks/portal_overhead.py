@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import logging
 import multiprocessing
@@ -40,6 +41,7 @@ from facesite.sandbox import sandbox_credentials  # noqa: E402
 from facesite.sandbox.launcher import free_port, start_sandbox, stop_sandbox, wait_until_up  # noqa: E402
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns the figures
+BENCH_PASSWORD = "benchmark-password"
 FACES = ROOT.parent / "shared" / "testdata" / "faces"
 
 
@@ -58,13 +60,15 @@ class DelayedUpstream:
     """Answers every vendor call with SUCCESS after a fixed delay (a stand-in for a slow vendor)."""
 
     def __init__(self, delay: float):
+        face_ids = itertools.count(1)
+
         def app(environ, start_response):
             environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             if environ["PATH_INFO"] == advance.TOKEN_PATH:
                 data = {"token": "bench", "expiredTime": int((time.time() + 3600) * 1000)}
             else:
                 time.sleep(delay)
-                data = "1"
+                data = str(next(face_ids))
             body = json.dumps({"code": "SUCCESS", "message": "OK", "data": data, "transactionId": "t",
                                "pricingStrategy": "FREE"}).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
@@ -81,9 +85,15 @@ def start_portal(upstream_url: str, instance: str) -> tuple[str, subprocess.Pope
     line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
     port = free_port()
     env = {**os.environ, "PORT": str(port), "ADVANCE_BASE_URL": upstream_url, "INSTANCE_PATH": instance,
-           "LOG_LEVEL": "WARNING", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+           "LOG_LEVEL": "WARNING", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           # The benchmark measures capacity, not the per-user rate limit.
+           "RATE_LIMIT_ENROL": "1000000 per minute", "RATE_LIMIT_LOGIN": "1000000 per minute",
+           "FACESITE_PASSWORD": BENCH_PASSWORD}
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "create-user", "bench", "--role", "operator"],
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = open(os.path.join(instance, "portal.log"), "w")  # the access log: per-request times, for digging
     process = subprocess.Popen(shlex.split(line.split(":", 1)[1]), cwd=ROOT, env=env, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     wait_until_up(url, timeout=60, process=process)
     return url, process
@@ -94,10 +104,21 @@ def stop_portal(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
+def hidden(html: str, name: str) -> str:
+    return re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html).group(1)
+
+
+def signed_in(portal: str) -> requests.Session:
+    session = requests.Session()
+    login = session.get(portal + "/auth/login", timeout=60).text
+    session.post(portal + "/auth/login", timeout=60, data={"csrf_token": hidden(login, "csrf_token"),
+                                                           "username": "bench", "password": BENCH_PASSWORD})
+    return session
+
+
 def enrol_through_portal(session: requests.Session, portal: str, picture: bytes) -> None:
     form = session.get(portal + "/enrol/", timeout=60).text
-    fields = {name: re.search(rf'name="{name}" type="hidden" value="([^"]*)"', form).group(1)
-              for name in ("csrf_token", "submissionId")}
+    fields = {name: hidden(form, name) for name in ("csrf_token", "submissionId")}
     answer = session.post(portal + "/enrol/", data={**fields, "faceSetId": "demo"}, allow_redirects=False,
                           files={"faceImage": ("face.jpg", picture, "image/jpeg")}, timeout=60)
     if answer.status_code != 303:
@@ -115,7 +136,7 @@ def latency(picture: bytes, rounds: int) -> None:
         sandbox_url, sandbox = start_sandbox(os.path.join(scratch, "sandbox.sqlite3"))
         portal_url, portal = start_portal(sandbox_url, os.path.join(scratch, "instance"))
         try:
-            direct, session = direct_client(sandbox_url), requests.Session()
+            direct, session = direct_client(sandbox_url), signed_in(portal_url)
             direct.add_face("demo", picture, filename="f.jpg", mime_type="image/jpeg")  # warm both paths
             enrol_through_portal(session, portal_url, picture)
             portal_times, direct_times = [], []
@@ -135,34 +156,48 @@ def latency(picture: bytes, rounds: int) -> None:
           f"overhead {(p50_portal - p50_direct) * 1000:.1f} ms   ratio {p50_portal / p50_direct:.3f} (target <= 1.10)")
 
 
-def _client_threads(threads: int, seconds: float, call) -> tuple[int, int]:
+def _client_threads(threads: int, seconds: float, call, setup=None) -> tuple[int, int, float]:
+    """Loops of ``call`` started until ``seconds`` have passed; the calls under way then are
+    finished and counted, and the time they took is included: (done, failed, elapsed)."""
     done, failed = [0] * threads, [0] * threads
-    deadline = time.monotonic() + seconds
+    ready = threading.Barrier(threads + 1)
+    window = {}
 
     def worker(index):
         state = {}
-        while time.monotonic() < deadline:
+        if setup:
+            setup(state)  # e.g. signing in: not part of what is timed
+        ready.wait()
+        while time.monotonic() < window["end"]:
             try:
                 call(state)
                 done[index] += 1
-            except Exception:  # counted, not fatal: the figure must show failures
+            except Exception as error:  # counted, not fatal: the figure must show failures
+                if not any(failed):
+                    print(f"  first failure: {type(error).__name__}: {error}", file=sys.stderr)
                 failed[index] += 1
 
     pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
     for thread in pool:
         thread.start()
+    window["end"] = time.monotonic() + 3600
+    ready.wait()
+    started = time.monotonic()
+    window["end"] = started + seconds
     for thread in pool:
         thread.join()
-    return sum(done), sum(failed)
+    return sum(done), sum(failed), time.monotonic() - started
 
 
-def run_clients(clients: int, seconds: float, call, processes: int = 4) -> tuple[int, int]:
+def run_clients(clients: int, seconds: float, call, setup=None, processes: int = 4) -> tuple[float, int]:
     """``clients`` concurrent loops of ``call`` for ``seconds``, spread over a few processes so
     that the load generator's own GIL does not become what is measured."""
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
         shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
-        results = list(pool.map(_client_threads, shares, [seconds] * processes, [call] * processes))
-    return sum(r[0] for r in results), sum(r[1] for r in results)
+        results = list(pool.map(_client_threads, shares, [seconds] * processes, [call] * processes,
+                                [setup] * processes))
+    # (calls per second, failures): each process's count over the time its own calls took
+    return sum(r[0] / r[2] for r in results), sum(r[1] for r in results)
 
 
 def direct_call(upstream_url: str, picture: bytes, state: dict) -> None:
@@ -170,8 +205,12 @@ def direct_call(upstream_url: str, picture: bytes, state: dict) -> None:
     client.add_face("demo", picture, filename="f.jpg", mime_type="image/jpeg")
 
 
+def portal_sign_in(portal_url: str, state: dict) -> None:
+    state["session"] = signed_in(portal_url)
+
+
 def portal_call(portal_url: str, picture: bytes, state: dict) -> None:
-    enrol_through_portal(state.setdefault("session", requests.Session()), portal_url, picture)
+    enrol_through_portal(state["session"], portal_url, picture)
 
 
 def throughput(picture: bytes, clients: int, seconds: float, delay: float) -> None:
@@ -180,11 +219,12 @@ def throughput(picture: bytes, clients: int, seconds: float, delay: float) -> No
         portal_url, portal = start_portal(upstream.url, os.path.join(scratch, "instance"))
         try:
             direct_done, direct_failed = run_clients(clients, seconds, partial(direct_call, upstream.url, picture))
-            portal_done, portal_failed = run_clients(clients, seconds, partial(portal_call, portal_url, picture))
+            portal_done, portal_failed = run_clients(clients, seconds, partial(portal_call, portal_url, picture),
+                                                     setup=partial(portal_sign_in, portal_url))
         finally:
             stop_portal(portal)
     ideal = clients / delay
-    direct_rate, portal_rate = direct_done / seconds, portal_done / seconds
+    direct_rate, portal_rate = direct_done, portal_done
     print(f"throughput, {clients} clients, upstream {delay:g} s per call, {seconds:g} s, "
           f"{len(picture) / 1024:.0f} KB JPEG (ideal {ideal:.1f}/s):")
     print(f"  direct {direct_rate:6.1f}/s ({direct_failed} failed)   portal {portal_rate:6.1f}/s "

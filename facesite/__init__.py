@@ -63,10 +63,32 @@ def register_extensions(app: Flask) -> None:
 
     csrf.init_app(app)
     db.init_app(app)
+    tune_sqlite(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     login_manager.init_app(app)
     app.before_request(require_sign_in)
     configure_security(app)
+
+
+def tune_sqlite(app: Flask) -> None:
+    """SQLite (the default database): write-ahead logging, so that audit records written by
+    many threads neither block readers nor wait for a full disk sync each."""
+    from sqlalchemy import event
+
+    from facesite.extensions import db
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+
+    def set_pragmas(connection, _record):
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    with app.app_context():
+        event.listen(db.engine, "connect", set_pragmas)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -40,7 +40,12 @@ class AuditTrail:
         return Session(self.engine, expire_on_commit=False)
 
     def started(self, step: str, fields: dict) -> int:
-        record = VendorCall(username=acting_user(), call=step, face_set_id=fields.get("faceSetId"),
+        username = acting_user()
+        if has_request_context():
+            # The vendor may take seconds: give the request's pooled database connection back
+            # now rather than hold it idle through the call (objects already loaded stay usable).
+            db.session.close()
+        record = VendorCall(username=username, call=step, face_set_id=fields.get("faceSetId"),
                             external_reference_id=fields.get("externalReferenceId"),
                             id_number_masked=mask_id_number(fields.get("idNumber")))
         # If this cannot be written the call is not made: no vendor call goes unaccounted for.

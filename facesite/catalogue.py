@@ -30,6 +30,14 @@ def all_face_sets() -> list[FaceSet]:
     return db.session.scalars(db.select(FaceSet).order_by(FaceSet.label)).all()
 
 
+def default_face_set_id(asked: str | None) -> str:
+    """The face set a new form starts with: the one asked for, else the only one there is."""
+    if asked:
+        return asked
+    sets = all_face_sets()
+    return sets[0].id if len(sets) == 1 else ""
+
+
 def options_html() -> Markup:
     """<option>s for the face-set picker: the id as the value, the label to recognise it by."""
     return Markup("").join(Markup('<option value="{}">{}</option>').format(s.id, s.label) for s in all_face_sets())

@@ -83,7 +83,10 @@ def from_environment(instance_path: str) -> dict:
     return {
         "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Connections are held only between vendor calls (see AuditTrail.started), so a small
+        # pool serves many threads; size it for PostgreSQL's connection limit across processes.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": _int("DB_POOL_SIZE", 10),
+                                      "max_overflow": _int("DB_POOL_OVERFLOW", 20)},
         "AUTH_MODE": auth_mode,
         "AUTH_HEADER": os.environ.get("AUTH_HEADER", "X-Forwarded-Email"),
         "AUTH_PROXY_SECRET": os.environ.get("AUTH_PROXY_SECRET") or None,

@@ -67,6 +67,12 @@ class Problem:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def mark(self, form) -> None:
+        """Show the vendor's message under the form field it is about, too."""
+        if self.field and hasattr(form, self.field):
+            field = getattr(form, self.field)
+            field.errors = list(field.errors) + [self.message]
+
 
 def explain(error: AdvanceError, reference: str | None = None) -> Problem:
     if isinstance(error, VendorError):

@@ -49,7 +49,7 @@ def test_search_finds_the_enrolled_person_first_with_details_and_thumbnail(app, 
     names = re.findall(r'class="match-name"><strong>([^<]+)<', body)
     assert names == ["Person A"]
     score = float(re.search(r'<span class="score">([\d.]+)</span>', body).group(1))
-    assert score > 80 and f'<meter min="0" max="100"' in body
+    assert score > 80 and '<meter min="0" max="100"' in body
     for shown in ("US — United States", "passport", "••••4567", "ref-A", "PAY (charged)"):
         assert shown in body
     assert "P1234567" not in body

@@ -1,15 +1,13 @@
 """Filtering the audit trail, shared by the audit page, its CSV export and its chart."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from flask_wtf import FlaskForm
 from sqlalchemy import case, func
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from facesite.extensions import db
+from facesite.filters import FilterForm
 from facesite.models import VendorCall
 
 CSV_COLUMNS = ("id", "started_at", "finished_at", "username", "call", "face_set_id", "external_reference_id",
@@ -17,13 +15,8 @@ CSV_COLUMNS = ("id", "started_at", "finished_at", "username", "call", "face_set_
                "http_status", "latency_ms")
 
 
-class AuditFilterForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET search form changes nothing
-
+class AuditFilterForm(FilterForm):
     user = StringField("User", validators=[Optional()])
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
     face_set = StringField("Face set", validators=[Optional()])
     outcome = SelectField("Outcome", choices=[SelectChoice("", "any"), SelectChoice("success"), SelectChoice("failure"),
                                                SelectChoice("unfinished", "no answer recorded")],
@@ -34,10 +27,7 @@ def conditions(form: AuditFilterForm) -> list:
     where = []
     if form.user.data:
         where.append(VendorCall.username == form.user.data.strip().lower())
-    if form.since.data:
-        where.append(VendorCall.started_at >= datetime.combine(form.since.data, datetime.min.time()))
-    if form.until.data:
-        where.append(VendorCall.started_at < datetime.combine(form.until.data, datetime.min.time()) + timedelta(days=1))
+    where += form.date_conditions(VendorCall.started_at)
     if form.face_set.data:
         where.append(VendorCall.face_set_id == form.face_set.data.strip())
     if form.outcome.data == "success":

@@ -26,8 +26,8 @@ DUPLICATE_CHECK_TOP_K = 5
 
 
 def render_form(form: EnrolForm, problem: Problem | None = None, status: int = 200, duplicates=None):
-    if problem and problem.field:
-        getattr(form, problem.field).errors = list(getattr(form, problem.field).errors) + [problem.message]
+    if problem:
+        problem.mark(form)
     duplicate_register = enrolments_for(form.faceSetId.data, [m["faceId"] for m in duplicates]) if duplicates else {}
     return render_template("enrol/form.html", form=form, problem=problem, duplicates=duplicates,
                            duplicate_register=duplicate_register,
@@ -51,8 +51,7 @@ def enrol():
     form = EnrolForm()
     if request.method == "GET":
         form.submissionId.data = new_id()
-        sets = catalogue.all_face_sets()
-        form.faceSetId.data = request.args.get("faceSetId") or (sets[0].id if len(sets) == 1 else "")
+        form.faceSetId.data = catalogue.default_face_set_id(request.args.get("faceSetId"))
         return render_form(form)
 
     done = current_app.extensions["drafts"].outcome(form.submissionId.data)
@@ -103,7 +102,7 @@ def add_face(form: EnrolForm, picture) -> dict:
     entry = record_enrolment(form.faceSetId.data, answer.data, form.details(), answer.transaction_id, data)
     return {
         "state": "done", "faceId": answer.data, "transactionId": answer.transaction_id,
-        "pricingStrategy": answer.pricing_strategy, "note": note_from(answer.extra), "registerId": entry.id,
+        "pricingStrategy": answer.pricing_strategy, "note": note_from(answer.extra), "registerId": entry.id if entry else None,
         "faceSetId": form.faceSetId.data, "faceSetLabel": form.face_set.label,
         # Kept for the result page: like every record the portal keeps, without the full ID number.
         "details": {**form.details(), "idNumber": mask_id_number(form.idNumber.data)},

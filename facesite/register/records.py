@@ -2,21 +2,26 @@
 from __future__ import annotations
 
 import io
+import logging
 
 from flask import current_app
 from flask_login import current_user
 from PIL import Image, ImageOps
+from sqlalchemy.exc import SQLAlchemyError
 
 from facesite.audit import mask_id_number
 from facesite.extensions import db
 from facesite.models import Enrolment
 
 THUMBNAIL_SIDE = 160
+log = logging.getLogger(__name__)
 
 
 def thumbnail(picture: bytes) -> bytes:
     """A small JPEG of the picture, upright and without any metadata (never the original)."""
-    image = ImageOps.exif_transpose(Image.open(io.BytesIO(picture))).convert("RGB")
+    image = Image.open(io.BytesIO(picture))
+    image.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))  # JPEG: decode at the smallest scale that still fits
+    image = ImageOps.exif_transpose(image).convert("RGB")
     image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=80)
@@ -24,15 +29,22 @@ def thumbnail(picture: bytes) -> bytes:
 
 
 def record_enrolment(face_set_id: str, face_id: str, details: dict, transaction_id: str | None,
-                     picture: bytes) -> Enrolment:
+                     picture: bytes) -> Enrolment | None:
+    """Add the face to the register. The vendor has already added it, so a failure here is logged,
+    never raised: the staff member must still see the face id they got."""
     entry = Enrolment(
         face_id=str(face_id), face_set_id=face_set_id, external_reference_id=details.get("externalReferenceId"),
         name=details.get("name"), country=details.get("country"), id_card_type=details.get("idCardType"),
         id_number_masked=mask_id_number(details.get("idNumber")), enrolled_by=current_user.username,
         transaction_id=transaction_id,
         thumbnail=thumbnail(picture) if current_app.config["KEEP_THUMBNAILS"] else None)
-    db.session.add(entry)
-    db.session.commit()
+    try:
+        db.session.add(entry)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("face %s of set %s was enrolled but could not be added to the register", face_id, face_set_id)
+        return None
     return entry
 
 

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
-
 from flask import Response, abort, render_template, request
-from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
+from wtforms import StringField
 from wtforms.validators import Optional
 
 from facesite.auth.access import role_required
 from facesite.countries import country_name
 from facesite.extensions import db
+from facesite.filters import FilterForm
 from facesite.models import Enrolment
 from facesite.register import bp
 
@@ -21,15 +19,10 @@ CSV_COLUMNS = ("id", "face_id", "face_set_id", "external_reference_id", "name", 
                "id_number_masked", "enrolled_by", "enrolled_at", "transaction_id")
 
 
-class RegisterFilterForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET search form changes nothing
-
+class RegisterFilterForm(FilterForm):
     face_set = StringField("Face set", validators=[Optional()])
     name = StringField("Name contains", validators=[Optional()])
     reference = StringField("External reference", validators=[Optional()])
-    since = DateField("Enrolled from", validators=[Optional()])
-    until = DateField("to", validators=[Optional()])
 
 
 def filtered(form: RegisterFilterForm):
@@ -40,12 +33,7 @@ def filtered(form: RegisterFilterForm):
         query = query.where(Enrolment.name.ilike(f"%{form.name.data.strip()}%"))
     if form.reference.data:
         query = query.where(Enrolment.external_reference_id == form.reference.data.strip())
-    if form.since.data:
-        query = query.where(Enrolment.enrolled_at >= datetime.combine(form.since.data, datetime.min.time()))
-    if form.until.data:
-        end = datetime.combine(form.until.data, datetime.min.time()) + timedelta(days=1)
-        query = query.where(Enrolment.enrolled_at < end)
-    return query
+    return query.where(*form.date_conditions(Enrolment.enrolled_at))
 
 
 @bp.get("/")

@@ -23,8 +23,8 @@ def search_rate():
 
 
 def render_form(form: SearchForm, problem: Problem | None = None, status: int = 200):
-    if problem and problem.field:
-        getattr(form, problem.field).errors = list(getattr(form, problem.field).errors) + [problem.message]
+    if problem:
+        problem.mark(form)
     return render_template("search/form.html", form=form, problem=problem, face_set_options=catalogue.options_html(),
                            **picture_template_context()), status
 
@@ -35,8 +35,7 @@ def search():
     form = SearchForm()
     if request.method == "GET":
         form.submissionId.data = new_id()
-        sets = catalogue.all_face_sets()
-        form.faceSetId.data = request.args.get("faceSetId") or (sets[0].id if len(sets) == 1 else "")
+        form.faceSetId.data = catalogue.default_face_set_id(request.args.get("faceSetId"))
         form.keptPicture.data = request.args.get("picture", "")  # "search again" keeps the picture
         form.topK.data = request.args.get("topK", type=int)
         form.threshold.data = request.args.get("threshold", type=float)

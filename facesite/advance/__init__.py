@@ -1,25 +1,23 @@
 """Client for the ADVANCE.AI Face Search API: HTTP, access tokens and the API's JSON.
 
-The only module that knows the vendor's paths and envelope. It knows nothing of
+The only package that knows the vendor's paths and envelope. It knows nothing of
 Flask or forms, raises typed errors, and never puts a key or token into an
 exception, a log line or a repr. The sandbox upstream is reached through this
 same code.
 """
 from __future__ import annotations
 
-import email.utils
-import hashlib
 import logging
-import re
-import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+from facesite.advance.envelope import (AdvanceError, TransportError, VendorError, VendorResponse,  # noqa: F401
+                                       parse_retry_after)
+from facesite.advance.tokens import AccessTokenCache, sign  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -37,133 +35,6 @@ SEARCH_PATH = "/intl/openapi/face-search/search"
 TOKEN_HEADER = "X-ACCESS-TOKEN"
 # Add Face's optional fields, by their API names.
 ADD_FACE_DETAILS = ("externalReferenceId", "idNumber", "idCardType", "country", "name")
-
-# Codes that say "try again later"; their answers carry a Retry-After header.
-BUSY_CODES = {"SERVICE_BUSY", "RETRY_LATER", "OVER_QUERY_LIMIT"}
-
-
-def sign(access_key: str, secret_key: str, timestamp: str) -> str:
-    """The documented signature: lower-case hex SHA-256 of key + secret + timestamp."""
-    return hashlib.sha256(f"{access_key}{secret_key}{timestamp}".encode()).hexdigest()
-
-
-def parse_retry_after(value: str | None) -> int | None:
-    """Seconds to wait, from a Retry-After written as ``10``, ``10s``, ``1.5 s`` or an HTTP date."""
-    if not value:
-        return None
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?)?\s*", value, re.IGNORECASE)
-    if match:
-        return max(0, round(float(match.group(1))))
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0, round(when.timestamp() - time.time()))
-
-
-@dataclass
-class VendorResponse:
-    """The vendor's common envelope."""
-
-    code: str
-    message: str
-    data: Any = None
-    extra: Any = None
-    transaction_id: str | None = None
-    pricing_strategy: str | None = None
-    http_status: int = 200
-    retry_after: int | None = None
-
-    @classmethod
-    def from_http(cls, response: requests.Response, body: dict) -> "VendorResponse":
-        return cls(
-            code=str(body.get("code") or ""),
-            message=str(body.get("message") or ""),
-            data=body.get("data"),
-            extra=body.get("extra"),
-            transaction_id=body.get("transactionId"),
-            pricing_strategy=body.get("pricingStrategy"),
-            http_status=response.status_code,
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-        )
-
-
-class AdvanceError(Exception):
-    """Any failure of a vendor call. ``step`` is "token" or the call's name."""
-
-    step = "call"
-
-
-class VendorError(AdvanceError):
-    """The vendor answered, with a code other than SUCCESS."""
-
-    def __init__(self, response: VendorResponse, step: str = "call"):
-        super().__init__(f"{response.code}: {response.message}")
-        self.response = response
-        self.step = step
-
-
-class TransportError(AdvanceError):
-    """No usable answer: timeout, refused connection, HTTP error, or a body that is not the envelope.
-
-    ``may_have_reached`` is True when the vendor may have acted on the request
-    (it was sent in full before the failure), so it must not be replayed blindly.
-    """
-
-    def __init__(self, kind: str, detail: str, *, may_have_reached: bool, step: str = "call",
-                 http_status: int | None = None, retry_after: int | None = None):
-        super().__init__(f"{kind}: {detail}")
-        self.kind = kind
-        self.detail = detail
-        self.may_have_reached = may_have_reached
-        self.step = step
-        self.http_status = http_status
-        self.retry_after = retry_after
-
-
-@dataclass
-class _CachedToken:
-    token: str
-    expires_at: float  # epoch seconds, from the vendor's expiredTime
-    refresh_at: float
-
-
-@dataclass
-class AccessTokenCache:
-    """Tokens per (host, access key), shared by every thread of the process.
-
-    One lock per key: while one thread fetches a token, the others for the same
-    key wait for it instead of asking the vendor again.
-    """
-
-    _tokens: dict = field(default_factory=dict)
-    _locks: dict = field(default_factory=dict)
-    _guard: threading.Lock = field(default_factory=threading.Lock)
-
-    def get(self, key: tuple, fetch) -> str:
-        cached = self._tokens.get(key)
-        if cached and time.time() < cached.refresh_at:
-            return cached.token
-        with self._lock_for(key):
-            cached = self._tokens.get(key)
-            if cached and time.time() < cached.refresh_at:
-                return cached.token
-            token, expires_at = fetch()
-            now = time.time()
-            # Renew a little before the vendor's expiry: a minute, or a quarter of a short lifetime.
-            margin = min(60.0, max(0.0, expires_at - now) / 4)
-            self._tokens[key] = _CachedToken(token, expires_at, expires_at - margin)
-            return token
-
-    def invalidate(self, key: tuple, token: str) -> None:
-        with self._lock_for(key):
-            cached = self._tokens.get(key)
-            if cached and cached.token == token:
-                del self._tokens[key]
-
-    def _lock_for(self, key: tuple) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
 
 
 _shared_token_cache = AccessTokenCache()
