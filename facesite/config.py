@@ -117,6 +117,8 @@ def from_environment(instance_path: str) -> dict:
         "DRAFT_MAX_AGE_HOURS": _int("DRAFT_MAX_AGE_HOURS", 24),
         # Thumbnails in the register of enrolments; KEEP_THUMBNAILS=0 keeps no picture at all.
         "KEEP_THUMBNAILS": flag("KEEP_THUMBNAILS", True),
+        # Default of the admin setting "prepare pictures" (rotate, convert, scale, strip metadata).
+        "PREPARE_PICTURES": flag("PREPARE_PICTURES", True),
         # Where a search match carries its score: the vendor's docs do not name the field.
         "SCORE_FIELD": os.environ.get("SCORE_FIELD", "similarity"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),

@@ -112,3 +112,14 @@ class Enrolment(db.Model):
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     transaction_id: Mapped[str | None] = mapped_column(String(64))
     thumbnail: Mapped[bytes | None] = mapped_column(db.LargeBinary, deferred=True)  # small JPEG, or None
+
+
+class Setting(db.Model):
+    """Settings administrators change while the portal runs (key -> value as text)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    changed_by: Mapped[str | None] = mapped_column(String(254))

@@ -1,8 +1,9 @@
 """The face picture field shared by every form that sends one (enrol, search).
 
-A new upload is checked against the vendor's rules and kept in the drafts, so
-that a form shown again after an error still has it attached; a form sent
-again without a new file uses the kept one.
+A new upload is prepared (see preparation.py; an admin setting) or else checked
+against the vendor's rules as it is, then kept in the drafts, so that a form
+shown again after an error still has it attached; a form sent again without a
+new file uses the kept one. What is kept is what is sent: metadata-free.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
-from facesite import image_rules
+from facesite import image_rules, preparation, settings
 from facesite.drafts import valid_id
 
 PICTURE_GONE = "The picture from your last attempt has expired: attach it again."
@@ -23,6 +24,8 @@ class PictureFields:
     faceImage = FileField("Face picture")
     # A picture kept from an earlier attempt, so it need not be uploaded again.
     keptPicture = HiddenField()
+    # What preparation did to the kept picture, for the result page.
+    preparation = HiddenField()
 
     picture: bytes | None = None
     picture_facts: image_rules.ImageFacts | None = None
@@ -35,7 +38,13 @@ class PictureFields:
             return
         data = upload.read()
         try:
-            self.picture_facts = image_rules.check_image(data)
+            if settings.prepare_pictures():
+                prepared = preparation.prepare(data)
+                data, self.picture_facts = prepared.data, prepared.facts
+                self.preparation.data = prepared.summary
+            else:
+                self.picture_facts = image_rules.check_image(data)
+                self.preparation.data = ""
         except image_rules.ImageRuleError as error:
             self.keptPicture.data = ""  # a new, refused picture replaces any kept one
             raise ValidationError(str(error)) from None
@@ -60,4 +69,7 @@ class PictureFields:
 
 def picture_template_context() -> dict:
     """What a page with the picture field needs: the rules, for the hint and the browser's pre-check."""
+    if settings.prepare_pictures():
+        return {"rules": preparation.browser_rules(current_app.config["MAX_CONTENT_LENGTH"]),
+                "rules_text": preparation.RULES_TEXT}
     return {"rules": image_rules.browser_rules(), "rules_text": image_rules.RULES_TEXT}

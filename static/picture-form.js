@@ -1,7 +1,8 @@
 // Forms with a face picture (enrol, search): check the picture in the browser before
-// it is uploaded, preview it, and show progress while the form is sent. The rules come from the page
-// (data-rules, rendered from facesite/image_rules.py), never from this file.
-// Without JavaScript the form still works; the server checks everything again.
+// it is uploaded, preview it, take it by drag and drop or from a camera, and show
+// progress while the form is sent. The rules come from the page (data-rules,
+// rendered from the server's one definition), never from this file. Without
+// JavaScript the plain file field still works; the server checks everything again.
 (function () {
   "use strict";
   var input = document.getElementById("faceImage");
@@ -13,6 +14,7 @@
   var previewImg = document.getElementById("picture-preview-img");
   var caption = document.getElementById("picture-preview-caption");
   var keptPicture = form.querySelector("input[name=keptPicture]");
+  var byId = function (id) { return document.getElementById(id); };
 
   function showError(message) {
     errorBox.textContent = message;
@@ -26,6 +28,11 @@
     input.setCustomValidity(message);
   }
 
+  function describe(file, width, height) {
+    var size = file.size >= 1000000 ? (file.size / 1000000).toFixed(1) + " MB" : Math.round(file.size / 1000) + " KB";
+    return file.name + (width ? ": " + width + " × " + height + " px, " : ": ") + size;
+  }
+
   function checkFile(file) {
     var name = file.name.toLowerCase();
     var typeOk = rules.mimeTypes.indexOf(file.type) >= 0 ||
@@ -37,13 +44,22 @@
       var img = new Image();
       img.onload = function () {
         var w = img.naturalWidth, h = img.naturalHeight;
-        var ok = w >= rules.minSide && h >= rules.minSide && w <= rules.maxSide && h <= rules.maxSide;
+        var ok = Math.min(w, h) >= rules.minSide && (!rules.maxSide || Math.max(w, h) <= rules.maxSide);
         previewImg.src = url;
-        caption.textContent = file.name + ": " + w + " × " + h + " px, " + Math.round(file.size / 1024) + " KB";
+        caption.textContent = describe(file, w, h);
         preview.hidden = false;
         resolve(ok ? "" : rules.messages.resolution);
       };
-      img.onerror = function () { URL.revokeObjectURL(url); resolve(rules.messages.notImage); };
+      img.onerror = function () {
+        URL.revokeObjectURL(url);
+        if (rules.prepared && /\.(heic|heif)$/.test(name)) {  // browsers cannot show HEIC; the server can read it
+          preview.hidden = true;
+          caption.textContent = describe(file);
+          resolve("");
+        } else {
+          resolve(rules.messages.notImage);
+        }
+      };
       img.src = url;
     });
   }
@@ -55,9 +71,67 @@
       showError(message);
       if (message) { preview.hidden = true; }
       else if (keptPicture) { keptPicture.value = ""; }  // the new file replaces the kept one
-      return message;
     });
   });
+
+  function attach(file) {
+    var transfer = new DataTransfer();
+    transfer.items.add(file);
+    input.files = transfer.files;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  // Drag and drop onto the picture's area.
+  var zone = byId("drop-zone");
+  byId("drop-hint").hidden = false;
+  ["dragenter", "dragover"].forEach(function (type) {
+    zone.addEventListener(type, function (event) { event.preventDefault(); zone.classList.add("dragging"); });
+  });
+  ["dragleave", "drop"].forEach(function (type) {
+    zone.addEventListener(type, function () { zone.classList.remove("dragging"); });
+  });
+  zone.addEventListener("drop", function (event) {
+    event.preventDefault();
+    if (event.dataTransfer.files.length) { attach(event.dataTransfer.files[0]); }
+  });
+
+  // A still from the camera, attached like a chosen file.
+  var camera = byId("camera"), video = byId("camera-video"), cameraError = byId("camera-error");
+  var stream = null;
+  function stopCamera() {
+    if (stream) { stream.getTracks().forEach(function (track) { track.stop(); }); stream = null; }
+    camera.hidden = true;
+  }
+  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+    byId("camera-open").hidden = false;
+    byId("camera-open").addEventListener("click", function () {
+      cameraError.hidden = true;
+      navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 960 } } })
+        .then(function (media) {
+          stream = media;
+          video.srcObject = media;
+          camera.hidden = false;
+          byId("camera-take").focus();
+        })
+        .catch(function (error) {
+          camera.hidden = false;
+          cameraError.textContent = "The camera could not be opened (" + error.name + "). Choose a file instead.";
+          cameraError.hidden = false;
+        });
+    });
+    byId("camera-close").addEventListener("click", stopCamera);
+    byId("camera-take").addEventListener("click", function () {
+      if (!stream || !video.videoWidth) { return; }
+      var canvas = document.createElement("canvas");
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      canvas.getContext("2d").drawImage(video, 0, 0);
+      canvas.toBlob(function (blob) {
+        attach(new File([blob], "camera.jpg", { type: "image/jpeg" }));
+        stopCamera();
+      }, "image/jpeg", 0.92);
+    });
+  }
 
   form.addEventListener("submit", function (event) {
     if (input.validationMessage) {
@@ -70,13 +144,13 @@
     form.dataset.sending = "yes";
     button.setAttribute("aria-disabled", "true");
     button.classList.add("busy");
-    document.getElementById("send-progress").hidden = false;
+    byId("send-progress").hidden = false;
   });
 
   // A page restored from the back/forward cache must be usable again.
   window.addEventListener("pageshow", function () {
     form.dataset.sending = "";
-    document.getElementById("send-progress").hidden = true;
+    byId("send-progress").hidden = true;
     form.querySelector("[type=submit]").classList.remove("busy");
     form.querySelector("[type=submit]").removeAttribute("aria-disabled");
   });

@@ -22,7 +22,8 @@ def vendor_with_keys(tmp_path):
     server.stop()
 
 
-def test_keys_and_tokens_never_appear_in_pages_or_logs(vendor_with_keys, monkeypatch, caplog, capsys):
+def test_keys_and_tokens_never_appear_in_pages_or_logs(vendor_with_keys, monkeypatch, caplog, capsys,
+                                                      every_log_line):
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("ADVANCE_ACCESS_KEY", ACCESS_KEY)
     monkeypatch.setenv("ADVANCE_SECRET_KEY", SECRET_KEY)
@@ -51,6 +52,7 @@ def test_keys_and_tokens_never_appear_in_pages_or_logs(vendor_with_keys, monkeyp
     captured = capsys.readouterr()
     everything = "\n".join(bodies + [caplog.text, captured.out, captured.err])
     assert "FaceSet not found" in everything  # the pages and logs were really captured
+    assert any("vendor add_face" in line for line in every_log_line.lines)  # so was the run-wide watcher
     for secret in [ACCESS_KEY, SECRET_KEY, PASSWORD, *tokens]:
         assert secret not in everything
     assert not re.search(r"X-ACCESS-TOKEN:\s*\S", everything, re.IGNORECASE)

@@ -11,4 +11,4 @@ def admins_only():
         abort(403)
 
 
-from facesite.admin import audit_views, face_set_views, user_views  # noqa: E402,F401  (registers the views)
+from facesite.admin import audit_views, face_set_views, settings_views, user_views  # noqa: E402,F401

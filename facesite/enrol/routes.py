@@ -106,7 +106,7 @@ def add_face(form: EnrolForm, picture) -> dict:
         "faceSetId": form.faceSetId.data, "faceSetLabel": form.face_set.label,
         # Kept for the result page: like every record the portal keeps, without the full ID number.
         "details": {**form.details(), "idNumber": mask_id_number(form.idNumber.data)},
-        "pictureId": form.keptPicture.data,
+        "pictureId": form.keptPicture.data, "preparation": form.preparation.data,
         "picture": {"format": facts.format, "width": facts.width, "height": facts.height, "bytes": facts.size_bytes},
     }
 

@@ -1,0 +1,182 @@
+"""Making a picture the vendor accepts out of a picture as staff have it, in one place.
+
+Phone photos arrive as HEIC, 4032 × 3024, several MB, turned only by an EXIF tag;
+webcams and folders give WebP or PNG. ``prepare`` turns any of them into a PNG or
+JPEG that meets ``image_rules`` with the least quality loss, and says what it did:
+
+- a picture already within the rules is only stripped of its metadata, losslessly
+  (JPEG APP1/APP13/COM segments, PNG text and EXIF chunks), never re-encoded;
+- anything else is turned upright, scaled down to 4096 px if larger, and encoded as
+  JPEG at the highest quality that stays below 2 MB.
+
+Pictures under 256 px are refused: scaling up would invent detail.
+"""
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass, field
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from facesite import image_rules
+
+try:  # HEIC/HEIF support; without the package those files are refused as "not an image"
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - pillow-heif is in requirements-portal.txt
+    pillow_heif = None
+
+# What staff may upload when preparation is on (Pillow's format names).
+INPUT_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "HEIF": "image/heic", "WEBP": "image/webp",
+                 "MPO": "image/jpeg"}  # MPO: what some phones write for a JPEG with a depth map
+INPUT_EXTENSIONS = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp")
+# Largest picture decoded at all (a 50-megapixel phone photo fits); larger is refused as a bomb.
+MAX_INPUT_PIXELS = 64_000_000
+JPEG_QUALITIES = (95, 92, 90, 87, 85, 82, 80, 75, 70, 65, 60)
+ORIENTATION_TAG = 0x0112
+# Segments and chunks that carry who, where and with what a picture was taken.
+JPEG_METADATA_MARKERS = {0xE1, 0xED, 0xFE}  # APP1 (EXIF, XMP), APP13 (IPTC), COM
+PNG_METADATA_CHUNKS = {b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"}
+
+
+@dataclass
+class PreparedPicture:
+    data: bytes
+    facts: image_rules.ImageFacts
+    steps: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        return "; ".join(self.steps) if self.steps else "sent as it was"
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} KB"
+
+
+def _open(data: bytes) -> Image.Image:
+    if not data:
+        raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE)
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE) from None
+    except Image.DecompressionBombError:
+        raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION) from None
+    if image.format not in INPUT_FORMATS:
+        raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE)
+    if image.width * image.height > MAX_INPUT_PIXELS:
+        raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION)
+    return image
+
+
+def prepare(data: bytes) -> PreparedPicture:
+    """A compliant picture made from ``data``; ImageRuleError when none can be made."""
+    image = _open(data)
+    orientation = image.getexif().get(ORIENTATION_TAG, 1)
+    width, height = (image.height, image.width) if orientation in (5, 6, 7, 8) else image.size
+    if min(width, height) < image_rules.MIN_SIDE:
+        raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION,
+                                         "Pictures are never scaled up: take or choose a larger one.")
+    if image.format in ("JPEG", "PNG") and orientation == 1:
+        try:
+            stripped, removed = strip_metadata(data, image.format)
+            facts = image_rules.check_image(stripped)
+        except image_rules.ImageRuleError:
+            pass  # too big, too large or damaged as it is: decode and re-encode below
+        else:
+            return PreparedPicture(stripped, facts, ["metadata removed (EXIF, GPS location, camera, comments)"]
+                                   if removed else [])
+    return _reencode(image, orientation, len(data))
+
+
+def _reencode(image: Image.Image, orientation: int, original_size: int) -> PreparedPicture:
+    steps = []
+    original_format, original_dims = image.format, f"{image.width} × {image.height}"
+    try:
+        image.load()
+    except Exception:  # Pillow raises several kinds for truncated or corrupt data
+        raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE, image_rules.HINT_DAMAGED) from None
+    if orientation != 1:
+        image = ImageOps.exif_transpose(image)
+        steps.append(f"turned upright (EXIF orientation {orientation})")
+    if image.mode not in ("RGB", "L"):
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        image = background
+    if max(image.size) > image_rules.MAX_SIDE:
+        before = f"{image.width} × {image.height}"
+        image = image.copy()
+        image.thumbnail((image_rules.MAX_SIDE, image_rules.MAX_SIDE), Image.Resampling.LANCZOS)
+        steps.append(f"resized from {before} to {image.width} × {image.height}")
+    for quality in JPEG_QUALITIES:
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=quality, optimize=True)  # no exif= argument: no metadata
+        if out.tell() < image_rules.MAX_BYTES:
+            break
+    else:  # still too big at the lowest quality: scale down until it fits
+        while out.tell() >= image_rules.MAX_BYTES:
+            image = image.resize((int(image.width * 0.85), int(image.height * 0.85)), Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=JPEG_QUALITIES[-1], optimize=True)
+        steps.append(f"resized to {image.width} × {image.height} to fit below 2 MB")
+    result = out.getvalue()
+    steps.append(f"re-encoded {original_format} {original_dims} as JPEG (quality {quality}), "
+                 f"{_mb(original_size)} → {_mb(len(result))}")
+    steps.append("metadata removed")
+    return PreparedPicture(result, image_rules.check_image(result), steps)
+
+
+def strip_metadata(data: bytes, image_format: str) -> tuple[bytes, bool]:
+    """The same pixels without metadata, byte for byte otherwise; (bytes, whether anything was removed)."""
+    return _strip_jpeg(data) if image_format == "JPEG" else _strip_png(data)
+
+
+def _strip_jpeg(data: bytes) -> tuple[bytes, bool]:
+    out, position, removed = bytearray(data[:2]), 2, False
+    while position + 4 <= len(data) and data[position] == 0xFF:
+        marker = data[position + 1]
+        if marker == 0xDA:  # start of scan: the rest is image data
+            break
+        length = struct.unpack(">H", data[position + 2:position + 4])[0]
+        segment = data[position:position + 2 + length]
+        if marker in JPEG_METADATA_MARKERS:
+            removed = True
+        else:
+            out += segment
+        position += 2 + length
+    return bytes(out + data[position:]), removed
+
+
+def _strip_png(data: bytes) -> tuple[bytes, bool]:
+    out, position, removed = bytearray(data[:8]), 8, False
+    while position + 8 <= len(data):
+        length = struct.unpack(">I", data[position:position + 4])[0]
+        kind = data[position + 4:position + 8]
+        chunk = data[position:position + 12 + length]
+        if kind in PNG_METADATA_CHUNKS:
+            removed = True
+        else:
+            out += chunk
+        position += 12 + length
+        if kind == b"IEND":
+            break
+    return bytes(out), removed
+
+
+def browser_rules(max_upload_bytes: int) -> dict:
+    """What the browser's pre-check allows when the server prepares pictures."""
+    rules = image_rules.browser_rules()
+    limit_mb = max_upload_bytes // (1024 * 1024)
+    rules.update({"mimeTypes": sorted(set(INPUT_FORMATS.values()) | {"image/heif"}),
+                  "extensions": list(INPUT_EXTENSIONS), "maxBytes": max_upload_bytes, "maxSide": None,
+                  "prepared": True})
+    rules["messages"] = {**rules["messages"], "tooLarge": f"The portal accepts pictures up to {limit_mb} MB.",
+                         "resolution": image_rules.MSG_RESOLUTION + " (pictures are never scaled up)"}
+    return rules
+
+
+RULES_TEXT = ("JPEG, PNG, HEIC or WebP. Larger than 4096 px or 2 MB is fine: the portal scales and "
+              "re-encodes it. At least 256 × 256 pixels.")
