@@ -37,8 +37,11 @@ def on_starting(server):
 
     # Migrate and announce the first administrator's link once, here, not in every worker.
     from facesite import create_app
+    from facesite.extensions import db
 
-    create_app()
+    app = create_app()
+    with app.app_context():
+        db.engine.dispose()  # workers are forked from here: they must not inherit open connections
     os.environ["FACESITE_DB_READY"] = "1"
 
 
