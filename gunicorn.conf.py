@@ -30,7 +30,7 @@ def on_starting(server):
         from facesite.sandbox.cli import sandbox_db_path
         from facesite.sandbox.launcher import start_sandbox
 
-        base_url, process = start_sandbox(sandbox_db_path(), int(os.environ.get("SANDBOX_PORT", "0")))
+        base_url, process = start_sandbox(sandbox_db_path())
         os.environ["ADVANCE_BASE_URL"] = base_url  # the workers, forked later, read it
         server.sandbox_process = process
         server.log.info("no vendor credentials: using the embedded sandbox at %s", base_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from facesite.advance import REGION_HOSTS
 
@@ -69,9 +70,19 @@ def flag(name: str, default: bool) -> bool:
     return default if not value else value in ("1", "true", "yes", "on")
 
 
+def is_production(env=os.environ) -> bool:
+    """Credentials for a vendor that is not on this machine. A sandbox, or a stand-in vendor on
+    loopback (development, tests), is not production."""
+    if not has_vendor_credentials(env):
+        return False
+    host = urlsplit(vendor_base_url(env) or "").hostname or ""
+    return host not in ("127.0.0.1", "localhost", "::1")
+
+
 def from_environment(instance_path: str) -> dict:
     sandbox = not has_vendor_credentials()
-    if not sandbox and not os.environ.get("SECRET_KEY"):
+    production = is_production()
+    if production and not os.environ.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set when the portal talks to the real vendor "
                            "(it signs sessions and CSRF tokens; use a long random value)")
     frame_ancestors = os.environ.get("FRAME_ANCESTORS", "").split()
@@ -96,7 +107,7 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_LOCK_MINUTES": _int("LOGIN_LOCK_MINUTES", 15),
         "FRAME_ANCESTORS": frame_ancestors,
         # Secure cookies need HTTPS; the sandbox is often tried on plain http://127.0.0.1.
-        "SESSION_COOKIE_SECURE": flag("SESSION_COOKIE_SECURE", not sandbox) or bool(frame_ancestors),
+        "SESSION_COOKIE_SECURE": flag("SESSION_COOKIE_SECURE", production) or bool(frame_ancestors),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "None" if frame_ancestors else "Lax",
         "SESSION_COOKIE_PARTITIONED": bool(frame_ancestors),

@@ -50,8 +50,20 @@ def test_the_secret_key_is_shared_by_every_worker_of_one_instance(sandbox):
 
 def test_the_real_vendor_needs_a_secret_key(monkeypatch):
     monkeypatch.setenv("ADVANCE_ACCESS_TOKEN", "t")
+    monkeypatch.setenv("ADVANCE_REGION", "sg")
     with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
         create_app()
+
+
+def test_a_stand_in_vendor_on_this_machine_is_development(monkeypatch, tmp_path):
+    monkeypatch.setenv("ADVANCE_ACCESS_KEY", "k")
+    monkeypatch.setenv("ADVANCE_SECRET_KEY", "s")
+    monkeypatch.setenv("ADVANCE_BASE_URL", "http://127.0.0.1:9000")
+    assert not config.is_production()
+    settings = config.from_environment(str(tmp_path))  # no SECRET_KEY needed; plain-http cookies
+    assert not settings["SANDBOX_MODE"] and not settings["SESSION_COOKIE_SECURE"]
+    monkeypatch.setenv("ADVANCE_BASE_URL", "https://vendor.example")
+    assert config.is_production()
 
 
 def test_heroku_style_postgres_urls_are_accepted(monkeypatch):

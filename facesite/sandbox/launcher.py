@@ -15,9 +15,18 @@ import time
 import requests
 
 
-def free_port() -> int:
+# The embedded sandbox's usual port, so that people and scripts can find it; another is
+# taken when it is busy (a second portal on the same machine).
+DEFAULT_PORT = 9100
+
+
+def free_port(wanted: int = 0) -> int:
+    """``wanted`` if it is free on loopback, else any free port."""
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        try:
+            sock.bind(("127.0.0.1", wanted))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
@@ -35,12 +44,13 @@ def wait_until_up(base_url: str, timeout: float = 30.0, process: subprocess.Pope
     raise RuntimeError(f"the sandbox did not answer at {base_url} within {timeout:g} s")
 
 
-def start_sandbox(db_path: str, port: int = 0) -> tuple[str, subprocess.Popen]:
-    """Run ``python -m facesite.sandbox serve`` on loopback; returns (base URL, process).
+def start_sandbox(db_path: str) -> tuple[str, subprocess.Popen]:
+    """Run ``python -m facesite.sandbox serve`` on loopback (port SANDBOX_PORT, default 9100, or
+    any free one when that is busy); returns (base URL, process).
 
     The child is ended when this process exits, and ends itself if this process dies.
     """
-    port = port or free_port()
+    port = free_port(int(os.environ.get("SANDBOX_PORT") or DEFAULT_PORT))
     command = [sys.executable, "-m", "facesite.sandbox", "serve", "--host", "127.0.0.1",
                "--port", str(port), "--db", db_path, "--parent-pid", str(os.getpid())]
     process = subprocess.Popen(command)
