@@ -9,7 +9,7 @@ from PIL import Image
 from facesite import image_rules
 from facesite.preparation import prepare, strip_metadata
 from tests.conftest import EnrolPage, face, make_app, sign_in
-from tests.pictures import encode
+from tests.pictures import encode, png_claiming_size
 
 GPS_IFD = 0x8825
 
@@ -100,3 +100,16 @@ def test_turning_preparation_off_sends_only_compliant_originals(app, sandbox, fa
 
 def test_heic_support_is_installed():
     assert pillow_heif.__version__
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: face("obama.jpg")[:120_000], image_rules.MSG_NOT_IMAGE),
+    (lambda: b"%PDF-1.7 renamed to photo.jpg", image_rules.MSG_NOT_IMAGE),
+    (lambda: encode(Image.new("RGB", (300, 300)), "GIF"), image_rules.MSG_NOT_IMAGE),
+    (lambda: png_claiming_size(60000, 60000), image_rules.MSG_RESOLUTION),
+    (lambda: png_claiming_size(9000, 9000), image_rules.MSG_NOT_IMAGE),  # a 9000 px header on 300 px of data
+])
+def test_broken_files_are_still_refused_with_the_vendors_words(make, message):
+    with pytest.raises(image_rules.ImageRuleError) as caught:
+        prepare(make())
+    assert caught.value.vendor_message == message

@@ -155,3 +155,18 @@ def test_operator_commands_create_a_set_and_enrol_a_folder(tmp_path, monkeypatch
     assert result.exit_code == 0, result.output
     assert "1 added, 1 refused" in result.output and "No face detected" in result.output
     assert "staff\t1 faces\tStaff" in runner.invoke(sandbox_cli, ["list-face-sets"]).output
+
+
+def test_sixteen_bit_and_palette_pictures_are_read_properly(vendor, face_set):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    grey = np.asarray(Image.open(io.BytesIO(face("obama.jpg"))).convert("L"), dtype=np.uint16) * 257
+    sixteen_bit = io.BytesIO()
+    Image.fromarray(grey).save(sixteen_bit, "PNG")
+    palette = io.BytesIO()
+    Image.open(io.BytesIO(face("obama.jpg"))).convert("P").save(palette, "PNG")
+    for picture in (sixteen_bit.getvalue(), palette.getvalue()):
+        assert vendor.add_face(face_set, picture, filename="f.png", mime_type="image/png").code == "SUCCESS"

@@ -68,6 +68,16 @@ def _scaled(image: Image.Image, max_side: int) -> tuple[Image.Image, float]:
     return image, scale
 
 
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB. 16-bit and 32-bit greyscale is scaled down first: converting it directly clips
+    every pixel above 255 to white, and the face disappears."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        pixels = np.asarray(image, dtype=np.float32)
+        scale = 255.0 / 65535.0 if pixels.max() > 255 else 1.0
+        image = Image.fromarray(np.clip(pixels * scale, 0, 255).astype(np.uint8))
+    return image.convert("RGB")
+
+
 class FaceEngine:
     """Loads dlib's models once; ``embed`` is safe to call from many threads."""
 
@@ -85,7 +95,7 @@ class FaceEngine:
 
     def embed(self, picture: bytes) -> FaceEmbedding:
         """Descriptor of the most prominent (largest) face; NoFaceError when there is none."""
-        image = ImageOps.exif_transpose(Image.open(io.BytesIO(picture))).convert("RGB")
+        image = _to_rgb(ImageOps.exif_transpose(Image.open(io.BytesIO(picture))))
         small, detect_scale = _scaled(image, DETECT_MAX_SIDE)
         medium, embed_scale = _scaled(image, EMBED_MAX_SIDE)
         with self._lock:
