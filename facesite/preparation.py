@@ -75,7 +75,10 @@ def _open(data: bytes) -> Image.Image:
 def prepare(data: bytes) -> PreparedPicture:
     """A compliant picture made from ``data``; ImageRuleError when none can be made."""
     image = _open(data)
-    orientation = image.getexif().get(ORIENTATION_TAG, 1)
+    try:
+        orientation = image.getexif().get(ORIENTATION_TAG, 1)  # PNG: may read past the pixel data
+    except Exception:  # Pillow raises several kinds for truncated or corrupt data
+        raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE, image_rules.HINT_DAMAGED) from None
     width, height = (image.height, image.width) if orientation in (5, 6, 7, 8) else image.size
     if min(width, height) < image_rules.MIN_SIDE:
         raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION,

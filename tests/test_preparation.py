@@ -104,6 +104,7 @@ def test_heic_support_is_installed():
 
 @pytest.mark.parametrize("make, message", [
     (lambda: face("obama.jpg")[:120_000], image_rules.MSG_NOT_IMAGE),
+    (lambda: face("32bit.png")[:300_000], image_rules.MSG_NOT_IMAGE),
     (lambda: b"%PDF-1.7 renamed to photo.jpg", image_rules.MSG_NOT_IMAGE),
     (lambda: encode(Image.new("RGB", (300, 300)), "GIF"), image_rules.MSG_NOT_IMAGE),
     (lambda: png_claiming_size(60000, 60000), image_rules.MSG_RESOLUTION),
@@ -113,3 +114,21 @@ def test_broken_files_are_still_refused_with_the_vendors_words(make, message):
     with pytest.raises(image_rules.ImageRuleError) as caught:
         prepare(make())
     assert caught.value.vendor_message == message
+
+
+def test_damaged_files_never_crash_the_checks():
+    """Cut and scrambled copies of real pictures: refused or accepted, never an unexpected exception."""
+    import random
+
+    rng = random.Random(7)
+    originals = [face("obama.jpg"), face("32bit.png"), encode(Image.open(io.BytesIO(face("obama.jpg"))), "WEBP")]
+    for original in originals:
+        for _ in range(25):
+            damaged = bytearray(original[: rng.randrange(16, len(original))])
+            for _ in range(rng.randrange(0, 6)):
+                damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+            for check in (prepare, image_rules.check_image):
+                try:
+                    check(bytes(damaged))
+                except image_rules.ImageRuleError:
+                    pass
