@@ -10,7 +10,7 @@ import logging
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, update
 
 from facesite.extensions import db
 from facesite.models import VendorCall, utcnow
@@ -32,12 +32,12 @@ def acting_user() -> str | None:
 
 
 class AuditTrail:
+    """Writes with single SQL statements in their own short transactions (no ORM session):
+    cheap on the hot path, and independent of whatever the request is doing."""
+
     def __init__(self, app):
         with app.app_context():
             self.engine = db.engine
-
-    def _session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
 
     def started(self, step: str, fields: dict) -> int:
         username = acting_user()
@@ -45,31 +45,25 @@ class AuditTrail:
             # The vendor may take seconds: give the request's pooled database connection back
             # now rather than hold it idle through the call (objects already loaded stay usable).
             db.session.close()
-        record = VendorCall(username=username, call=step, face_set_id=fields.get("faceSetId"),
-                            external_reference_id=fields.get("externalReferenceId"),
-                            id_number_masked=mask_id_number(fields.get("idNumber")))
+        row = {"username": username, "call": step, "face_set_id": fields.get("faceSetId"),
+               "external_reference_id": fields.get("externalReferenceId"),
+               "id_number_masked": mask_id_number(fields.get("idNumber"))}
         # If this cannot be written the call is not made: no vendor call goes unaccounted for.
-        with self._session() as session:
-            session.add(record)
-            session.commit()
-            return record.id
+        with self.engine.begin() as connection:
+            return connection.execute(insert(VendorCall).values(**row).returning(VendorCall.id)).scalar_one()
 
     def finished(self, record_id: int, answer, error, latency_ms: float) -> None:
+        outcome = {"finished_at": utcnow(), "latency_ms": round(latency_ms)}
+        if answer is not None:
+            outcome.update(outcome_code=answer.code, outcome_message=answer.message,
+                           transaction_id=answer.transaction_id, pricing_strategy=answer.pricing_strategy,
+                           http_status=answer.http_status)
+        else:
+            outcome.update(outcome_code=f"TRANSPORT_{error.kind.upper()}" if error else "INTERRUPTED",
+                           outcome_message=error.detail if error else "the call was interrupted",
+                           http_status=getattr(error, "http_status", None))
         try:
-            with self._session() as session:
-                record = session.get(VendorCall, record_id)
-                record.finished_at = utcnow()
-                record.latency_ms = round(latency_ms)
-                if answer is not None:
-                    record.outcome_code = answer.code
-                    record.outcome_message = answer.message
-                    record.transaction_id = answer.transaction_id
-                    record.pricing_strategy = answer.pricing_strategy
-                    record.http_status = answer.http_status
-                else:
-                    record.outcome_code = f"TRANSPORT_{error.kind.upper()}" if error else "INTERRUPTED"
-                    record.outcome_message = error.detail if error else "the call was interrupted"
-                    record.http_status = getattr(error, "http_status", None)
-                session.commit()
+            with self.engine.begin() as connection:
+                connection.execute(update(VendorCall).where(VendorCall.id == record_id).values(**outcome))
         except Exception:  # the vendor's answer matters more than its record: keep going, loudly
             log.exception("could not complete audit record %s", record_id)
