@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
 
@@ -53,6 +53,9 @@ class ImageFacts:
     width: int
     height: int
     size_bytes: int
+    # The pixels the check decoded (a JPEG at 1/8 scale): reused for thumbnails, so that
+    # a large picture is not decoded a second time.
+    decoded: Image.Image | None = field(default=None, repr=False, compare=False)
 
     @property
     def extension(self) -> str:
@@ -99,6 +102,7 @@ def check_image(data: bytes) -> ImageFacts:
         width=width,
         height=height,
         size_bytes=len(data),
+        decoded=image,
     )
 
 

@@ -99,7 +99,8 @@ def add_face(form: EnrolForm, picture) -> dict:
                                    mime_type=facts.mime_type, details=form.details())
     except AdvanceError as error:
         return {"state": "failed", "problem": explain(error, reference=form.externalReferenceId.data).to_dict()}
-    entry = record_enrolment(form.faceSetId.data, answer.data, form.details(), answer.transaction_id, data)
+    entry = record_enrolment(form.faceSetId.data, answer.data, form.details(), answer.transaction_id, data,
+                             facts.decoded)
     return {
         "state": "done", "faceId": answer.data, "transactionId": answer.transaction_id,
         "pricingStrategy": answer.pricing_strategy, "note": note_from(answer.extra), "registerId": entry.id if entry else None,

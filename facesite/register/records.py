@@ -17,10 +17,14 @@ THUMBNAIL_SIDE = 160
 log = logging.getLogger(__name__)
 
 
-def thumbnail(picture: bytes) -> bytes:
-    """A small JPEG of the picture, upright and without any metadata (never the original)."""
-    image = Image.open(io.BytesIO(picture))
-    image.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))  # JPEG: decode at the smallest scale that still fits
+def thumbnail(picture: bytes, decoded: Image.Image | None = None) -> bytes:
+    """A small JPEG of the picture, upright and without any metadata (never the original).
+    ``decoded``: the pixels the picture check already decoded, used when they are big enough."""
+    if decoded is not None and max(decoded.size) >= THUMBNAIL_SIDE * 3 // 4:
+        image = decoded
+    else:
+        image = Image.open(io.BytesIO(picture))
+        image.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))  # JPEG: decode at the smallest scale that fits
     image = ImageOps.exif_transpose(image).convert("RGB")
     image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
     out = io.BytesIO()
@@ -29,7 +33,7 @@ def thumbnail(picture: bytes) -> bytes:
 
 
 def record_enrolment(face_set_id: str, face_id: str, details: dict, transaction_id: str | None,
-                     picture: bytes) -> Enrolment | None:
+                     picture: bytes, decoded: Image.Image | None = None) -> Enrolment | None:
     """Add the face to the register. The vendor has already added it, so a failure here is logged,
     never raised: the staff member must still see the face id they got."""
     entry = Enrolment(
@@ -37,7 +41,7 @@ def record_enrolment(face_set_id: str, face_id: str, details: dict, transaction_
         name=details.get("name"), country=details.get("country"), id_card_type=details.get("idCardType"),
         id_number_masked=mask_id_number(details.get("idNumber")), enrolled_by=current_user.username,
         transaction_id=transaction_id,
-        thumbnail=thumbnail(picture) if current_app.config["KEEP_THUMBNAILS"] else None)
+        thumbnail=thumbnail(picture, decoded) if current_app.config["KEEP_THUMBNAILS"] else None)
     try:
         db.session.add(entry)
         db.session.commit()
