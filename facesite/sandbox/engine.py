@@ -43,7 +43,6 @@ class NoFaceError(ValueError):
 class FaceEmbedding:
     vector: np.ndarray  # float32, EMBEDDING_SIZE
     face_count: int  # faces found; the largest was used
-    box: tuple[int, int, int, int]  # left, top, right, bottom in the original picture
 
 
 def similarity_from_distance(distance):
@@ -109,10 +108,7 @@ class FaceEngine:
             pixels = np.asarray(medium)
             shape = self._shapes(pixels, box)
             vector = np.asarray(self._descriptor.compute_face_descriptor(pixels, shape), dtype=np.float32)
-        to_original = 1 / detect_scale
-        original_box = tuple(round(v * to_original) for v in
-                             (largest.left(), largest.top(), largest.right(), largest.bottom()))
-        return FaceEmbedding(vector=vector, face_count=len(rects), box=original_box)
+        return FaceEmbedding(vector=vector, face_count=len(rects))
 
 
 _engine: FaceEngine | None = None
