@@ -1,7 +1,7 @@
 """Settings administrators change at run time, stored in the database; environment variables give defaults."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 
 from facesite.extensions import db
 from facesite.models import Setting
@@ -10,9 +10,12 @@ PREPARE_PICTURES = "prepare_pictures"
 
 
 def prepare_pictures() -> bool:
-    """Whether uploaded pictures are prepared (rotated, converted, scaled, stripped) before sending."""
-    row = db.session.get(Setting, PREPARE_PICTURES)
-    return current_app.config["PREPARE_PICTURES"] if row is None else row.value == "1"
+    """Whether uploaded pictures are prepared (rotated, converted, scaled, stripped) before sending.
+    Read once per request: the form check and the page both ask."""
+    if "prepare_pictures" not in g:
+        row = db.session.get(Setting, PREPARE_PICTURES)
+        g.prepare_pictures = current_app.config["PREPARE_PICTURES"] if row is None else row.value == "1"
+    return g.prepare_pictures
 
 
 def set_prepare_pictures(on: bool, by: str) -> None:
@@ -20,3 +23,4 @@ def set_prepare_pictures(on: bool, by: str) -> None:
     row.value, row.changed_by = ("1" if on else "0"), by
     db.session.add(row)
     db.session.commit()
+    g.pop("prepare_pictures", None)
