@@ -17,6 +17,7 @@ from facesite.extensions import limiter
 from facesite.outcomes import Problem, explain
 from facesite.pictures import picture_template_context
 from facesite.register.records import enrolments_for, record_enrolment
+from facesite.search.forms import DEFAULT_THRESHOLD
 from facesite.search.matches import matches_from
 from facesite.security import user_or_address
 from facesite.submissions import send_once
@@ -83,7 +84,8 @@ def enrol():
 def likely_duplicates(form: EnrolForm, picture) -> list[dict] | Problem:
     """Faces in the chosen set that look like this picture (the search is charged on success)."""
     data, facts = picture
-    threshold = form.face_set.default_threshold if form.face_set.default_threshold is not None else 80
+    threshold = form.face_set.default_threshold
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
     try:
         answer = vendor().search(form.faceSetId.data, data, filename=f"face{facts.extension}",
                                  mime_type=facts.mime_type, top_k=DUPLICATE_CHECK_TOP_K, threshold=threshold)
