@@ -45,6 +45,11 @@ def on_starting(server):
     os.environ["FACESITE_DB_READY"] = "1"
 
 
+def post_worker_init(worker):
+    """Each web worker looks for batch jobs to run or resume from the start, not only after its first request."""
+    worker.wsgi.extensions["batch"].start_sweeper()
+
+
 def when_ready(server):
     host, port = bind.rsplit(":", 1)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host

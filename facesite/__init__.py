@@ -39,6 +39,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["drafts"] = DraftStore(os.path.join(app.instance_path, "drafts"),
                                           max_age_seconds=app.config["DRAFT_MAX_AGE_HOURS"] * 3600)
 
+    from facesite.batch.scheduler import BatchScheduler
+
+    app.extensions["batch"] = scheduler = BatchScheduler(app)
+    # Under gunicorn, gunicorn.conf.py starts the sweeper as each worker starts; elsewhere the
+    # first request does (never at import: gunicorn's master would run jobs it cannot finish).
+    app.before_request(scheduler.start_sweeper)
+
     @app.context_processor
     def portal_mode():
         return {"sandbox_mode": app.config["SANDBOX_MODE"]}
@@ -58,9 +65,11 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from facesite.auth.access import require_sign_in
+    from facesite.batch.routes import allow_large_uploads
     from facesite.extensions import csrf, db, login_manager, migrate
     from facesite.security import configure_security
 
+    app.before_request(allow_large_uploads)  # before CSRF protection reads the body
     csrf.init_app(app)
     db.init_app(app)
     tune_sqlite(app)
@@ -92,9 +101,9 @@ def tune_sqlite(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from facesite import admin, auth, enrol, main, register, search
+    from facesite import admin, auth, batch, enrol, main, register, search
 
-    for blueprint in (main.bp, auth.bp, enrol.bp, search.bp, register.bp, admin.bp):
+    for blueprint in (main.bp, auth.bp, enrol.bp, batch.bp, search.bp, register.bp, admin.bp):
         app.register_blueprint(blueprint)
 
 

@@ -7,6 +7,8 @@ a call whose process dies mid-way still leaves its "started" row.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import has_request_context
 from flask_login import current_user
@@ -25,10 +27,24 @@ def mask_id_number(value: str | None) -> str | None:
     return "••••" + value[-4:] if len(value) > 4 else "••••"
 
 
+# Who background work (a batch job) acts for: there is no request, hence no current_user.
+_acting_for: ContextVar[str | None] = ContextVar("acting_for", default=None)
+
+
+@contextmanager
+def acting_for(username: str):
+    """Record the vendor calls made inside this block as made by ``username``."""
+    token = _acting_for.set(username)
+    try:
+        yield
+    finally:
+        _acting_for.reset(token)
+
+
 def acting_user() -> str | None:
     if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.username
-    return None
+    return _acting_for.get()
 
 
 class AuditTrail:

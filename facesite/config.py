@@ -79,6 +79,16 @@ def is_production(env=os.environ) -> bool:
     return host not in ("127.0.0.1", "localhost", "::1")
 
 
+def batch_runner() -> str:
+    """thread: batch jobs run inside the web processes; rq: in RQ workers (the default with REDIS_URL)."""
+    runner = os.environ.get("BATCH_RUNNER", "").strip().lower() or ("rq" if os.environ.get("REDIS_URL") else "thread")
+    if runner not in ("thread", "rq"):
+        raise RuntimeError(f"BATCH_RUNNER must be thread or rq, not {runner!r}")
+    if runner == "rq" and not os.environ.get("REDIS_URL"):
+        raise RuntimeError("BATCH_RUNNER=rq needs REDIS_URL (the queue lives in Redis)")
+    return runner
+
+
 def from_environment(instance_path: str) -> dict:
     sandbox = not has_vendor_credentials()
     production = is_production()
@@ -133,4 +143,14 @@ def from_environment(instance_path: str) -> dict:
         # Where a search match carries its score: the vendor's docs do not name the field.
         "SCORE_FIELD": os.environ.get("SCORE_FIELD", "similarity"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Batch enrolment: who runs jobs, how many vendor calls each job keeps in flight, how
+        # long a silent runner is trusted before another takes its job over, how often every
+        # process looks for such jobs, and how big an upload may be.
+        "BATCH_RUNNER": batch_runner(),
+        "BATCH_CONCURRENCY": max(1, _int("BATCH_CONCURRENCY", 4)),
+        "BATCH_LEASE_SECONDS": max(3, _int("BATCH_LEASE_SECONDS", 30)),
+        "BATCH_SWEEP_SECONDS": _int("BATCH_SWEEP_SECONDS", 5),
+        "BATCH_MAX_ROWS": max(1, _int("BATCH_MAX_ROWS", 5000)),
+        "BATCH_MAX_UPLOAD_MB": max(1, _int("BATCH_MAX_UPLOAD_MB", 1024)),
     }

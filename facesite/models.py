@@ -123,3 +123,63 @@ class Setting(db.Model):
     value: Mapped[str] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     changed_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class BatchJob(db.Model):
+    """A batch enrolment: one uploaded ZIP (and manifest), sent row by row in the background.
+
+    States: review (checked, not started) → queued → running → finished; paused at any point.
+    A runner holds the job by its lease (``lease_owner`` until ``lease_until``) and renews it
+    while it works; a lease that ran out means the runner died, and another takes the job over.
+    """
+
+    __tablename__ = "batch_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_by: Mapped[str] = mapped_column(String(254))
+    archive_name: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default="review", index=True)
+    note: Mapped[str | None] = mapped_column(Text)  # why the job paused or waits, for staff
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    wait_until: Mapped[datetime | None]  # the vendor asked to wait (SERVICE_BUSY) until then
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    queued_at: Mapped[datetime | None]  # last handed to the queue (RQ mode)
+
+
+class BatchRow(db.Model):
+    """One row of a batch: the fields to send, then what happened.
+
+    States: pending → sending → done | failed | unknown; skipped when the manifest check
+    refused it. ``unknown``: the call may have reached the vendor but no answer came back,
+    so a person must check before it is sent again. The full ID number and the picture are
+    kept only until the row is enrolled.
+    """
+
+    __tablename__ = "batch_rows"
+    __table_args__ = (db.Index("ix_batch_rows_job_state", "job_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(db.ForeignKey("batch_jobs.id", ondelete="CASCADE"))
+    row_number: Mapped[int]  # as a spreadsheet numbers it (the header is row 1)
+    file_name: Mapped[str] = mapped_column(String(255))
+    face_set_id: Mapped[str | None] = mapped_column(String(64))
+    external_reference_id: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    country: Mapped[str | None] = mapped_column(String(2))
+    id_card_type: Mapped[str | None] = mapped_column(String(64))
+    id_number: Mapped[str | None] = mapped_column(String(64))
+    id_number_masked: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    face_id: Mapped[str | None] = mapped_column(String(64))
+    transaction_id: Mapped[str | None] = mapped_column(String(64))
+    code: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    column: Mapped[str | None] = mapped_column(String(32))  # the manifest column a problem is about
+    preparation: Mapped[str | None] = mapped_column(Text)
+    register_id: Mapped[int | None]  # the register entry made when the face was enrolled
+    finished_at: Mapped[datetime | None] = mapped_column(index=True)
+    picture: Mapped[bytes | None] = mapped_column(db.LargeBinary, deferred=True)

@@ -21,7 +21,8 @@ PORTAL_ENV = ("ADVANCE_ACCESS_KEY", "ADVANCE_SECRET_KEY", "ADVANCE_ACCESS_TOKEN"
               "SECRET_KEY", "INSTANCE_PATH", "MAX_UPLOAD_MB", "DRAFT_MAX_AGE_HOURS", "SANDBOX_DB", "SANDBOX_PORT",
               "SANDBOX_ACCESS_KEY", "SANDBOX_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "AUTH_MODE", "AUTH_HEADER",
               "AUTH_PROXY_SECRET", "AUTH_DEFAULT_ROLE", "FRAME_ANCESTORS", "SESSION_COOKIE_SECURE", "FORCE_HTTPS",
-              "MIGRATE_ON_START", "FACESITE_DB_READY", "FACESITE_PASSWORD", "PUBLIC_URL")
+              "MIGRATE_ON_START", "FACESITE_DB_READY", "FACESITE_PASSWORD", "PUBLIC_URL", "BATCH_RUNNER",
+              "BATCH_CONCURRENCY", "BATCH_LEASE_SECONDS", "BATCH_SWEEP_SECONDS", "BATCH_MAX_ROWS", "BATCH_MAX_UPLOAD_MB")
 # One account per role in every test app; the password is the same for all.
 PASSWORD = "correct horse battery"
 STAFF = {"viewer": "vera", "operator": "otto", "admin": "ada"}
@@ -102,7 +103,9 @@ def make_app(upstream_url: str, **settings):
     from facesite.extensions import db
     from facesite.models import FaceSet, User
 
-    app = create_app({"TESTING": True, "ADVANCE_BASE_URL": upstream_url, **TEST_LIMITS, **settings})
+    # No background sweeper unless a test asks for one: batch jobs a test starts run at once anyway.
+    app = create_app({"TESTING": True, "ADVANCE_BASE_URL": upstream_url, "BATCH_SWEEP_SECONDS": 0, **TEST_LIMITS,
+                      **settings})
     with app.app_context():
         existing = set(db.session.scalars(db.select(User.username)))
         db.session.add_all([User(username=name, role=role, password_hash=password_hash())

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from facesite import catalogue
 from facesite.advance import AdvanceError
@@ -102,7 +103,7 @@ def add_face(form: EnrolForm, picture) -> dict:
     except AdvanceError as error:
         return {"state": "failed", "problem": explain(error, reference=form.externalReferenceId.data).to_dict()}
     entry = record_enrolment(form.faceSetId.data, answer.data, form.details(), answer.transaction_id, data,
-                             facts.decoded)
+                             facts.decoded, enrolled_by=current_user.username)
     return {
         "state": "done", "faceId": answer.data, "transactionId": answer.transaction_id,
         "pricingStrategy": answer.pricing_strategy, "note": note_from(answer.extra), "registerId": entry.id if entry else None,

@@ -5,7 +5,6 @@ import io
 import logging
 
 from flask import current_app
-from flask_login import current_user
 from PIL import Image, ImageOps
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -33,13 +32,13 @@ def thumbnail(picture: bytes, decoded: Image.Image | None = None) -> bytes:
 
 
 def record_enrolment(face_set_id: str, face_id: str, details: dict, transaction_id: str | None,
-                     picture: bytes, decoded: Image.Image | None = None) -> Enrolment | None:
+                     picture: bytes, decoded: Image.Image | None = None, *, enrolled_by: str) -> Enrolment | None:
     """Add the face to the register. The vendor has already added it, so a failure here is logged,
     never raised: the staff member must still see the face id they got."""
     entry = Enrolment(
         face_id=str(face_id), face_set_id=face_set_id, external_reference_id=details.get("externalReferenceId"),
         name=details.get("name"), country=details.get("country"), id_card_type=details.get("idCardType"),
-        id_number_masked=mask_id_number(details.get("idNumber")), enrolled_by=current_user.username,
+        id_number_masked=mask_id_number(details.get("idNumber")), enrolled_by=enrolled_by,
         transaction_id=transaction_id,
         thumbnail=thumbnail(picture, decoded) if current_app.config["KEEP_THUMBNAILS"] else None)
     try:

@@ -1,0 +1,145 @@
+"""Batch jobs as staff see them: made from a checked upload, started, paused, retried, reported."""
+from __future__ import annotations
+
+import uuid
+import zipfile
+from datetime import timedelta
+
+from sqlalchemy import func, update
+
+from facesite.audit import mask_id_number
+from facesite.batch.manifest import Plan
+from facesite.extensions import db
+from facesite.models import BatchJob, BatchRow, utcnow
+
+INSERT_CHUNK = 50  # rows written per transaction while a job is made (bounds the pictures held in memory)
+RATE_WINDOW_SECONDS = 60
+RESULT_COLUMNS = ("row", "faceImage", "faceSetId", "externalReferenceId", "name", "country", "idCardType",
+                  "idNumber", "result", "faceId", "transactionId", "code", "message")
+
+
+def create_job(plan: Plan, archive: zipfile.ZipFile, archive_name: str, created_by: str) -> BatchJob:
+    """A job in review, with one row per planned row; pictures are copied from the ZIP for rows
+    that can be sent. Every row gets a stable externalReferenceId now, so that a resumed or
+    retried row is recognisable at the vendor as the same person."""
+    job = BatchJob(created_by=created_by, archive_name=archive_name[:255] or "upload.zip")
+    db.session.add(job)
+    db.session.commit()
+    for start in range(0, len(plan.rows), INSERT_CHUNK):
+        for planned in plan.rows[start:start + INSERT_CHUNK]:
+            values = planned.fields
+            sendable = not planned.problems
+            db.session.add(BatchRow(
+                job_id=job.id, row_number=planned.row_number, file_name=_cut(values.get("faceImage"), 255) or "",
+                face_set_id=_cut(values.get("faceSetId"), 64),
+                external_reference_id=_cut(values.get("externalReferenceId"), 255)
+                or (str(uuid.uuid4()) if sendable else None),
+                name=_cut(values.get("name"), 255), country=values.get("country") if sendable else None,
+                id_card_type=_cut(values.get("idCardType"), 64), id_number=values.get("idNumber") if sendable else None,
+                id_number_masked=mask_id_number(values.get("idNumber")),
+                state="pending" if sendable else "skipped",
+                message="\n".join(f"{column}: {text}" for column, text in planned.problems) or None,
+                picture=archive.read(planned.member) if sendable else None))
+        db.session.commit()
+    return job
+
+
+def _cut(value: str | None, longest: int) -> str | None:
+    """A refused row keeps what was typed, cut to fit its column (its problem says what was wrong)."""
+    return value[:longest] if value else value
+
+
+def counts(job_id: int) -> dict[str, int]:
+    query = db.select(BatchRow.state, func.count()).where(BatchRow.job_id == job_id).group_by(BatchRow.state)
+    found = dict(db.session.execute(query).all())
+    return {state: found.get(state, 0) for state in ("pending", "sending", "done", "failed", "unknown", "skipped")}
+
+
+def progress(job: BatchJob) -> dict:
+    """Everything the progress bar shows, as JSON-ready values."""
+    n = counts(job.id)
+    to_send = sum(n.values()) - n["skipped"]
+    finished = n["done"] + n["failed"] + n["unknown"]
+    left = n["pending"] + n["sending"]
+    now = utcnow()
+    rate = None
+    if job.state == "running" and job.started_at:
+        window = min(RATE_WINDOW_SECONDS, (now - job.started_at).total_seconds())
+        recent = db.session.scalar(db.select(func.count()).where(
+            BatchRow.job_id == job.id, BatchRow.finished_at >= now - timedelta(seconds=RATE_WINDOW_SECONDS),
+            BatchRow.state.in_(("done", "failed", "unknown"))))
+        rate = recent / window if window >= 1 and recent else None
+    waiting = max(0, round((job.wait_until - now).total_seconds())) if job.wait_until else 0
+    return {
+        "id": job.id, "state": job.state, "note": job.note if job.state != "finished" else None,
+        "total": to_send, "done": n["done"], "failed": n["failed"], "unknown": n["unknown"],
+        "skipped": n["skipped"], "left": left, "sending": n["sending"],
+        "percent": round(100 * finished / to_send, 1) if to_send else 100.0,
+        "rate_per_second": round(rate, 2) if rate else None,
+        "seconds_left": round(left / rate) if rate and left else None,
+        "waiting_seconds": waiting,
+    }
+
+
+def start(job: BatchJob) -> bool:
+    return _move(job, ("review",), "queued", started_at=utcnow())
+
+
+def pause(job: BatchJob) -> bool:
+    return _move(job, ("queued", "running"), "paused", note="Paused by staff.")
+
+
+def resume(job: BatchJob) -> bool:
+    return _move(job, ("paused",), "queued", note=None)
+
+
+def retry_failed(job: BatchJob) -> int:
+    """Send the failed rows again (the unknown ones stay for a person to check)."""
+    with db.engine.begin() as connection:
+        moved = connection.execute(update(BatchRow).where(BatchRow.job_id == job.id, BatchRow.state == "failed",
+                                                          BatchRow.picture.is_not(None))
+                                   .values(state="pending", code=None, message=None, finished_at=None)).rowcount
+        if moved:
+            connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state != "review")
+                               .values(state="queued", finished_at=None, note=None))
+    return moved
+
+
+def resend_unknown(job: BatchJob, row_id: int) -> bool:
+    """A person checked the face set and did not find this row's face: send it again."""
+    with db.engine.begin() as connection:
+        moved = connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.job_id == job.id,
+                                                          BatchRow.state == "unknown", BatchRow.picture.is_not(None))
+                                   .values(state="pending", code=None, message=None, finished_at=None)).rowcount
+        if moved:
+            connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state == "finished")
+                               .values(state="queued", finished_at=None))
+    return bool(moved)
+
+
+def discard(job: BatchJob) -> bool:
+    """Throw away a job that was never started (its pictures with it)."""
+    if job.state != "review":
+        return False
+    db.session.execute(db.delete(BatchRow).where(BatchRow.job_id == job.id))
+    db.session.delete(job)
+    db.session.commit()
+    return True
+
+
+def _move(job: BatchJob, from_states: tuple, to_state: str, **values) -> bool:
+    with db.engine.begin() as connection:
+        moved = connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state.in_(from_states))
+                                   .values(state=to_state, **values)).rowcount
+    db.session.refresh(job)
+    return moved == 1
+
+
+def result_rows(job: BatchJob):
+    """The results, one list per manifest row, in RESULT_COLUMNS order (never a full ID number)."""
+    query = (db.select(BatchRow).where(BatchRow.job_id == job.id).order_by(BatchRow.row_number, BatchRow.id)
+             .execution_options(yield_per=500))
+    for row in db.session.scalars(query):
+        yield [row.row_number, row.file_name, row.face_set_id or "", row.external_reference_id or "",
+               row.name or "", row.country or "", row.id_card_type or "", row.id_number_masked or "", row.state,
+               row.face_id or "", row.transaction_id or "", row.code or "", (row.message or "").replace("\n", "; ")]

@@ -1,0 +1,254 @@
+"""Reading a batch upload: a ZIP of pictures and a CSV manifest, checked before anything is sent.
+
+The manifest's columns are the API's field names. It may be uploaded beside the
+ZIP or lie inside it (one ``.csv`` at the top); without one, every picture in the
+ZIP becomes a row named after its file. Every problem is reported with its row
+(as a spreadsheet numbers it: the header is row 1) and column, all at once, so
+staff fix the file in one go.
+
+Reading a whole upload into memory is avoided: rows keep the name of their ZIP
+member, and pictures are read one at a time.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import posixpath
+import zipfile
+from dataclasses import dataclass, field
+
+from facesite import catalogue, image_rules, preparation, settings
+from facesite.countries import country_code
+from facesite.enrol.forms import DETAIL_MAX_LENGTH, unknown_country
+from facesite.extensions import db
+from facesite.models import Enrolment
+
+COLUMNS = ("faceSetId", "faceImage", "externalReferenceId", "idNumber", "idCardType", "country", "name")
+PICTURE_EXTENSIONS = preparation.INPUT_EXTENSIONS
+MAX_PICTURE_BYTES = 50 * 1024 * 1024  # larger than any photo; refused before it is read
+
+
+class ManifestError(ValueError):
+    """The upload as a whole cannot be used (not a ZIP, no faceImage column, ...)."""
+
+
+@dataclass
+class PlannedRow:
+    row_number: int
+    fields: dict  # API name -> value (None when empty)
+    member: str | None = None  # the ZIP member holding the picture
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (column, what is wrong)
+
+    def refuse(self, column: str, message: str) -> None:
+        self.problems.append((column, message))
+
+
+@dataclass
+class Plan:
+    rows: list[PlannedRow]
+    source: str  # where the rows came from, for the review page
+    ignored: list[str] = field(default_factory=list)  # files in the ZIP that are not rows
+
+    @property
+    def ready(self) -> list[PlannedRow]:
+        return [row for row in self.rows if not row.problems]
+
+
+def open_archive(stream) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ManifestError("The archive is not a ZIP file: make one with your system's "
+                            "“Compress” or “Send to → Compressed folder”.") from None
+
+
+def plan_upload(archive: zipfile.ZipFile, manifest: bytes | None, default_face_set: str | None,
+                max_rows: int) -> Plan:
+    """The rows of an upload and what is wrong with each. Raises ManifestError when nothing can be planned."""
+    members = _members(archive)
+    inside = [name for name in members if name.lower().endswith(".csv") and "/" not in name]
+    if manifest is None and len(inside) == 1:
+        manifest, source = archive.read(inside[0]), f"the manifest {inside[0]} inside the ZIP"
+    elif manifest is not None:
+        source = "the uploaded manifest"
+    else:
+        source = "the file names in the ZIP (no manifest)"
+    if manifest is None:
+        rows, ignored = _rows_from_file_names(members, default_face_set)
+    else:
+        rows = _rows_from_manifest(manifest, default_face_set)
+        used = {row.fields.get("faceImage") for row in rows}
+        ignored = [name for name in members if name not in inside and name not in used]
+    if not rows:
+        raise ManifestError("There is nothing to enrol: the manifest has no rows and the ZIP no pictures.")
+    if len(rows) > max_rows:
+        raise ManifestError(f"{len(rows)} rows is more than one batch may hold ({max_rows}): split the upload.")
+    _check_rows(rows, archive, members)
+    _check_register(rows)
+    return Plan(rows, source, ignored)
+
+
+def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """Files in the ZIP by name, without folders and the hidden files some systems add."""
+    found = {}
+    for info in archive.infolist():
+        name = _clean(info.filename)
+        base = posixpath.basename(name)
+        if info.is_dir() or name.startswith("__MACOSX/") or base.startswith(".") or not base:
+            continue
+        found[name] = info
+    return found
+
+
+def _clean(name: str) -> str:
+    name = name.replace("\\", "/")
+    while name.startswith("./"):
+        name = name[2:]
+    return name.lstrip("/")
+
+
+def _rows_from_file_names(members: dict, default_face_set: str | None) -> tuple[list[PlannedRow], list[str]]:
+    rows, ignored = [], []
+    for name in sorted(members):
+        if not name.lower().endswith(PICTURE_EXTENSIONS):
+            ignored.append(name)
+            continue
+        stem = posixpath.splitext(posixpath.basename(name))[0]
+        rows.append(PlannedRow(len(rows) + 1, {"faceSetId": default_face_set, "faceImage": name, "name": stem}))
+    return rows, ignored
+
+
+def _decode(manifest: bytes) -> str:
+    try:
+        return manifest.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
+    except UnicodeDecodeError:
+        raise ManifestError("The manifest is not UTF-8 text. In Excel choose “CSV UTF-8” when saving; "
+                            "in LibreOffice tick “Edit filter settings” and pick UTF-8.") from None
+
+
+def _rows_from_manifest(manifest: bytes, default_face_set: str | None) -> list[PlannedRow]:
+    text = _decode(manifest)
+    try:  # spreadsheets in many languages separate with ";" (their decimal mark is the comma)
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    records = list(csv.reader(io.StringIO(text), delimiter=dialect.delimiter))
+    if not records or not any(cell.strip() for cell in records[0]):
+        raise ManifestError("The manifest is empty: its first row must name the columns, e.g. "
+                            + ",".join(COLUMNS))
+    columns = _header(records[0], default_face_set)
+    rows = []
+    for index, record in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in record):
+            continue  # a blank line
+        values = {name: (record[i].strip() or None) if i < len(record) else None for i, name in enumerate(columns)}
+        row = PlannedRow(index, values)
+        if len(record) > len(columns) and any(cell.strip() for cell in record[len(columns):]):
+            row.refuse("—", f"this row has {len(record)} cells but the header names {len(columns)} columns")
+        rows.append(row)
+    return rows
+
+
+def _header(cells: list[str], default_face_set: str | None) -> list[str]:
+    by_lower = {name.lower(): name for name in COLUMNS}
+    columns, problems = [], []
+    for cell in cells:
+        name = by_lower.get(cell.strip().lower())
+        if name is None:
+            problems.append(f"unknown column “{cell.strip()}”")
+        elif name in columns:
+            problems.append(f"the column {name} appears twice")
+        columns.append(name or cell.strip())
+    if "faceImage" not in columns:
+        problems.append("the column faceImage (the picture's file name inside the ZIP) is missing")
+    if "faceSetId" not in columns and not default_face_set:
+        problems.append("there is no faceSetId column: add one, or choose a face set on the form")
+    if problems:
+        raise ManifestError("The manifest's first row is not right: " + "; ".join(problems)
+                            + ". The columns are: " + ", ".join(COLUMNS) + " (download the template).")
+    return columns
+
+
+def _check_rows(rows: list[PlannedRow], archive: zipfile.ZipFile, members: dict) -> None:
+    by_base = {}
+    for name in members:
+        by_base.setdefault(posixpath.basename(name).lower(), []).append(name)
+    seen_references: dict[tuple, int] = {}
+    face_sets: dict[str, str | None] = {}
+    check_picture = preparation.inspect if settings.prepare_pictures() else image_rules.check_image
+    for row in rows:
+        values = row.fields
+        wanted = values.get("faceSetId")
+        if wanted not in face_sets:
+            entry = catalogue.resolve(wanted) if wanted else None
+            face_sets[wanted] = entry.id if entry else None
+        if not wanted:
+            row.refuse("faceSetId", "empty: fill it in, or choose a face set on the form")
+        elif face_sets[wanted] is None:
+            row.refuse("faceSetId", catalogue.NOT_IN_CATALOGUE.format(id=wanted))
+        else:
+            values["faceSetId"] = face_sets[wanted]
+        if values.get("country"):
+            code = country_code(values["country"])
+            if code is None:
+                row.refuse("country", unknown_country(values["country"]))
+            values["country"] = code or values["country"]
+        for name, longest in DETAIL_MAX_LENGTH.items():
+            if values.get(name) and len(values[name]) > longest:
+                row.refuse(name, f"longer than {longest} characters")
+        reference = values.get("externalReferenceId")
+        if reference:
+            key = (values.get("faceSetId"), reference)
+            if key in seen_references:
+                row.refuse("externalReferenceId", f"“{reference}” is also on row {seen_references[key]}")
+            seen_references.setdefault(key, row.row_number)
+        row.member = _find_member(values.get("faceImage"), members, by_base, row)
+        if row.member:
+            _check_picture(row, archive, members[row.member], check_picture)
+
+
+def _find_member(wanted: str | None, members: dict, by_base: dict, row: PlannedRow) -> str | None:
+    if not wanted:
+        row.refuse("faceImage", "empty: give the picture's file name inside the ZIP")
+        return None
+    wanted = _clean(wanted)
+    if wanted in members:
+        return wanted
+    candidates = by_base.get(posixpath.basename(wanted).lower(), [])
+    if len(candidates) == 1:  # a folder in the ZIP, or other capitals, but only one such file
+        return candidates[0]
+    if candidates:
+        row.refuse("faceImage", f"“{wanted}” matches several files: " + ", ".join(sorted(candidates)))
+    else:
+        row.refuse("faceImage", f"there is no file “{wanted}” in the ZIP")
+    return None
+
+
+def _check_picture(row: PlannedRow, archive: zipfile.ZipFile, info: zipfile.ZipInfo, check) -> None:
+    if info.file_size > MAX_PICTURE_BYTES:
+        row.refuse("faceImage", f"{info.file_size // 1_000_000} MB is too large for a photo")
+        return
+    try:
+        data = archive.read(info)
+    except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError) as error:
+        reason = "it is encrypted" if "encrypted" in str(error) else "the ZIP entry is damaged"
+        row.refuse("faceImage", f"could not be read from the ZIP: {reason}")
+        return
+    try:
+        check(data)
+    except image_rules.ImageRuleError as error:
+        row.refuse("faceImage", str(error))
+
+
+def _check_register(rows: list[PlannedRow]) -> None:
+    """A reference already in the register of that face set: sending it again would enrol the person twice."""
+    wanted = {(row.fields["faceSetId"], row.fields["externalReferenceId"]): row for row in rows
+              if row.fields.get("externalReferenceId") and row.fields.get("faceSetId")}
+    references = sorted({reference for _, reference in wanted})
+    for start in range(0, len(references), 500):
+        query = db.select(Enrolment).where(Enrolment.external_reference_id.in_(references[start:start + 500]))
+        for entry in db.session.scalars(query):
+            row = wanted.get((entry.face_set_id, entry.external_reference_id))
+            if row is not None:
+                row.refuse("externalReferenceId", f"“{entry.external_reference_id}” is already enrolled in this "
+                           f"face set (face {entry.face_id}, {entry.enrolled_at:%Y-%m-%d})")

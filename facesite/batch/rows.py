@@ -1,0 +1,109 @@
+"""What happened to a batch row, written with single conditional statements (safe across runners)."""
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from facesite.advance import TransportError, VendorError
+from facesite.extensions import db
+from facesite.models import BatchJob, BatchRow, utcnow
+from facesite.outcomes import UNSURE, explain
+
+# The vendor asks to slow down: the row goes back to the queue and the job waits.
+BUSY_CODES = ("SERVICE_BUSY", "RETRY_LATER")
+# Every further row would fail the same way: the job pauses until someone fixes the account.
+ACCOUNT_CODES = ("IAM_FAILED", "ACCOUNT_DISABLED", "INSUFFICIENT_BALANCE", "OVER_QUERY_LIMIT")
+BUSY_WAIT_SECONDS = 10  # when the vendor says busy without a Retry-After
+MAX_UNSENT_ATTEMPTS = 5  # connection failures (nothing reached the vendor) before a row is given up
+UNKNOWN_AFTER_RESTART = ("The portal stopped while this row was being sent, so the vendor may or may not have "
+                         "added the face. Search the face set for this row's person (its externalReferenceId) "
+                         "before sending it again.")
+
+
+def details(row: BatchRow) -> dict:
+    """The optional Add Face fields of a row, by their API names."""
+    return {"externalReferenceId": row.external_reference_id, "idNumber": row.id_number,
+            "idCardType": row.id_card_type, "country": row.country, "name": row.name}
+
+
+def claim(row_id: int) -> bool:
+    """Move a row from pending to sending; False when another runner got there first."""
+    with db.engine.begin() as connection:
+        claimed = connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state == "pending")
+                                     .values(state="sending", attempts=BatchRow.attempts + 1))
+    return claimed.rowcount == 1
+
+
+def finish(row_id: int, values: dict) -> None:
+    # "unknown" too: a runner that was presumed dead may still bring the real answer.
+    with db.engine.begin() as connection:
+        connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state.in_(("sending", "unknown")))
+                           .values(**values))
+
+
+def failed(code: str, message: str, transaction_id: str | None = None) -> dict:
+    return {"state": "failed", "code": code, "message": message, "transaction_id": transaction_id,
+            "finished_at": utcnow()}
+
+
+def enrolled(answer, preparation_summary: str, entry) -> dict:
+    # The picture and the full ID number were kept only to send them: drop them now.
+    return {"state": "done", "face_id": str(answer.data), "transaction_id": answer.transaction_id,
+            "code": answer.code, "message": None, "preparation": preparation_summary,
+            "register_id": entry.id if entry else None, "finished_at": utcnow(), "picture": None, "id_number": None}
+
+
+def unknown_after_restart(now) -> dict:
+    return {"state": "unknown", "code": "UNKNOWN", "finished_at": now,
+            "message": UNKNOWN_AFTER_RESTART}
+
+
+def back_to_queue(uncount: bool = True) -> dict:
+    values = {"state": "pending"}
+    if uncount:  # a refusal to even look at the row is not an attempt
+        values["attempts"] = BatchRow.attempts - 1
+    return values
+
+
+def after_error(error, sent: dict, pause, attempts: int) -> dict:
+    """The row's new values after a failed call; may make the whole job wait or pause."""
+    problem = explain(error, reference=sent.get("externalReferenceId"))
+    if isinstance(error, VendorError):
+        code = error.response.code
+        if code in BUSY_CODES:
+            wait = error.response.retry_after or BUSY_WAIT_SECONDS
+            pause.hold(wait, f"The vendor is busy ({code}): waiting {wait} s as it asked, then going on.")
+            return back_to_queue()
+        if code in ACCOUNT_CODES or error.step == "token":
+            pause_job(pause.job_id, f"Paused by the portal: {problem.title} {problem.advice} "
+                                    f"(vendor code {code}: {error.response.message}). Resume once it is fixed.")
+            return back_to_queue()
+        return failed(code, error.response.message or problem.title, error.response.transaction_id)
+    assert isinstance(error, TransportError)
+    if error.kind == "rate_limited":
+        wait = error.retry_after or BUSY_WAIT_SECONDS
+        pause.hold(wait, f"The vendor is busy (HTTP 429): waiting {wait} s as it asked, then going on.")
+        return back_to_queue()
+    if not error.may_have_reached:
+        if attempts < MAX_UNSENT_ATTEMPTS:
+            pause.hold(2 ** attempts, f"{problem.title} Trying again in {2 ** attempts} s.")
+            return back_to_queue(uncount=False)
+        return failed(f"TRANSPORT_{error.kind.upper()}", f"{problem.title} {problem.advice}")
+    return {"state": "unknown", "code": f"TRANSPORT_{error.kind.upper()}", "finished_at": utcnow(),
+            "message": f"{problem.title} " + UNSURE.format(reference=sent.get("externalReferenceId") or "—")}
+
+
+def pause_job(job_id: int, note: str) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.state.in_(("queued", "running")))
+                           .values(state="paused", note=note))
+
+
+def finish_job(job_id: int) -> bool:
+    """Mark the job finished if it is still running with nothing left; False when staff changed it meanwhile."""
+    with db.engine.begin() as connection:
+        nothing_left = ~db.select(BatchRow.id).where(BatchRow.job_id == job_id,
+                                                    BatchRow.state.in_(("pending", "sending"))).exists()
+        done = connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.state == "running",
+                                                         nothing_left)
+                                  .values(state="finished", finished_at=utcnow(), note=None, wait_until=None))
+    return done.rowcount == 1

@@ -1,0 +1,218 @@
+"""Running a batch job: rows sent to the vendor, BATCH_CONCURRENCY at a time, safely resumable.
+
+Safety rests on two conditional updates:
+
+- a runner holds the job by a lease it renews while it works; a lease that ran
+  out means its runner died, and whoever takes the job over marks the rows that
+  runner had in flight as ``unknown`` (they may have reached the vendor), never
+  re-sending them;
+- a row is claimed by moving it from ``pending`` to ``sending`` in one statement,
+  so two runners can never send the same row.
+
+Each row gets the same treatment as a form: preparation, the image rules, the
+audit trail (as the member of staff who started the job) and the register.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import or_, update
+
+from facesite import image_rules, preparation, settings
+from facesite.advance import TransportError, VendorError
+from facesite.audit import acting_for
+from facesite.batch import rows as row_outcome
+from facesite.extensions import db
+from facesite.models import BatchJob, BatchRow, utcnow
+from facesite.register.records import record_enrolment
+from facesite.upstream import vendor
+
+log = logging.getLogger(__name__)
+
+RUNNABLE = ("queued", "running")
+STATE_CHECK_SECONDS = 0.5  # how soon a runner notices a pause
+
+
+def runner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def take_lease(app: Flask, job_id: int, owner: str) -> bool:
+    """Hold the job if nobody holds it (or its holder's lease ran out). Rows the previous
+    holder had in flight become ``unknown``: they may have reached the vendor."""
+    now = utcnow()
+    with db.engine.begin() as connection:
+        taken = connection.execute(
+            update(BatchJob).where(BatchJob.id == job_id, BatchJob.state.in_(RUNNABLE),
+                                   or_(BatchJob.lease_until.is_(None), BatchJob.lease_until < now))
+            .values(lease_owner=owner, lease_until=now + timedelta(seconds=app.config["BATCH_LEASE_SECONDS"]),
+                    state="running", started_at=db.func.coalesce(BatchJob.started_at, now)))
+        if taken.rowcount != 1:
+            return False
+        connection.execute(update(BatchRow).where(BatchRow.job_id == job_id, BatchRow.state == "sending")
+                           .values(row_outcome.unknown_after_restart(now)))
+    return True
+
+
+def release_lease(job_id: int, owner: str) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.lease_owner == owner)
+                           .values(lease_owner=None, lease_until=None, wait_until=None))
+
+
+class Lease(threading.Thread):
+    """Renews the job's lease while the runner works; ``lost`` is set if another took it."""
+
+    def __init__(self, app: Flask, job_id: int, owner: str):
+        super().__init__(daemon=True, name=f"batch-lease-{job_id}")
+        self.app, self.job_id, self.owner = app, job_id, owner
+        self.seconds = app.config["BATCH_LEASE_SECONDS"]
+        self.lost = threading.Event()
+        self.stopped = threading.Event()
+
+    def run(self):
+        while not self.stopped.wait(self.seconds / 3):
+            try:
+                with self.app.app_context(), db.engine.begin() as connection:
+                    renewed = connection.execute(
+                        update(BatchJob).where(BatchJob.id == self.job_id, BatchJob.lease_owner == self.owner)
+                        .values(lease_until=utcnow() + timedelta(seconds=self.seconds)))
+                if renewed.rowcount != 1:
+                    self.lost.set()
+                    return
+            except Exception:  # a database hiccup: try again at the next beat
+                log.exception("could not renew the lease of batch job %s", self.job_id)
+
+
+class VendorPause:
+    """When the vendor says "busy", every thread of the job waits until the time it asked for."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.until = 0.0
+        self.lock = threading.Lock()
+
+    def hold(self, seconds: float, note: str) -> None:
+        with self.lock:
+            self.until = max(self.until, time.monotonic() + seconds)
+        with db.engine.begin() as connection:
+            connection.execute(update(BatchJob).where(BatchJob.id == self.job_id).values(
+                wait_until=utcnow() + timedelta(seconds=seconds), note=note))
+
+    def remaining(self) -> float:
+        return max(0.0, self.until - time.monotonic())
+
+
+def run_job(app: Flask, job_id: int, owner: str | None = None) -> bool:
+    """Send the job's pending rows until none is left or staff pause it. False when another runner holds it."""
+    owner = owner or runner_name()
+    with app.app_context():
+        if not take_lease(app, job_id, owner):
+            return False
+        lease = Lease(app, job_id, owner)
+        lease.start()
+        try:
+            _send_rows(app, job_id, lease)
+        finally:
+            lease.stopped.set()
+            release_lease(job_id, owner)
+    return True
+
+
+def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
+    concurrency = app.config["BATCH_CONCURRENCY"]
+    slots = threading.BoundedSemaphore(concurrency)
+    pause = VendorPause(job_id)
+    job = db.session.get(BatchJob, job_id)
+    username = job.created_by
+    queue: list[int] = []
+    with ThreadPoolExecutor(concurrency, thread_name_prefix=f"batch-{job_id}") as pool:
+        while not lease.lost.is_set():
+            state = db.session.scalar(db.select(BatchJob.state).where(BatchJob.id == job_id))
+            db.session.commit()  # end the read transaction: the next look must see other writers
+            if state not in RUNNABLE:
+                _wait_for_all(slots, concurrency)
+                if db.session.scalar(db.select(BatchJob.state).where(BatchJob.id == job_id)) not in RUNNABLE:
+                    return  # paused (or discarded) by staff
+                continue
+            if pause.remaining():
+                time.sleep(min(pause.remaining(), STATE_CHECK_SECONDS))
+                continue
+            if not queue:
+                queue = _pending_ids(job_id)
+                if not queue:
+                    _wait_for_all(slots, concurrency)
+                    if not _pending_ids(job_id) and row_outcome.finish_job(job_id):
+                        return
+                    continue
+            if not slots.acquire(timeout=STATE_CHECK_SECONDS):
+                continue
+            row_id = queue.pop(0)
+            if not row_outcome.claim(row_id):
+                slots.release()
+                continue
+            future = pool.submit(_send_one, app, row_id, username, pause)
+            future.add_done_callback(lambda _: slots.release())
+
+
+def _wait_for_all(slots: threading.BoundedSemaphore, concurrency: int) -> None:
+    """Block until no row is in flight."""
+    for _ in range(concurrency):
+        slots.acquire()
+    for _ in range(concurrency):
+        slots.release()
+
+
+def _pending_ids(job_id: int) -> list[int]:
+    query = (db.select(BatchRow.id).where(BatchRow.job_id == job_id, BatchRow.state == "pending")
+             .order_by(BatchRow.id).limit(200))
+    ids = list(db.session.scalars(query))
+    db.session.commit()
+    return ids
+
+
+def _send_one(app: Flask, row_id: int, username: str, pause: VendorPause) -> None:
+    with app.app_context(), acting_for(username):
+        try:
+            _enrol_row(row_id, username, pause)
+        except Exception:  # never lose the row: a bug here must not leave it "sending" forever
+            log.exception("batch row %s failed unexpectedly", row_id)
+            row_outcome.finish(row_id, row_outcome.failed("PORTAL_ERROR", "The portal failed on this row; "
+                                                           "its log has the details. Retry it."))
+
+
+def _enrol_row(row_id: int, username: str, pause: VendorPause) -> None:
+    row = db.session.get(BatchRow, row_id)
+    original = row.picture
+    db.session.commit()  # hand the connection back before the vendor call
+    if original is None:
+        row_outcome.finish(row_id, row_outcome.failed("NO_PICTURE", "The picture is no longer kept: upload "
+                                                      "this row again in a new batch."))
+        return
+    try:
+        if settings.prepare_pictures():
+            prepared = preparation.prepare(original)
+            data, facts, summary = prepared.data, prepared.facts, prepared.summary
+        else:
+            data, facts, summary = original, image_rules.check_image(original), ""
+    except image_rules.ImageRuleError as error:
+        row_outcome.finish(row_id, row_outcome.failed("PICTURE", str(error)))
+        return
+    details = row_outcome.details(row)
+    try:
+        answer = vendor().add_face(row.face_set_id, data, filename=f"face{facts.extension}",
+                                   mime_type=facts.mime_type, details=details)
+    except (VendorError, TransportError) as error:
+        row_outcome.finish(row_id, row_outcome.after_error(error, details, pause, row.attempts))
+        return
+    entry = record_enrolment(row.face_set_id, answer.data, details, answer.transaction_id, data, facts.decoded,
+                             enrolled_by=username)
+    row_outcome.finish(row_id, row_outcome.enrolled(answer, summary, entry))

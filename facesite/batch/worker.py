@@ -1,0 +1,62 @@
+"""The Procfile's ``worker:`` process: an RQ worker for batch jobs (``python -m facesite.batch.worker``).
+
+With REDIS_URL set it serves the ``facesite-batch`` queue. Each process builds the portal's
+app once and runs jobs in itself (RQ's SimpleWorker: a job is hours of waiting on the
+vendor, not worth a fork each), so killing the process stops its job; the job's lease
+then runs out and another worker takes it over. Plain ``rq worker facesite-batch`` works
+too (it forks per job).
+
+Without REDIS_URL, batch jobs run inside the web processes and this process only says so
+and waits: a local Procfile runner (honcho, foreman) would otherwise stop the portal too.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+
+from facesite.batch.scheduler import QUEUE_NAME
+
+log = logging.getLogger("facesite.batch.worker")
+_app = None
+
+
+def portal_app():
+    """The portal's app for this process. The web process migrates the database; a worker never does
+    (two processes migrating at once on a first deploy would race)."""
+    global _app
+    if _app is None:
+        os.environ.setdefault("MIGRATE_ON_START", "0")
+        from facesite import create_app
+
+        _app = create_app()
+    return _app
+
+
+def run_queued_job(job_id: int) -> bool:
+    """What RQ runs for one queued batch job."""
+    from facesite.batch.runner import run_job
+
+    return run_job(portal_app(), job_id)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        log.info("REDIS_URL is not set: batch jobs run inside the web processes; this worker has nothing to do")
+        while True:
+            signal.pause()  # until SIGTERM ends the process
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    app = portal_app()
+    app.extensions["batch"].start_sweeper()  # jobs left by a dead worker are queued again
+    connection = Redis.from_url(redis_url)
+    worker = SimpleWorker([Queue(QUEUE_NAME, connection=connection)], connection=connection)
+    worker.work(with_scheduler=False)
+
+
+if __name__ == "__main__":
+    main()

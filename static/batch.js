@@ -1,0 +1,91 @@
+// Batch enrolment pages. The upload form shows how much of a large ZIP has been sent and
+// then that the server is checking it; a job's page follows the job live (polling its
+// progress as JSON) until it finishes. Without JavaScript both pages still work: the
+// form posts normally and the job page shows the figures of the moment it was loaded.
+(function () {
+  "use strict";
+  var byId = function (id) { return document.getElementById(id); };
+
+  function followUpload(form) {
+    var status = byId("upload-progress");
+    var text = byId("upload-progress-text");
+    var button = byId("submit");
+    form.addEventListener("submit", function (event) {
+      if (!window.FormData || !window.XMLHttpRequest) { return; }
+      event.preventDefault();
+      var request = new XMLHttpRequest();
+      request.open("POST", form.action || window.location.href);
+      request.upload.onprogress = function (e) {
+        if (e.lengthComputable) {
+          var percent = Math.round(100 * e.loaded / e.total);
+          text.textContent = percent < 100 ? "Uploading… " + percent + " %" : "Checking every row and photo…";
+        }
+      };
+      request.upload.onload = function () { text.textContent = "Checking every row and photo…"; };
+      request.onload = function () {
+        // The server answered with a page (the job, or the form with its problems): show it.
+        window.history.replaceState(null, "", request.responseURL || window.location.href);
+        document.open();
+        document.write(request.responseText);
+        document.close();
+      };
+      request.onerror = function () {
+        status.hidden = true;
+        button.disabled = false;
+        text.textContent = "";
+        window.alert("The upload was interrupted. Check the connection and upload again.");
+      };
+      status.hidden = false;
+      button.disabled = true;
+      text.textContent = "Uploading…";
+      request.send(new FormData(form));
+    });
+  }
+
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) { return "—"; }
+    if (seconds < 60) { return seconds + " s"; }
+    var minutes = Math.round(seconds / 60);
+    return minutes < 60 ? minutes + " min" : Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+
+  function followJob(section) {
+    var url = section.getAttribute("data-url");
+    var firstState = section.getAttribute("data-state");
+    var live = ["queued", "running"];
+    function show(p) {
+      byId("job-state").textContent = p.state;
+      byId("job-bar").value = p.percent;
+      byId("job-bar").textContent = p.percent + " %";
+      byId("job-percent").textContent = p.percent + " %";
+      ["done", "failed", "unknown", "left", "skipped"].forEach(function (name) {
+        byId("count-" + name).textContent = p[name];
+      });
+      byId("rate").textContent = p.rate_per_second ? p.rate_per_second.toFixed(1) + " rows/s" : "—";
+      byId("time-left").textContent = p.waiting_seconds ? "waiting " + p.waiting_seconds + " s for the vendor"
+        : duration(p.seconds_left);
+      var note = byId("job-note");
+      note.textContent = p.note || "";
+      note.hidden = !p.note;
+    }
+    function poll() {
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
+        .then(function (p) {
+          show(p);
+          if (live.indexOf(p.state) >= 0) {
+            window.setTimeout(poll, 1000);
+          } else if (p.state !== firstState) {
+            window.location.reload();  // finished or paused: the buttons and rows change
+          }
+        })
+        .catch(function () { window.setTimeout(poll, 5000); });
+    }
+    if (live.indexOf(firstState) >= 0) { poll(); }
+  }
+
+  var form = byId("batch-form");
+  if (form) { followUpload(form); }
+  var section = byId("job-progress");
+  if (section) { followJob(section); }
+})();
