@@ -148,6 +148,7 @@ def from_environment(instance_path: str) -> dict:
         # long a silent runner is trusted before another takes its job over, how often every
         # process looks for such jobs, and how big an upload may be.
         "BATCH_RUNNER": batch_runner(),
+        "BATCH_QUEUE": os.environ.get("BATCH_QUEUE", "facesite-batch"),
         "BATCH_CONCURRENCY": max(1, _int("BATCH_CONCURRENCY", 4)),
         "BATCH_LEASE_SECONDS": max(3, _int("BATCH_LEASE_SECONDS", 30)),
         "BATCH_SWEEP_SECONDS": _int("BATCH_SWEEP_SECONDS", 5),

@@ -1,6 +1,7 @@
 """Real HTTP servers on loopback for the tests: the sandbox, the portal, and a scripted fake vendor."""
 from __future__ import annotations
 
+import io
 import threading
 import time
 
@@ -12,6 +13,7 @@ class ServerThread:
     """Serve a WSGI app on 127.0.0.1 on a free port, in a background thread."""
 
     def __init__(self, app, port: int = 0):
+        self.app = app
         self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -64,7 +66,8 @@ class FakeVendor:
         self.url = self.thread.url
 
     def _record(self, name):
-        self.requests.append({"call": name, "headers": dict(request.headers), "form": request.form.to_dict(),
+        self.requests.append({"call": name, "at": time.monotonic(), "headers": dict(request.headers),
+                              "form": request.form.to_dict(),
                               "json": request.get_json(silent=True)})
 
     @staticmethod
@@ -92,3 +95,19 @@ def reset_connection():
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.shutdown(socket.SHUT_RDWR)  # other handles on the socket keep it open; shutdown ends the connection
     return "", 500  # never reaches the client
+
+
+class SlowUpstream:
+    """WSGI middleware: every face call waits ``seconds`` before the upstream handles it, as a
+    distant vendor does. The request has fully arrived by then: a caller that dies while
+    waiting leaves a face that is added anyway."""
+
+    def __init__(self, app, seconds: float):
+        self.app, self.seconds = app, seconds
+
+    def __call__(self, environ, start_response):
+        if "/face-search/" in environ.get("PATH_INFO", ""):
+            environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(
+                int(environ.get("CONTENT_LENGTH") or 0)))
+            time.sleep(self.seconds)
+        return self.app(environ, start_response)

@@ -2,11 +2,10 @@
 import time
 
 import pytest
-from click.testing import CliRunner
 
 from facesite.extensions import db
 from facesite.models import User
-from tests.conftest import PASSWORD, STAFF, EnrolPage, face, make_app, sign_in
+from tests.conftest import PASSWORD, EnrolPage, face, make_app, sign_in
 
 PUBLIC = {"/auth/login", "/healthz", "/static/style.css"}
 

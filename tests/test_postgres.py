@@ -1,38 +1,12 @@
 """The scale-out database: the same migrations, audit trail and pages on PostgreSQL (DATABASE_URL)."""
 import csv
 import io
-import os
-import uuid
 
-import pytest
 
 from facesite.extensions import db
 from facesite.models import VendorCall
 from tests.conftest import EnrolPage, face, make_app, sign_in
 from tests.servers import envelope
-
-SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture
-def postgres_url():
-    """A fresh schema in the local PostgreSQL, dropped afterwards."""
-    import sqlalchemy
-
-    schema = f"facesite_test_{uuid.uuid4().hex[:12]}"
-    try:
-        engine = sqlalchemy.create_engine(SERVER, connect_args={"connect_timeout": 2})
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    except sqlalchemy.exc.OperationalError:
-        if os.environ.get("CI"):
-            pytest.fail("CI must test the PostgreSQL path: no server on 127.0.0.1:5432")
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432 (CI has one)")
-    # Heroku's form on purpose: the portal must accept postgres:// too.
-    yield f"postgres://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    engine.dispose()
 
 
 def test_audit_trail_pages_and_export_on_postgresql(postgres_url, fake_vendor, monkeypatch):

@@ -8,7 +8,7 @@ from PIL import Image
 
 from facesite import image_rules
 from facesite.preparation import prepare, strip_metadata
-from tests.conftest import EnrolPage, face, make_app, sign_in
+from tests.conftest import EnrolPage, face, sign_in
 from tests.pictures import encode, png_claiming_size
 
 GPS_IFD = 0x8825

@@ -3,7 +3,6 @@ import csv
 import io
 import re
 
-import pytest
 import requests
 
 from facesite.extensions import db

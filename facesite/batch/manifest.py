@@ -142,6 +142,7 @@ def _rows_from_manifest(manifest: bytes, default_face_set: str | None) -> list[P
         if not any(cell.strip() for cell in record):
             continue  # a blank line
         values = {name: (record[i].strip() or None) if i < len(record) else None for i, name in enumerate(columns)}
+        values["faceSetId"] = values.get("faceSetId") or default_face_set
         row = PlannedRow(index, values)
         if len(record) > len(columns) and any(cell.strip() for cell in record[len(columns):]):
             row.refuse("—", f"this row has {len(record)} cells but the header names {len(columns)} columns")

@@ -74,7 +74,7 @@ def after_error(error, sent: dict, pause, attempts: int) -> dict:
             pause.hold(wait, f"The vendor is busy ({code}): waiting {wait} s as it asked, then going on.")
             return back_to_queue()
         if code in ACCOUNT_CODES or error.step == "token":
-            pause_job(pause.job_id, f"Paused by the portal: {problem.title} {problem.advice} "
+            pause.stop(f"Paused by the portal: {problem.title} {problem.advice} "
                                     f"(vendor code {code}: {error.response.message}). Resume once it is fixed.")
             return back_to_queue()
         return failed(code, error.response.message or problem.title, error.response.transaction_id)

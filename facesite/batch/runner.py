@@ -93,12 +93,26 @@ class Lease(threading.Thread):
 
 
 class VendorPause:
-    """When the vendor says "busy", every thread of the job waits until the time it asked for."""
+    """When the vendor says "busy", every thread of the job waits until the time it asked for;
+    when it refuses the account, the job is paused and no further row is sent."""
 
     def __init__(self, job_id: int):
         self.job_id = job_id
         self.until = 0.0
         self.lock = threading.Lock()
+        self.stop_asked = threading.Event()
+
+    def stop(self, note: str) -> None:
+        row_outcome.pause_job(self.job_id, note)
+        self.stop_asked.set()  # after the database says "paused", so a fresh read below sees it
+
+    def stopping(self) -> bool:
+        if not self.stop_asked.is_set():
+            return False
+        if _job_state(self.job_id) in RUNNABLE:  # staff have resumed it since
+            self.stop_asked.clear()
+            return False
+        return True
 
     def hold(self, seconds: float, note: str) -> None:
         with self.lock:
@@ -136,12 +150,10 @@ def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
     queue: list[int] = []
     with ThreadPoolExecutor(concurrency, thread_name_prefix=f"batch-{job_id}") as pool:
         while not lease.lost.is_set():
-            state = db.session.scalar(db.select(BatchJob.state).where(BatchJob.id == job_id))
-            db.session.commit()  # end the read transaction: the next look must see other writers
-            if state not in RUNNABLE:
+            if _job_state(job_id) not in RUNNABLE:
                 _wait_for_all(slots, concurrency)
-                if db.session.scalar(db.select(BatchJob.state).where(BatchJob.id == job_id)) not in RUNNABLE:
-                    return  # paused (or discarded) by staff
+                if _job_state(job_id) not in RUNNABLE:
+                    return  # paused (by staff, or on an account problem)
                 continue
             if pause.remaining():
                 time.sleep(min(pause.remaining(), STATE_CHECK_SECONDS))
@@ -155,12 +167,21 @@ def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
                     continue
             if not slots.acquire(timeout=STATE_CHECK_SECONDS):
                 continue
+            if pause.remaining() or pause.stopping():  # said by a row that finished while we waited
+                slots.release()
+                continue
             row_id = queue.pop(0)
             if not row_outcome.claim(row_id):
                 slots.release()
                 continue
             future = pool.submit(_send_one, app, row_id, username, pause)
             future.add_done_callback(lambda _: slots.release())
+
+
+def _job_state(job_id: int) -> str | None:
+    state = db.session.scalar(db.select(BatchJob.state).where(BatchJob.id == job_id))
+    db.session.commit()  # end the read transaction: the next look must see other writers
+    return state
 
 
 def _wait_for_all(slots: threading.BoundedSemaphore, concurrency: int) -> None:

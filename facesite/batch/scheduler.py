@@ -22,7 +22,6 @@ from facesite.extensions import db
 from facesite.models import BatchJob, utcnow
 
 log = logging.getLogger(__name__)
-QUEUE_NAME = "facesite-batch"
 
 
 class BatchScheduler:
@@ -68,7 +67,7 @@ class BatchScheduler:
         from redis import Redis
         from rq import Queue
 
-        queue = Queue(QUEUE_NAME, connection=Redis.from_url(self.app.config["REDIS_URL"]))
+        queue = Queue(self.app.config["BATCH_QUEUE"], connection=Redis.from_url(self.app.config["REDIS_URL"]))
         # No time limit: a job of thousands of rows runs for hours; its lease shows it is alive.
         queue.enqueue("facesite.batch.worker.run_queued_job", job_id, job_timeout=-1, result_ttl=0,
                       failure_ttl=7 * 86400, description=f"facesite batch job {job_id}")
@@ -133,4 +132,8 @@ def _process_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # a killed process nobody has reaped yet (a zombie) still answers kill(pid, 0)
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True

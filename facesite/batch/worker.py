@@ -1,6 +1,6 @@
 """The Procfile's ``worker:`` process: an RQ worker for batch jobs (``python -m facesite.batch.worker``).
 
-With REDIS_URL set it serves the ``facesite-batch`` queue. Each process builds the portal's
+With REDIS_URL set it serves the queue named by BATCH_QUEUE (default ``facesite-batch``). Each process builds the portal's
 app once and runs jobs in itself (RQ's SimpleWorker: a job is hours of waiting on the
 vendor, not worth a fork each), so killing the process stops its job; the job's lease
 then runs out and another worker takes it over. Plain ``rq worker facesite-batch`` works
@@ -15,8 +15,6 @@ import logging
 import os
 import signal
 import sys
-
-from facesite.batch.scheduler import QUEUE_NAME
 
 log = logging.getLogger("facesite.batch.worker")
 _app = None
@@ -54,7 +52,7 @@ def main() -> None:
     app = portal_app()
     app.extensions["batch"].start_sweeper()  # jobs left by a dead worker are queued again
     connection = Redis.from_url(redis_url)
-    worker = SimpleWorker([Queue(QUEUE_NAME, connection=connection)], connection=connection)
+    worker = SimpleWorker([Queue(app.config["BATCH_QUEUE"], connection=connection)], connection=connection)
     worker.work(with_scheduler=False)
 
 

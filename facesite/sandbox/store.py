@@ -130,6 +130,13 @@ class SandboxStore:
                 return db.execute("SELECT COUNT(*) FROM faces").fetchone()[0]
             return db.execute("SELECT COUNT(*) FROM faces WHERE face_set_id = ?", (face_set_id,)).fetchone()[0]
 
+    def external_references(self, face_set_id: str) -> list[str | None]:
+        """The externalReferenceId of every face in a set, one per face (operators count duplicates with it)."""
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT external_reference_id FROM faces WHERE face_set_id = ? AND deleted_at IS NULL "
+                              "ORDER BY id", (face_set_id,)).fetchall()
+        return [row[0] for row in rows]
+
     def embeddings(self, face_set_id: str) -> tuple[np.ndarray, np.ndarray]:
         """(face ids, embedding matrix) of the live faces of a set, refreshed with rows added since."""
         with self._matrix_lock:
