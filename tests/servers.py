@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+from pathlib import Path
 
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
@@ -111,3 +112,41 @@ class SlowUpstream:
                 int(environ.get("CONTENT_LENGTH") or 0)))
             time.sleep(self.seconds)
         return self.app(environ, start_response)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def procfile_command(kind: str) -> list[str]:
+    """The Procfile's line for ``kind`` (web, worker), exactly as the platform runs it."""
+    import shlex
+
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith(kind + ":"))
+    return shlex.split(line.split(":", 1)[1])
+
+
+def start_process(command: list[str], env: dict):
+    """A process of the portal in its own process group (so it can be killed with all its children),
+    its output collected in ``process.log_lines``."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**env, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.path.dirname(sys.executable)}:{env.get('PATH', '')}"}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+    process.log_lines = []
+    threading.Thread(target=lambda: process.log_lines.extend(process.stdout), daemon=True).start()
+    return process
+
+
+def kill_process(process, sig=None) -> None:
+    """Send ``sig`` (default SIGKILL: no goodbye) to the process and all its children, and reap it."""
+    import os
+    import signal
+
+    try:
+        os.killpg(process.pid, sig or signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=30)

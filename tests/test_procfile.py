@@ -1,7 +1,6 @@
 """The portal started exactly as the platform starts it: the Procfile's web line, no credentials."""
 import os
 import re
-import shlex
 import signal
 import subprocess
 import sys
@@ -14,13 +13,9 @@ import requests
 
 from facesite.sandbox.launcher import free_port, wait_until_up
 from tests.conftest import face
+from tests.servers import procfile_command
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def web_command() -> list[str]:
-    line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
-    return shlex.split(line.split(":", 1)[1])
 
 
 @pytest.fixture
@@ -29,7 +24,7 @@ def procfile_portal(tmp_path):
     env = {**os.environ, "PORT": str(port), "INSTANCE_PATH": str(tmp_path / "instance"),
            "SANDBOX_DB": str(tmp_path / "sandbox.sqlite3"), "WEB_CONCURRENCY": "2",
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    process = subprocess.Popen(web_command(), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    process = subprocess.Popen(procfile_command("web"), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     process.log_lines = []

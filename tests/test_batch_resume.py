@@ -1,0 +1,139 @@
+"""A batch job outlives the process running it: killed mid-job, it resumes where it was, and no row
+is enrolled twice. Once with the Procfile's web process (jobs on its own threads, SQLite), once with
+the Procfile's RQ workers on Redis and PostgreSQL."""
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections import Counter
+
+import requests
+
+from facesite.extensions import db
+from facesite.models import BatchRow
+from facesite.sandbox.launcher import free_port, wait_until_up
+from tests.batch_files import make_manifest, make_zip, read_csv
+from tests.conftest import PASSWORD, face, make_app, sign_in
+from tests.servers import ServerThread, SlowUpstream, kill_process, procfile_command, start_process
+from tests.test_batch import BatchPage
+
+ROWS = 24
+UPSTREAM_DELAY = 0.4  # seconds each face call waits: rows are in flight whenever the process dies
+
+
+def upload_faces(face_set_id: str) -> tuple[bytes, bytes]:
+    people = ("obama.jpg", "biden.jpg", "obama2.jpg")
+    files = {f"p{i:02}.jpg": face(people[i % 3]) for i in range(ROWS)}
+    rows = [{"faceSetId": face_set_id, "faceImage": f"p{i:02}.jpg", "externalReferenceId": f"RESUME-{i:02}",
+             "name": f"Person {i}"} for i in range(ROWS)]
+    return make_zip(files), make_manifest(rows)
+
+
+def wait_for(progress, condition, timeout=120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = progress()
+        if condition(state):
+            return state
+        time.sleep(0.2)
+    raise AssertionError(f"still {state} after {timeout} s")
+
+
+def rows_in_flight(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).where(BatchRow.state == "sending"))
+
+
+def assert_each_row_enrolled_once(results: list[dict], in_flight_at_kill: int, references: list[str]) -> None:
+    """Every row is enrolled or left for a person to check, and the vendor holds no face twice."""
+    outcomes = Counter(row["result"] for row in results)
+    assert outcomes == {"done": ROWS - in_flight_at_kill, "unknown": in_flight_at_kill}, outcomes
+    in_vendor = Counter(references)
+    assert max(in_vendor.values()) == 1, f"enrolled twice: {[r for r, n in in_vendor.items() if n > 1]}"
+    done = {row["externalReferenceId"] for row in results if row["result"] == "done"}
+    unknown = {row["externalReferenceId"] for row in results if row["result"] == "unknown"}
+    assert done <= set(in_vendor) <= done | unknown
+
+
+def http_sign_in(session: requests.Session, url: str, username="otto") -> None:
+    form = session.get(url + "/auth/login", timeout=10).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]*)"', form).group(1)
+    answer = session.post(url + "/auth/login", timeout=10,
+                          data={"csrf_token": token, "username": username, "password": PASSWORD})
+    assert answer.ok and username in answer.text
+
+
+def test_killed_web_process_resumes_its_job_without_enrolling_anyone_twice(sandbox, face_set, tmp_path):
+    upstream = ServerThread(SlowUpstream(sandbox.app, UPSTREAM_DELAY))
+    app = make_app(upstream.url)  # the accounts, in the instance folder the Procfile's portal uses too
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PORT": str(port), "ADVANCE_BASE_URL": upstream.url, "WEB_CONCURRENCY": "1",
+           "BATCH_SWEEP_SECONDS": "1", "BATCH_LEASE_SECONDS": "20", "RATE_LIMIT_LOGIN": "100 per minute"}
+    portal = start_process(procfile_command("web"), env)
+    try:
+        wait_until_up(url, timeout=60, process=portal)
+        browser = requests.Session()
+        http_sign_in(browser, url)
+        form = browser.get(url + "/batch/new", timeout=10).text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]*)"', form).group(1)
+        archive, manifest = upload_faces(face_set)
+        review = browser.post(url + "/batch/new", data={"csrf_token": token, "faceSetId": ""}, timeout=60,
+                              files={"archive": ("people.zip", archive), "manifest": ("people.csv", manifest)})
+        assert f"{ROWS} rows ready to send" in review.text
+        job_url = review.url
+        assert browser.post(job_url + "/start", data={"csrf_token": token}, timeout=10).ok
+
+        def progress():
+            return browser.get(job_url + "/progress", timeout=10).json()
+
+        wait_for(progress, lambda p: p["done"] >= 6)
+        kill_process(portal)  # SIGKILL: no chance to finish or tidy up
+        in_flight = rows_in_flight(app)
+        assert in_flight >= 1, "the portal should have died with rows on their way"
+
+        portal = start_process(procfile_command("web"), env)
+        wait_until_up(url, timeout=60, process=portal)
+        final = wait_for(progress, lambda p: p["state"] == "finished")  # the same session: nobody signs in again
+        results = read_csv(browser.get(job_url + "/results.csv", timeout=10).content)
+    finally:
+        kill_process(portal)
+        upstream.stop()
+    assert final["unknown"] == in_flight
+    assert_each_row_enrolled_once(results, in_flight, sandbox.store.external_references(face_set))
+
+
+def test_rq_workers_on_postgresql_resume_a_killed_workers_job(sandbox, face_set, postgres_url, redis_url,
+                                                               monkeypatch):
+    upstream = ServerThread(SlowUpstream(sandbox.app, UPSTREAM_DELAY))
+    queue = f"facesite-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    app = make_app(upstream.url, BATCH_QUEUE=queue)  # the web process: it only queues jobs
+    assert app.config["BATCH_RUNNER"] == "rq"
+    env = {**os.environ, "ADVANCE_BASE_URL": upstream.url, "BATCH_QUEUE": queue, "BATCH_SWEEP_SECONDS": "1",
+           "BATCH_LEASE_SECONDS": "5"}
+    workers = [start_process(procfile_command("worker"), env)]
+    try:
+        batch = BatchPage(sign_in(app.test_client()))
+        archive, manifest = upload_faces(face_set)
+        job_id = batch.job_id(batch.upload(archive, manifest))
+        batch.act(job_id, "start")
+        wait_for(lambda: batch.progress(job_id), lambda p: p["done"] >= 6)
+        kill_process(workers.pop())
+        in_flight = rows_in_flight(app)
+        assert in_flight >= 1, "the worker should have died with rows on their way"
+        # Two new workers on the same queue: one takes the job over, the other finds it held.
+        workers = [start_process(procfile_command("worker"), env) for _ in range(2)]
+        final = wait_for(lambda: batch.progress(job_id), lambda p: p["state"] == "finished")
+        results = batch.results(job_id)
+    finally:
+        for worker in workers:
+            kill_process(worker)
+        upstream.stop()
+    assert final["unknown"] == in_flight
+    assert_each_row_enrolled_once(results, in_flight, sandbox.store.external_references(face_set))
+    log = "".join(line for worker in workers for line in worker.log_lines)
+    assert "Traceback" not in log, log
