@@ -68,11 +68,30 @@
       note.textContent = p.note || "";
       note.hidden = !p.note;
     }
+    var shownFinished = null;
+    var lastTable = 0;
+    function refreshRows(p) {
+      // The rows table is the server's own HTML: fetch this page again and take its table,
+      // at most every 3 s and only when rows have finished since.
+      var finished = p.done + p.failed + p.unknown;
+      if (finished === shownFinished || Date.now() - lastTable < 3000) { return; }
+      shownFinished = finished;
+      lastTable = Date.now();
+      fetch(window.location.href, {credentials: "same-origin"})
+        .then(function (response) { return response.text(); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("rows-table");
+          var table = byId("rows-table");
+          if (fresh && table) { table.replaceWith(fresh); }
+        })
+        .catch(function () { /* the next change tries again */ });
+    }
     function poll() {
       fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
         .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
         .then(function (p) {
           show(p);
+          refreshRows(p);
           if (live.indexOf(p.state) >= 0) {
             window.setTimeout(poll, 1000);
           } else if (p.state !== firstState) {
