@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import itertools
-import json
 import logging
 import multiprocessing
 import os
@@ -31,11 +29,11 @@ from pathlib import Path
 
 import requests
 from PIL import Image
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from delayed_upstream import DelayedUpstream  # noqa: E402  (beside this script)
 from facesite import advance  # noqa: E402
 from facesite.sandbox import sandbox_credentials  # noqa: E402
 from facesite.sandbox.launcher import free_port, start_sandbox, stop_sandbox, wait_until_up  # noqa: E402
@@ -54,30 +52,6 @@ def jpeg_of_about(megabytes: float) -> bytes:
         if len(out.getvalue()) >= megabytes * 1_000_000:
             return out.getvalue()
     raise RuntimeError("could not reach the size")
-
-
-class DelayedUpstream:
-    """Answers every vendor call with SUCCESS after a fixed delay (a stand-in for a slow vendor)."""
-
-    def __init__(self, delay: float):
-        face_ids = itertools.count(1)
-
-        def app(environ, start_response):
-            environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-            if environ["PATH_INFO"] == advance.TOKEN_PATH:
-                data = {"token": "bench", "expiredTime": int((time.time() + 3600) * 1000)}
-            else:
-                time.sleep(delay)
-                data = str(next(face_ids))
-            body = json.dumps({"code": "SUCCESS", "message": "OK", "data": data, "transactionId": "t",
-                               "pricingStrategy": "FREE"}).encode()
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.server.request_queue_size = 256
-        self.url = f"http://127.0.0.1:{self.server.port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 def start_portal(upstream_url: str, instance: str) -> tuple[str, subprocess.Popen]:

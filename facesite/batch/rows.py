@@ -26,18 +26,21 @@ def details(row: BatchRow) -> dict:
 
 
 def claim(row_id: int) -> bool:
-    """Move a row from pending to sending; False when another runner got there first."""
+    """Move a row from pending to sending, right before its call; False when another runner got there first."""
     with db.engine.begin() as connection:
         claimed = connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state == "pending")
                                      .values(state="sending", attempts=BatchRow.attempts + 1))
     return claimed.rowcount == 1
 
 
-def finish(row_id: int, values: dict) -> None:
-    # "unknown" too: a runner that was presumed dead may still bring the real answer.
+SENT = ("sending", "unknown")  # "unknown" too: a runner presumed dead may still bring the real answer
+UNSENT = ("pending",)  # failed before any call
+
+
+def finish(row_id: int, values: dict, states: tuple = SENT) -> None:
+    """Record a row's outcome, if the row is still in one of ``states``."""
     with db.engine.begin() as connection:
-        connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state.in_(("sending", "unknown")))
-                           .values(**values))
+        connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state.in_(states)).values(**values))
 
 
 def failed(code: str, message: str, transaction_id: str | None = None) -> dict:
@@ -64,28 +67,28 @@ def back_to_queue(uncount: bool = True) -> dict:
     return values
 
 
-def after_error(error, sent: dict, pause, attempts: int) -> dict:
+def after_error(error, sent: dict, gate, attempts: int) -> dict:
     """The row's new values after a failed call; may make the whole job wait or pause."""
     problem = explain(error, reference=sent.get("externalReferenceId"))
     if isinstance(error, VendorError):
         code = error.response.code
         if code in BUSY_CODES:
             wait = error.response.retry_after or BUSY_WAIT_SECONDS
-            pause.hold(wait, f"The vendor is busy ({code}): waiting {wait} s as it asked, then going on.")
+            gate.hold(wait, f"The vendor is busy ({code}): waiting {wait} s as it asked, then going on.")
             return back_to_queue()
         if code in ACCOUNT_CODES or error.step == "token":
-            pause.stop(f"Paused by the portal: {problem.title} {problem.advice} "
+            gate.stop(f"Paused by the portal: {problem.title} {problem.advice} "
                                     f"(vendor code {code}: {error.response.message}). Resume once it is fixed.")
             return back_to_queue()
         return failed(code, error.response.message or problem.title, error.response.transaction_id)
     assert isinstance(error, TransportError)
     if error.kind == "rate_limited":
         wait = error.retry_after or BUSY_WAIT_SECONDS
-        pause.hold(wait, f"The vendor is busy (HTTP 429): waiting {wait} s as it asked, then going on.")
+        gate.hold(wait, f"The vendor is busy (HTTP 429): waiting {wait} s as it asked, then going on.")
         return back_to_queue()
     if not error.may_have_reached:
         if attempts < MAX_UNSENT_ATTEMPTS:
-            pause.hold(2 ** attempts, f"{problem.title} Trying again in {2 ** attempts} s.")
+            gate.hold(2 ** attempts, f"{problem.title} Trying again in {2 ** attempts} s.")
             return back_to_queue(uncount=False)
         return failed(f"TRANSPORT_{error.kind.upper()}", f"{problem.title} {problem.advice}")
     return {"state": "unknown", "code": f"TRANSPORT_{error.kind.upper()}", "finished_at": utcnow(),

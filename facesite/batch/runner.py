@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import Flask
@@ -92,27 +93,29 @@ class Lease(threading.Thread):
                 log.exception("could not renew the lease of batch job %s", self.job_id)
 
 
-class VendorPause:
-    """When the vendor says "busy", every thread of the job waits until the time it asked for;
-    when it refuses the account, the job is paused and no further row is sent."""
+class VendorGate:
+    """How a job's threads share the vendor: at most BATCH_CONCURRENCY calls in flight; when the
+    vendor says "busy", every thread waits until the time it asked for; when the job halts
+    (paused by staff, or the vendor refused the account) no further call is made."""
 
-    def __init__(self, job_id: int):
+    def __init__(self, job_id: int, concurrency: int):
         self.job_id = job_id
+        self.calls = threading.BoundedSemaphore(concurrency)
         self.until = 0.0
         self.lock = threading.Lock()
-        self.stop_asked = threading.Event()
+        self.halted = threading.Event()
+
+    @contextmanager
+    def call_slot(self):
+        """Yields True when the call may be made now, False when the job is halting (the row stays pending)."""
+        with self.calls:
+            while self.remaining() and not self.halted.is_set():
+                time.sleep(min(self.remaining(), STATE_CHECK_SECONDS))
+            yield not self.halted.is_set()
 
     def stop(self, note: str) -> None:
         row_outcome.pause_job(self.job_id, note)
-        self.stop_asked.set()  # after the database says "paused", so a fresh read below sees it
-
-    def stopping(self) -> bool:
-        if not self.stop_asked.is_set():
-            return False
-        if _job_state(self.job_id) in RUNNABLE:  # staff have resumed it since
-            self.stop_asked.clear()
-            return False
-        return True
+        self.halted.set()  # after the database says "paused": a fresh read after this sees it
 
     def hold(self, seconds: float, note: str) -> None:
         with self.lock:
@@ -143,39 +146,45 @@ def run_job(app: Flask, job_id: int, owner: str | None = None) -> bool:
 
 def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
     concurrency = app.config["BATCH_CONCURRENCY"]
-    slots = threading.BoundedSemaphore(concurrency)
-    pause = VendorPause(job_id)
-    job = db.session.get(BatchJob, job_id)
-    username = job.created_by
+    # Twice as many rows in hand as calls in flight: while some wait on the vendor, others are
+    # prepared and recorded, so a call slot never waits on the portal's own work. A row in hand
+    # stays "pending" until its call starts: if the process dies first, it was never sent.
+    size = 2 * concurrency
+    slots = threading.BoundedSemaphore(size)
+    gate = VendorGate(job_id, concurrency)
+    username = db.session.get(BatchJob, job_id).created_by
+    in_hand: set[int] = set()
     queue: list[int] = []
-    with ThreadPoolExecutor(concurrency, thread_name_prefix=f"batch-{job_id}") as pool:
+
+    def done(row_id):
+        in_hand.discard(row_id)
+        slots.release()
+
+    with ThreadPoolExecutor(size, thread_name_prefix=f"batch-{job_id}") as pool:
         while not lease.lost.is_set():
-            if _job_state(job_id) not in RUNNABLE:
-                _wait_for_all(slots, concurrency)
+            if gate.halted.is_set() or _job_state(job_id) not in RUNNABLE:
+                gate.halted.set()  # rows in hand give their turn back
+                _wait_for_all(slots, size)
                 if _job_state(job_id) not in RUNNABLE:
                     return  # paused (by staff, or on an account problem)
+                gate.halted.clear()  # resumed meanwhile
                 continue
-            if pause.remaining():
-                time.sleep(min(pause.remaining(), STATE_CHECK_SECONDS))
+            if gate.remaining():
+                time.sleep(min(gate.remaining(), STATE_CHECK_SECONDS))
                 continue
             if not queue:
-                queue = _pending_ids(job_id)
+                queue = [row_id for row_id in _pending_ids(job_id) if row_id not in in_hand]
                 if not queue:
-                    _wait_for_all(slots, concurrency)
+                    _wait_for_all(slots, size)
                     if not _pending_ids(job_id) and row_outcome.finish_job(job_id):
                         return
                     continue
             if not slots.acquire(timeout=STATE_CHECK_SECONDS):
                 continue
-            if pause.remaining() or pause.stopping():  # said by a row that finished while we waited
-                slots.release()
-                continue
             row_id = queue.pop(0)
-            if not row_outcome.claim(row_id):
-                slots.release()
-                continue
-            future = pool.submit(_send_one, app, row_id, username, pause)
-            future.add_done_callback(lambda _: slots.release())
+            in_hand.add(row_id)
+            future = pool.submit(_send_one, app, row_id, username, gate)
+            future.add_done_callback(lambda _, row_id=row_id: done(row_id))
 
 
 def _job_state(job_id: int) -> str | None:
@@ -184,11 +193,11 @@ def _job_state(job_id: int) -> str | None:
     return state
 
 
-def _wait_for_all(slots: threading.BoundedSemaphore, concurrency: int) -> None:
-    """Block until no row is in flight."""
-    for _ in range(concurrency):
+def _wait_for_all(slots: threading.BoundedSemaphore, size: int) -> None:
+    """Block until no row is in hand."""
+    for _ in range(size):
         slots.acquire()
-    for _ in range(concurrency):
+    for _ in range(size):
         slots.release()
 
 
@@ -200,23 +209,25 @@ def _pending_ids(job_id: int) -> list[int]:
     return ids
 
 
-def _send_one(app: Flask, row_id: int, username: str, pause: VendorPause) -> None:
+def _send_one(app: Flask, row_id: int, username: str, gate: VendorGate) -> None:
     with app.app_context(), acting_for(username):
         try:
-            _enrol_row(row_id, username, pause)
+            _enrol_row(row_id, username, gate)
         except Exception:  # never lose the row: a bug here must not leave it "sending" forever
             log.exception("batch row %s failed unexpectedly", row_id)
             row_outcome.finish(row_id, row_outcome.failed("PORTAL_ERROR", "The portal failed on this row; "
-                                                           "its log has the details. Retry it."))
+                                                           "its log has the details. Retry it."),
+                               states=row_outcome.UNSENT + row_outcome.SENT)
 
 
-def _enrol_row(row_id: int, username: str, pause: VendorPause) -> None:
+def _enrol_row(row_id: int, username: str, gate: VendorGate) -> None:
     row = db.session.get(BatchRow, row_id)
-    original = row.picture
-    db.session.commit()  # hand the connection back before the vendor call
+    if row is None or row.state != "pending":
+        return  # another runner took it (only while a job changes hands)
+    original, face_set_id, attempts, details = row.picture, row.face_set_id, row.attempts, row_outcome.details(row)
     if original is None:
         row_outcome.finish(row_id, row_outcome.failed("NO_PICTURE", "The picture is no longer kept: upload "
-                                                      "this row again in a new batch."))
+                                                      "this row again in a new batch."), states=row_outcome.UNSENT)
         return
     try:
         if settings.prepare_pictures():
@@ -225,15 +236,19 @@ def _enrol_row(row_id: int, username: str, pause: VendorPause) -> None:
         else:
             data, facts, summary = original, image_rules.check_image(original), ""
     except image_rules.ImageRuleError as error:
-        row_outcome.finish(row_id, row_outcome.failed("PICTURE", str(error)))
+        row_outcome.finish(row_id, row_outcome.failed("PICTURE", str(error)), states=row_outcome.UNSENT)
         return
-    details = row_outcome.details(row)
-    try:
-        answer = vendor().add_face(row.face_set_id, data, filename=f"face{facts.extension}",
-                                   mime_type=facts.mime_type, details=details)
-    except (VendorError, TransportError) as error:
-        row_outcome.finish(row_id, row_outcome.after_error(error, details, pause, row.attempts))
-        return
-    entry = record_enrolment(row.face_set_id, answer.data, details, answer.transaction_id, data, facts.decoded,
+    db.session.close()  # no pooled connection held while waiting for a call slot and the vendor
+    with gate.call_slot() as go:
+        if not go or not row_outcome.claim(row_id):  # halting (it waits for the resume), or taken
+            return
+        try:
+            answer = vendor().add_face(face_set_id, data, filename=f"face{facts.extension}",
+                                       mime_type=facts.mime_type, details=details)
+        except (VendorError, TransportError) as error:
+            # Decided while holding the slot: a "busy" or an account refusal holds back the next call.
+            row_outcome.finish(row_id, row_outcome.after_error(error, details, gate, attempts + 1))
+            return
+    entry = record_enrolment(face_set_id, answer.data, details, answer.transaction_id, data, facts.decoded,
                              enrolled_by=username)
     row_outcome.finish(row_id, row_outcome.enrolled(answer, summary, entry))
