@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    # INSTANCE_PATH points the portal's files (database, drafts, sandbox data, secret key)
+    # INSTANCE_PATH points the portal's files (SQLite database, sandbox data, secret key)
     # at a persistent disk; the default is ./instance beside the code.
     app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("INSTANCE_PATH") or None,
                 template_folder="../templates", static_folder="../static")
@@ -35,9 +35,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     prepare_database(app)
 
     from facesite.drafts import DraftStore
+    from facesite.extensions import db
 
-    app.extensions["drafts"] = DraftStore(os.path.join(app.instance_path, "drafts"),
-                                          max_age_seconds=app.config["DRAFT_MAX_AGE_HOURS"] * 3600)
+    with app.app_context():
+        app.extensions["drafts"] = DraftStore(db.engine, max_age_seconds=app.config["DRAFT_MAX_AGE_HOURS"] * 3600)
 
     from facesite.batch.scheduler import BatchScheduler
 

@@ -1,4 +1,5 @@
-"""What the portal keeps between one request and the next, in files under the instance folder.
+"""What the portal keeps between one request and the next, in the database (so every web process,
+on any machine, sees the same).
 
 - Pictures: an uploaded picture is kept so that a form shown again after an
   error still has it attached (browsers cannot refill a file field), and so the
@@ -6,19 +7,23 @@
 - Submissions: every form carries a one-time submission id. The first request
   to claim it does the work and records the outcome; a double click or a
   refresh finds the claim and is shown that outcome instead of calling the
-  vendor again. Claiming is an exclusive file create, atomic across threads and
-  worker processes.
+  vendor again. Claiming inserts a row under a unique key: atomic across
+  threads, processes and machines.
 
-Files older than ``max_age_seconds`` are swept away now and then.
+Entries older than ``max_age_seconds`` are swept away now and then.
 """
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import time
-from pathlib import Path
+from datetime import timedelta
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from facesite.models import Draft, utcnow
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 PICTURE_TYPES = {".jpg": "image/jpeg", ".png": "image/png"}
@@ -34,28 +39,26 @@ def valid_id(value: str | None) -> bool:
 
 
 class DraftStore:
-    def __init__(self, folder: str, max_age_seconds: int = 24 * 3600):
-        self.folder = Path(folder)
+    """Reads and writes in short transactions of their own, outside any request's session."""
+
+    def __init__(self, engine, max_age_seconds: int = 24 * 3600):
+        self.engine = engine
         self.max_age_seconds = max_age_seconds
-        self.folder.mkdir(parents=True, exist_ok=True)
         self._writes = 0
 
     # -- pictures ------------------------------------------------------------
 
     def keep_picture(self, data: bytes, extension: str) -> str:
         picture_id = new_id()
-        self._write(self.folder / f"{picture_id}{extension}", data)
+        self._insert(f"picture:{picture_id}", data, PICTURE_TYPES[extension])
         return picture_id
 
     def picture(self, picture_id: str | None) -> tuple[bytes, str] | None:
         """(bytes, MIME type) of a kept picture, or None when unknown or swept."""
         if not valid_id(picture_id):
             return None
-        for extension, mime_type in PICTURE_TYPES.items():
-            path = self.folder / f"{picture_id}{extension}"
-            if path.exists():
-                return path.read_bytes(), mime_type
-        return None
+        found = self._read(f"picture:{picture_id}")
+        return (found.data, found.media_type) if found else None
 
     # -- submissions -----------------------------------------------------------
 
@@ -64,22 +67,19 @@ class DraftStore:
         if not valid_id(submission_id):
             return False
         try:
-            fd = os.open(self._claim_path(submission_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
+            self._insert(f"claim:{submission_id}", None, None)
+        except IntegrityError:
             return False
-        os.close(fd)
         return True
 
     def finish(self, submission_id: str, outcome: dict) -> None:
-        self._write(self._outcome_path(submission_id), json.dumps(outcome).encode())
+        self._insert(f"outcome:{submission_id}", json.dumps(outcome).encode(), "application/json")
 
     def outcome(self, submission_id: str | None) -> dict | None:
         if not valid_id(submission_id):
             return None
-        try:
-            return json.loads(self._outcome_path(submission_id).read_text())
-        except (FileNotFoundError, ValueError):
-            return None
+        found = self._read(f"outcome:{submission_id}")
+        return json.loads(found.data) if found else None
 
     def wait_for_outcome(self, submission_id: str, timeout: float) -> dict | None:
         """The outcome of a submission another request is still working on."""
@@ -93,28 +93,18 @@ class DraftStore:
 
     # -- housekeeping ------------------------------------------------------------
 
-    def _claim_path(self, submission_id: str) -> Path:
-        return self.folder / f"{submission_id}.claim"
+    def _read(self, key: str):
+        with self.engine.connect() as connection:
+            return connection.execute(select(Draft.data, Draft.media_type).where(Draft.key == key)).first()
 
-    def _outcome_path(self, submission_id: str) -> Path:
-        return self.folder / f"{submission_id}.json"
-
-    def _write(self, path: Path, data: bytes) -> None:
-        partial = path.with_suffix(path.suffix + ".part")
-        partial.write_bytes(data)
-        os.replace(partial, path)  # readers never see half a file
+    def _insert(self, key: str, data: bytes | None, media_type: str | None) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(insert(Draft).values(key=key, data=data, media_type=media_type, created_at=utcnow()))
         self._writes += 1
         if self._writes % SWEEP_EVERY == 0:
             self.sweep()
 
     def sweep(self) -> int:
-        cutoff = time.time() - self.max_age_seconds
-        removed = 0
-        for path in self.folder.iterdir():
-            try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                pass
-        return removed
+        cutoff = utcnow() - timedelta(seconds=self.max_age_seconds)
+        with self.engine.begin() as connection:
+            return connection.execute(delete(Draft).where(Draft.created_at < cutoff)).rowcount

@@ -125,6 +125,17 @@ class Setting(db.Model):
     changed_by: Mapped[str | None] = mapped_column(String(254))
 
 
+class Draft(db.Model):
+    """What a form keeps between requests (see drafts.py): a kept picture, a submission's claim or its outcome."""
+
+    __tablename__ = "drafts"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)  # "picture:<id>", "claim:<id>", "outcome:<id>"
+    media_type: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[bytes | None] = mapped_column(db.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class BatchJob(db.Model):
     """A batch enrolment: one uploaded ZIP (and manifest), sent row by row in the background.
 

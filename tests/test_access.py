@@ -15,12 +15,14 @@ def concrete_urls(app):
     for rule in app.url_map.iter_rules():
         if "GET" in rule.methods:
             yield rule.rule.replace("<path:filename>", "style.css").replace("<int:user_id>", "1") \
+                .replace("<int:job_id>", "1").replace("<int:row_id>", "1") \
                 .replace("<submission_id>", "x" * 32).replace("<picture_id>", "x" * 32).replace("<token>", "x" * 32)
 
 
 def test_without_a_session_only_login_static_and_healthz_answer(app, anonymous):
     urls = set(concrete_urls(app))
-    assert {"/enrol/", "/admin/users", "/admin/audit", "/admin/audit.csv", "/auth/password"} <= urls
+    assert {"/enrol/", "/admin/users", "/admin/audit", "/admin/audit.csv", "/auth/password", "/batch/",
+            "/batch/1/results.csv"} <= urls
     for url in urls:
         response = anonymous.get(url)
         if url in PUBLIC:
@@ -34,7 +36,8 @@ def test_without_a_session_only_login_static_and_healthz_answer(app, anonymous):
 def test_every_post_without_a_csrf_token_is_refused(app, client):
     for rule in app.url_map.iter_rules():
         if "POST" in rule.methods:
-            url = rule.rule.replace("<int:user_id>", "1").replace("<token>", "x" * 32)
+            url = rule.rule.replace("<int:user_id>", "1").replace("<token>", "x" * 32).replace("<int:job_id>", "1") \
+                .replace("<int:row_id>", "1")
             response = client.post(url, data={"faceSetId": "demo", "role": "admin", "username": "x"})
             assert response.status_code == 400 and "This form has expired" in response.get_data(as_text=True), url
 

@@ -31,3 +31,31 @@ def test_audit_trail_pages_and_export_on_postgresql(postgres_url, fake_vendor, m
     assert [r["outcome_code"] for r in rows] == ["SUCCESS", "PARAMETER_ERROR", "SUCCESS"]
     # A second app on the same database (another web process) migrates nothing and sees the same users.
     assert sign_in(make_app(fake_vendor.url).test_client(), "admin").get("/admin/users").status_code == 200
+
+
+def test_web_processes_on_two_machines_share_forms_through_the_database(postgres_url, fake_vendor, monkeypatch,
+                                                                        tmp_path):
+    """No sticky sessions: the form goes to one machine, the retry and the result page to another.
+    Each has its own instance folder; only the database (and SECRET_KEY) is shared."""
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    monkeypatch.setenv("SECRET_KEY", "shared-by-every-machine")
+    machines = []
+    for name in ("a", "b"):
+        monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / name))
+        machines.append(make_app(fake_vendor.url))
+    first, second = sign_in(machines[0].test_client()), machines[1].test_client()
+    fake_vendor.add_face.append(envelope("ERROR", "internal error"))
+    page = EnrolPage(first)
+    failed = page.send(face("obama.jpg"), faceSetId="1", name="Across")
+    assert failed.status_code == 502
+    html = failed.get_data(as_text=True)
+    assert EnrolPage.hidden(html, "keptPicture")
+    # The retry lands on machine b, without the file: the picture kept by machine a is used.
+    second.set_cookie("session", first.get_cookie("session").value)  # the same browser, another machine
+    retried = EnrolPage(second).send(None, html=html, faceSetId="1", name="Across")
+    assert retried.status_code == 303, retried.get_data(as_text=True)[-1500:]
+    assert "Face added" in first.get(retried.headers["Location"]).get_data(as_text=True)
+    assert len(fake_vendor.calls("add_face")) == 2
+    # A refresh of that same form on machine a is recognised: nothing is sent again.
+    again = EnrolPage(first).send(None, html=html, faceSetId="1", name="Across")
+    assert again.status_code == 303 and len(fake_vendor.calls("add_face")) == 2
