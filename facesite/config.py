@@ -153,5 +153,7 @@ def from_environment(instance_path: str) -> dict:
         "BATCH_LEASE_SECONDS": max(3, _int("BATCH_LEASE_SECONDS", 30)),
         "BATCH_SWEEP_SECONDS": _int("BATCH_SWEEP_SECONDS", 5),
         "BATCH_MAX_ROWS": max(1, _int("BATCH_MAX_ROWS", 5000)),
+        # Pictures and full ID numbers of a batch are kept this long after it finishes (for retries).
+        "BATCH_KEEP_DAYS": max(0, _int("BATCH_KEEP_DAYS", 7)),
         "BATCH_MAX_UPLOAD_MB": max(1, _int("BATCH_MAX_UPLOAD_MB", 1024)),
     }

@@ -32,9 +32,10 @@ def build_client(app: Flask) -> AdvanceClient:
         # No credentials and no upstream named: run the sandbox beside the portal.
         # (Under gunicorn, gunicorn.conf.py starts it once for all workers instead.)
         from facesite.sandbox.cli import sandbox_db_path
-        from facesite.sandbox.launcher import start_sandbox
+        from facesite.sandbox.launcher import running_sandbox, start_sandbox
 
-        base_url, _ = start_sandbox(sandbox_db_path())
+        # A batch worker beside a web process uses the sandbox the web process started.
+        base_url = running_sandbox(sandbox_db_path()) or start_sandbox(sandbox_db_path())[0]
         app.config["ADVANCE_BASE_URL"] = base_url
     if app.config["SANDBOX_MODE"]:
         access_key, secret_key = sandbox_credentials()

@@ -6,11 +6,12 @@ import io
 import threading
 import time
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
 from facesite.extensions import db
-from facesite.models import BatchRow, Enrolment, VendorCall
+from facesite.models import BatchJob, BatchRow, Enrolment, VendorCall, utcnow
 from tests.batch_files import make_manifest, make_zip, mixed_batch, read_csv
 from tests.conftest import EnrolPage, face, make_app, sign_in
 from tests.servers import envelope
@@ -329,3 +330,30 @@ def test_viewers_cannot_use_batches_and_results_never_hold_a_full_id_number(sand
     assert row["name"] == "'=HYPERLINK(\"x\")"  # a spreadsheet shows it as text instead of running it
     jobs_page = batch.client.get("/batch/").get_data(as_text=True)
     assert f"#{job_id}" in jobs_page and "people.zip" in jobs_page
+
+
+def test_pictures_and_id_numbers_of_old_batches_are_dropped(fake_vendor):
+    app = fake_batch_app(fake_vendor, BATCH_CONCURRENCY=1, BATCH_KEEP_DAYS=7)
+    fake_vendor.add_face.extend([envelope(data="1"), envelope("PARAMETER_ERROR", "illegal parameters")])
+    batch = BatchPage(sign_in(app.test_client()))
+    archive = make_zip({"a.jpg": face("obama.jpg"), "b.jpg": face("biden.jpg")})
+    manifest = make_manifest([{"faceImage": name, "idNumber": "1234567890"} for name in ("a.jpg", "b.jpg")])
+    job_id = batch.job_id(batch.upload(archive, manifest, face_set="1"))
+    batch.act(job_id, "start")
+    batch.wait(job_id)
+
+    def kept():
+        with app.app_context():
+            return db.session.execute(db.select(db.func.count(BatchRow.picture), db.func.count(BatchRow.id_number))
+                                      .where(BatchRow.job_id == job_id)).one()
+
+    app.extensions["batch"].sweep()
+    assert tuple(kept()) == (1, 1)  # the failed row, for a retry
+    with app.app_context():
+        db.session.get(BatchJob, job_id).finished_at = utcnow() - timedelta(days=8)
+        db.session.commit()
+    app.extensions["batch"].pictures_forgotten_at = 0
+    app.extensions["batch"].sweep()
+    assert tuple(kept()) == (0, 0)
+    refused = batch.act(job_id, "retry")
+    assert "no longer kept" in batch.client.get(refused.headers["Location"]).get_data(as_text=True)

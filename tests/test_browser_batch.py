@@ -1,4 +1,5 @@
 """Batch enrolment in a real browser: upload, watch the bar fill, download the results."""
+import re
 import time
 
 import pytest
@@ -70,3 +71,21 @@ def test_upload_watch_the_bar_reach_100_and_download_the_results(page, sandbox, 
     page.goto("/batch/")
     expect(page.locator("#jobs-table")).to_contain_text("branch.zip")
     expect(page.locator("#jobs-table")).to_contain_text("finished")
+
+
+def test_an_upload_that_cannot_be_used_says_why_and_keeps_the_face_set(page, face_set, tmp_path):  # noqa: F811
+    not_a_zip = tmp_path / "photos.zip"
+    not_a_zip.write_bytes(b"these are not photos")
+    page.goto("/batch/new")
+    page.set_input_files("#archive", str(not_a_zip))
+    page.fill("#faceSetId", face_set)
+    page.click("#submit")
+    expect(page.locator("#upload-problem")).to_contain_text("The archive is not a ZIP file")
+    expect(page.locator("#faceSetId")).to_have_value(face_set)
+    # The page shown is a working form again (its script runs): a good upload now goes through.
+    good = tmp_path / "good.zip"
+    good.write_bytes(make_zip({"Ann Lee.jpg": face("obama.jpg")}))
+    page.set_input_files("#archive", str(good))
+    page.click("#submit")
+    expect(page.locator("#review h2")).to_have_text("Checked: 1 row ready to send")
+    assert re.search(r"/batch/\d+$", page.url), page.url  # the address is the job's, as after a plain POST

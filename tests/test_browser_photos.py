@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.batch_files import make_zip
 from tests.conftest import FACES, face
 from tests.conftest import browser_sign_in as sign_in
 
@@ -74,7 +75,7 @@ def test_the_camera_takes_a_still_and_attaches_it(camera_browser, live_portal, f
 
 
 PAGES = ["/auth/login", "/enrol/", "/search/", "/register/", "/auth/password", "/admin/users", "/admin/audit",
-         "/admin/face-sets", "/admin/settings"]
+         "/admin/face-sets", "/admin/settings", "/batch/", "/batch/new"]
 
 
 def serious_violations(page) -> list[str]:
@@ -84,7 +85,7 @@ def serious_violations(page) -> list[str]:
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def test_no_serious_accessibility_violations_on_any_page(tab, client, face_set):
+def test_no_serious_accessibility_violations_on_any_page(tab, client, face_set, tmp_path):
     assert AXE.exists(), "bin/test installs axe-core with npm (tests/a11y)"
     found = {}
     tab.goto("/auth/login")
@@ -108,6 +109,17 @@ def test_no_serious_accessibility_violations_on_any_page(tab, client, face_set):
     tab.fill("#faceSetId", "not-in-the-catalogue")
     tab.click("#submit")
     found["form with errors"] = serious_violations(tab)
+    archive = tmp_path / "two.zip"
+    archive.write_bytes(make_zip({"one.jpg": (FACES / "obama.jpg").read_bytes(), "two.jpg": b"not a picture"}))
+    tab.goto("/batch/new")
+    tab.set_input_files("#archive", str(archive))
+    tab.fill("#faceSetId", face_set)
+    tab.click("#submit")
+    expect(tab.locator("#review")).to_contain_text("1 with problems")
+    found["batch review"] = serious_violations(tab)
+    tab.click("#start")
+    expect(tab.locator("#job-state")).to_have_text("finished", timeout=30000)
+    found["batch job"] = serious_violations(tab)
     assert {url: v for url, v in found.items() if v} == {}, json.dumps(found, indent=1)
 
 

@@ -170,3 +170,18 @@ def test_sixteen_bit_and_palette_pictures_are_read_properly(vendor, face_set):
     Image.open(io.BytesIO(face("obama.jpg"))).convert("P").save(palette, "PNG")
     for picture in (sixteen_bit.getvalue(), palette.getvalue()):
         assert vendor.add_face(face_set, picture, filename="f.png", mime_type="image/png").code == "SUCCESS"
+
+
+def test_a_second_process_finds_the_sandbox_already_serving_its_data(tmp_path, monkeypatch):
+    """A batch worker beside the web process must use the web process's sandbox, not start another."""
+    from facesite.sandbox.launcher import free_port, running_sandbox, start_sandbox, stop_sandbox
+
+    monkeypatch.setenv("SANDBOX_PORT", str(free_port()))
+    db_path = str(tmp_path / "sandbox.sqlite3")
+    assert running_sandbox(db_path) is None
+    base_url, process = start_sandbox(db_path)
+    try:
+        assert running_sandbox(db_path) == base_url
+        assert running_sandbox(str(tmp_path / "another.sqlite3")) is None  # a sandbox of other data is not used
+    finally:
+        stop_sandbox(process)

@@ -5,7 +5,7 @@ import uuid
 import zipfile
 from datetime import timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, or_, update
 
 from facesite.audit import mask_id_number
 from facesite.batch.manifest import Plan
@@ -115,6 +115,18 @@ def resend_unknown(job: BatchJob, row_id: int) -> bool:
             connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state == "finished")
                                .values(state="queued", finished_at=None))
     return bool(moved)
+
+
+def forget_old_pictures(keep_days: int) -> int:
+    """Drop the pictures and full ID numbers of jobs finished (or never started) more than ``keep_days``
+    ago: kept only so that failed rows can be retried, not for ever."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    old = db.select(BatchJob.id).where(or_(and_(BatchJob.state == "finished", BatchJob.finished_at < cutoff),
+                                           and_(BatchJob.state == "review", BatchJob.created_at < cutoff)))
+    with db.engine.begin() as connection:
+        return connection.execute(update(BatchRow).where(
+            BatchRow.job_id.in_(old), or_(BatchRow.picture.is_not(None), BatchRow.id_number.is_not(None)))
+            .values(picture=None, id_number=None)).rowcount
 
 
 def discard(job: BatchJob) -> bool:

@@ -138,7 +138,9 @@ def resume(job_id):
 
 @bp.post("/<int:job_id>/retry")
 def retry(job_id):
-    return _act(job_id, jobs.retry_failed, "The failed rows are being sent again.", "There are no failed rows to retry.")
+    return _act(job_id, jobs.retry_failed, "The failed rows are being sent again.",
+                "No failed row can be retried: there are none, or their pictures are no longer kept "
+                "(BATCH_KEEP_DAYS after the job finished). Upload them again.")
 
 
 @bp.post("/<int:job_id>/rows/<int:row_id>/resend")

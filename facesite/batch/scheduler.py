@@ -17,11 +17,13 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import or_, update
 
+from facesite.batch import jobs
 from facesite.batch.runner import RUNNABLE, run_job
 from facesite.extensions import db
 from facesite.models import BatchJob, utcnow
 
 log = logging.getLogger(__name__)
+FORGET_EVERY_SECONDS = 600  # how often a process drops the pictures of old jobs
 
 
 class BatchScheduler:
@@ -31,6 +33,7 @@ class BatchScheduler:
         self.running_here: set[int] = set()
         self.lock = threading.Lock()
         self.sweeper_pid: int | None = None
+        self.pictures_forgotten_at = 0.0
 
     def dispatch(self, job_id: int) -> None:
         """A job was started or resumed: get it going now rather than at the next sweep."""
@@ -101,6 +104,9 @@ class BatchScheduler:
     def sweep(self) -> list[int]:
         """Run (or enqueue) every job that is runnable and held by nobody."""
         with self.app.app_context():
+            if time.monotonic() - self.pictures_forgotten_at > FORGET_EVERY_SECONDS:
+                self.pictures_forgotten_at = time.monotonic()
+                jobs.forget_old_pictures(self.app.config["BATCH_KEEP_DAYS"])
             self._forget_dead_runners_here()
             now = utcnow()
             ids = list(db.session.scalars(db.select(BatchJob.id).where(

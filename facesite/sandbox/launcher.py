@@ -44,6 +44,17 @@ def wait_until_up(base_url: str, timeout: float = 30.0, process: subprocess.Pope
     raise RuntimeError(f"the sandbox did not answer at {base_url} within {timeout:g} s")
 
 
+def running_sandbox(db_path: str) -> str | None:
+    """The base URL of a sandbox already serving ``db_path`` on this machine's usual port, if any."""
+    base_url = f"http://127.0.0.1:{int(os.environ.get('SANDBOX_PORT') or DEFAULT_PORT)}"
+    try:
+        answer = requests.get(base_url + "/healthz", timeout=1).json()
+    except (requests.RequestException, ValueError):
+        return None
+    same = answer.get("service") == "facesite-sandbox" and answer.get("db") == os.path.abspath(db_path)
+    return base_url if same else None
+
+
 def start_sandbox(db_path: str) -> tuple[str, subprocess.Popen]:
     """Run ``python -m facesite.sandbox serve`` on loopback (port SANDBOX_PORT, default 9100, or
     any free one when that is busy); returns (base URL, process).

@@ -8,6 +8,7 @@ vendor's API.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import time
 
@@ -177,6 +178,8 @@ def create_sandbox_app(db_path: str, access_key: str, secret_key: str) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        return jsonify(status="ok")
+        # Which data it serves, so that another process of the portal on this machine (a batch
+        # worker) can use this sandbox instead of starting its own.
+        return jsonify(status="ok", service="facesite-sandbox", db=os.path.abspath(db_path))
 
     return app
