@@ -50,6 +50,13 @@ def post_worker_init(worker):
     worker.wsgi.extensions["batch"].start_sweeper()
 
 
+def worker_exit(server, worker):
+    """A worker stopping (deploy, restart): batch jobs it runs finish their calls and are handed back."""
+    app = getattr(worker, "wsgi", None)
+    if app is not None:
+        app.extensions["batch"].stop_local_runners()
+
+
 def when_ready(server):
     host, port = bind.rsplit(":", 1)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host

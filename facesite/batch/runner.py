@@ -39,6 +39,9 @@ from facesite.upstream import vendor
 log = logging.getLogger(__name__)
 
 RUNNABLE = ("queued", "running")
+# Set when this process is stopping (a deploy, a restart): runners let their calls finish and hand
+# their jobs back, so nothing is left "sending" and another process resumes them at once.
+STOPPING = threading.Event()
 STATE_CHECK_SECONDS = 0.5  # how soon a runner notices a pause
 
 
@@ -162,6 +165,10 @@ def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
 
     with ThreadPoolExecutor(size, thread_name_prefix=f"batch-{job_id}") as pool:
         while not lease.lost.is_set():
+            if STOPPING.is_set():
+                gate.halted.set()
+                _wait_for_all(slots, size)
+                return
             if gate.halted.is_set() or _job_state(job_id) not in RUNNABLE:
                 gate.halted.set()  # rows in hand give their turn back
                 _wait_for_all(slots, size)

@@ -7,6 +7,7 @@ resumed, or left by a runner that died) and runs them itself or hands them to th
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -18,7 +19,7 @@ from flask import Flask
 from sqlalchemy import or_, update
 
 from facesite.batch import jobs
-from facesite.batch.runner import RUNNABLE, run_job
+from facesite.batch.runner import RUNNABLE, STOPPING, run_job
 from facesite.extensions import db
 from facesite.models import BatchJob, utcnow
 
@@ -30,10 +31,11 @@ class BatchScheduler:
     def __init__(self, app: Flask):
         self.app = app
         self.mode = app.config["BATCH_RUNNER"]  # "thread" or "rq"
-        self.running_here: set[int] = set()
+        self.running_here: dict[int, threading.Thread] = {}
         self.lock = threading.Lock()
         self.sweeper_pid: int | None = None
         self.pictures_forgotten_at = 0.0
+        self.stop_registered = False
 
     def dispatch(self, job_id: int) -> None:
         """A job was started or resumed: get it going now rather than at the next sweep."""
@@ -48,12 +50,23 @@ class BatchScheduler:
 
     def run_here(self, job_id: int) -> threading.Thread | None:
         with self.lock:
-            if job_id in self.running_here:
+            if job_id in self.running_here or STOPPING.is_set():
                 return None
-            self.running_here.add(job_id)
-        thread = threading.Thread(target=self._run, args=(job_id,), daemon=True, name=f"batch-job-{job_id}")
+            if not self.running_here and not self.stop_registered:
+                atexit.register(self.stop_local_runners)
+                self.stop_registered = True
+            thread = threading.Thread(target=self._run, args=(job_id,), daemon=True, name=f"batch-job-{job_id}")
+            self.running_here[job_id] = thread
         thread.start()
         return thread
+
+    def stop_local_runners(self, timeout: float = 25.0) -> None:
+        """The process is stopping: let the calls in flight finish and hand the jobs back (within
+        ``timeout``, less than gunicorn's graceful timeout), so none of their rows needs checking."""
+        STOPPING.set()
+        deadline = time.monotonic() + timeout
+        for thread in list(self.running_here.values()):
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _run(self, job_id: int) -> None:
         try:
@@ -62,7 +75,7 @@ class BatchScheduler:
             log.exception("batch job %s stopped on an error; it resumes at the next sweep", job_id)
         finally:
             with self.lock:
-                self.running_here.discard(job_id)
+                self.running_here.pop(job_id, None)
 
     # -- RQ ------------------------------------------------------------------------------
 
