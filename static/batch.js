@@ -1,6 +1,6 @@
 // Batch enrolment pages. The upload form shows how much of a large ZIP has been sent and
-// then that the server is checking it; a job's page follows the job live (polling its
-// progress as JSON) until it finishes. Without JavaScript both pages still work: the
+// then that the server is reading it; a job's page follows the job live (polling its
+// progress as JSON) while its photos are checked and while it runs. Without JavaScript both pages still work: the
 // form posts normally and the job page shows the figures of the moment it was loaded.
 (function () {
   "use strict";
@@ -18,10 +18,10 @@
       request.upload.onprogress = function (e) {
         if (e.lengthComputable) {
           var percent = Math.round(100 * e.loaded / e.total);
-          text.textContent = percent < 100 ? "Uploading… " + percent + " %" : "Checking every row and photo…";
+          text.textContent = percent < 100 ? "Uploading… " + percent + " %" : "Reading the manifest and the ZIP…";
         }
       };
-      request.upload.onload = function () { text.textContent = "Checking every row and photo…"; };
+      request.upload.onload = function () { text.textContent = "Reading the manifest and the ZIP…"; };
       request.onload = function () {
         // The server answered with a page (the job, or the form with its problems): show it.
         window.history.replaceState(null, "", request.responseURL || window.location.href);
@@ -52,8 +52,15 @@
   function followJob(section) {
     var url = section.getAttribute("data-url");
     var firstState = section.getAttribute("data-state");
-    var live = ["queued", "running"];
+    var live = ["uploading", "checking", "queued", "running"];
+    var reading = ["uploading", "checking"];
     function show(p) {
+      if (reading.indexOf(p.state) >= 0) {
+        byId("check-bar").value = p.percent;
+        byId("check-bar").textContent = p.percent + " %";
+        byId("count-checked").textContent = p.checked;
+        return;
+      }
       byId("job-state").textContent = p.state;
       byId("job-bar").value = p.percent;
       byId("job-bar").textContent = p.percent + " %";
@@ -90,6 +97,10 @@
       fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
         .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
         .then(function (p) {
+          if (reading.indexOf(firstState) >= 0 && reading.indexOf(p.state) < 0) {
+            window.location.reload();  // checked: the review of the rows is ready
+            return;
+          }
           show(p);
           refreshRows(p);
           if (live.indexOf(p.state) >= 0) {

@@ -31,8 +31,11 @@ class BatchPage:
         return self.client.post("/batch/new", data=data, content_type="multipart/form-data")
 
     def job_id(self, answer) -> int:
+        """The job an upload made, once its pictures are checked (in the background)."""
         assert answer.status_code == 303, answer.get_data(as_text=True)
-        return int(answer.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+        job_id = int(answer.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+        self.wait(job_id, states=("review",), timeout=60)
+        return job_id
 
     def act(self, job_id: int, action: str):
         return self.client.post(f"/batch/{job_id}/{action}", data={"csrf_token": self.token})

@@ -84,14 +84,16 @@ def run_procfile_portal_and_stop_it(sandbox, face_set_id: str, stop_signal) -> t
         form = browser.get(url + "/batch/new", timeout=10).text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]*)"', form).group(1)
         archive, manifest = upload_faces(face_set_id)
-        review = browser.post(url + "/batch/new", data={"csrf_token": token, "faceSetId": ""}, timeout=60,
-                              files={"archive": ("people.zip", archive), "manifest": ("people.csv", manifest)})
-        assert f"{ROWS} rows ready to send" in review.text
-        job_url = review.url
-        assert browser.post(job_url + "/start", data={"csrf_token": token}, timeout=10).ok
+        uploaded = browser.post(url + "/batch/new", data={"csrf_token": token, "faceSetId": ""}, timeout=60,
+                                files={"archive": ("people.zip", archive), "manifest": ("people.csv", manifest)})
+        job_url = uploaded.url
 
         def progress():
             return browser.get(job_url + "/progress", timeout=10).json()
+
+        wait_for(progress, lambda p: p["state"] == "review")  # its photos checked
+        assert f"{ROWS} rows ready to send" in browser.get(job_url, timeout=10).text
+        assert browser.post(job_url + "/start", data={"csrf_token": token}, timeout=10).ok
 
         wait_for(progress, lambda p: p["done"] >= 6)
         kill_process(portal, stop_signal)

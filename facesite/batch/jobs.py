@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import and_, func, or_, update
 
 from facesite.audit import mask_id_number
-from facesite.batch.manifest import Plan
+from facesite.batch.manifest import ManifestError, Plan, read_member
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchRow, utcnow
 
@@ -19,29 +19,39 @@ RESULT_COLUMNS = ("row", "faceImage", "faceSetId", "externalReferenceId", "name"
 
 
 def create_job(plan: Plan, archive: zipfile.ZipFile, archive_name: str, created_by: str) -> BatchJob:
-    """A job in review, with one row per planned row; pictures are copied from the ZIP for rows
-    that can be sent. Every row gets a stable externalReferenceId now, so that a resumed or
-    retried row is recognisable at the vendor as the same person."""
-    job = BatchJob(created_by=created_by, archive_name=archive_name[:255] or "upload.zip")
+    """A job being checked, with one row per planned row. Pictures are copied from the ZIP for
+    rows that can be sent; they are decoded and checked in the background (``check_pictures``),
+    after which the job waits for review. Every row gets a stable externalReferenceId now, so
+    that a resumed or retried row is recognisable at the vendor as the same person."""
+    # "uploading" until every row is in: a runner must not check (and pass) a job still being written.
+    job = BatchJob(created_by=created_by, archive_name=archive_name[:255] or "upload.zip", state="uploading")
     db.session.add(job)
     db.session.commit()
     for start in range(0, len(plan.rows), INSERT_CHUNK):
         for planned in plan.rows[start:start + INSERT_CHUNK]:
-            values = planned.fields
-            sendable = not planned.problems
-            db.session.add(BatchRow(
-                job_id=job.id, row_number=planned.row_number, file_name=_cut(values.get("faceImage"), 255) or "",
-                face_set_id=_cut(values.get("faceSetId"), 64),
-                external_reference_id=_cut(values.get("externalReferenceId"), 255)
-                or (str(uuid.uuid4()) if sendable else None),
-                name=_cut(values.get("name"), 255), country=values.get("country") if sendable else None,
-                id_card_type=_cut(values.get("idCardType"), 64), id_number=values.get("idNumber") if sendable else None,
-                id_number_masked=mask_id_number(values.get("idNumber")),
-                state="pending" if sendable else "skipped",
-                message="\n".join(f"{column}: {text}" for column, text in planned.problems) or None,
-                picture=archive.read(planned.member) if sendable else None))
+            picture = None
+            if not planned.problems:
+                try:
+                    picture = read_member(archive, planned.member)
+                except ManifestError as error:
+                    planned.refuse("faceImage", str(error))
+            db.session.add(_row(job.id, planned, picture))
         db.session.commit()
+    job.state = "checking"
+    db.session.commit()
     return job
+
+
+def _row(job_id: int, planned, picture: bytes | None) -> BatchRow:
+    values, sendable = planned.fields, not planned.problems
+    return BatchRow(
+        job_id=job_id, row_number=planned.row_number, file_name=_cut(values.get("faceImage"), 255) or "",
+        face_set_id=_cut(values.get("faceSetId"), 64),
+        external_reference_id=_cut(values.get("externalReferenceId"), 255) or (str(uuid.uuid4()) if sendable else None),
+        name=_cut(values.get("name"), 255), country=values.get("country") if sendable else None,
+        id_card_type=_cut(values.get("idCardType"), 64), id_number=values.get("idNumber") if sendable else None,
+        id_number_masked=mask_id_number(values.get("idNumber")), state="unchecked" if sendable else "skipped",
+        message="\n".join(f"{column}: {text}" for column, text in planned.problems) or None, picture=picture)
 
 
 def _cut(value: str | None, longest: int) -> str | None:
@@ -52,12 +62,17 @@ def _cut(value: str | None, longest: int) -> str | None:
 def counts(job_id: int) -> dict[str, int]:
     query = db.select(BatchRow.state, func.count()).where(BatchRow.job_id == job_id).group_by(BatchRow.state)
     found = dict(db.session.execute(query).all())
-    return {state: found.get(state, 0) for state in ("pending", "sending", "done", "failed", "unknown", "skipped")}
+    return {state: found.get(state, 0)
+            for state in ("unchecked", "pending", "sending", "done", "failed", "unknown", "skipped")}
 
 
 def progress(job: BatchJob) -> dict:
     """Everything the progress bar shows, as JSON-ready values."""
     n = counts(job.id)
+    if job.state in ("uploading", "checking"):
+        rows = sum(n.values())
+        return {"id": job.id, "state": job.state, "rows": rows, "checked": rows - n["unchecked"],
+                "percent": round(100 * (rows - n["unchecked"]) / rows, 1) if rows else 100.0}
     to_send = sum(n.values()) - n["skipped"]
     finished = n["done"] + n["failed"] + n["unknown"]
     left = n["pending"] + n["sending"]
@@ -122,7 +137,7 @@ def forget_old_pictures(keep_days: int) -> int:
     ago: kept only so that failed rows can be retried, not for ever."""
     cutoff = utcnow() - timedelta(days=keep_days)
     old = db.select(BatchJob.id).where(or_(and_(BatchJob.state == "finished", BatchJob.finished_at < cutoff),
-                                           and_(BatchJob.state == "review", BatchJob.created_at < cutoff)))
+                                           and_(BatchJob.state.in_(("uploading", "review")), BatchJob.created_at < cutoff)))
     with db.engine.begin() as connection:
         return connection.execute(update(BatchRow).where(
             BatchRow.job_id.in_(old), or_(BatchRow.picture.is_not(None), BatchRow.id_number.is_not(None)))
@@ -131,7 +146,7 @@ def forget_old_pictures(keep_days: int) -> int:
 
 def discard(job: BatchJob) -> bool:
     """Throw away a job that was never started (its pictures with it)."""
-    if job.state != "review":
+    if job.state not in ("uploading", "checking", "review"):
         return False
     db.session.execute(db.delete(BatchRow).where(BatchRow.job_id == job.id))
     db.session.delete(job)

@@ -7,7 +7,8 @@ ZIP becomes a row named after its file. Every problem is reported with its row
 staff fix the file in one go.
 
 Reading a whole upload into memory is avoided: rows keep the name of their ZIP
-member, and pictures are read one at a time.
+member, and pictures are read one at a time. Decoding the pictures (``picture_problem``)
+is left to the background, after the upload is stored.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import csv
 import io
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 from facesite import catalogue, image_rules, preparation, settings
@@ -64,7 +66,8 @@ def open_archive(stream) -> zipfile.ZipFile:
 
 def plan_upload(archive: zipfile.ZipFile, manifest: bytes | None, default_face_set: str | None,
                 max_rows: int) -> Plan:
-    """The rows of an upload and what is wrong with each. Raises ManifestError when nothing can be planned."""
+    """The rows of an upload and what is wrong with each, pictures aside (see ``picture_problem``).
+    Raises ManifestError when nothing can be planned."""
     members = _members(archive)
     inside = [name for name in members if name.lower().endswith(".csv") and "/" not in name]
     if manifest is None and len(inside) == 1:
@@ -83,7 +86,7 @@ def plan_upload(archive: zipfile.ZipFile, manifest: bytes | None, default_face_s
         raise ManifestError("There is nothing to enrol: the manifest has no rows and the ZIP no pictures.")
     if len(rows) > max_rows:
         raise ManifestError(f"{len(rows)} rows is more than one batch may hold ({max_rows}): split the upload.")
-    _check_rows(rows, archive, members)
+    _check_rows(rows, members)
     _check_register(rows)
     return Plan(rows, source, ignored)
 
@@ -170,13 +173,12 @@ def _header(cells: list[str], default_face_set: str | None) -> list[str]:
     return columns
 
 
-def _check_rows(rows: list[PlannedRow], archive: zipfile.ZipFile, members: dict) -> None:
+def _check_rows(rows: list[PlannedRow], members: dict) -> None:
     by_base = {}
     for name in members:
         by_base.setdefault(posixpath.basename(name).lower(), []).append(name)
     seen_references: dict[tuple, int] = {}
     face_sets: dict[str, str | None] = {}
-    check_picture = preparation.inspect if settings.prepare_pictures() else image_rules.check_image
     for row in rows:
         values = row.fields
         wanted = values.get("faceSetId")
@@ -204,8 +206,8 @@ def _check_rows(rows: list[PlannedRow], archive: zipfile.ZipFile, members: dict)
                 row.refuse("externalReferenceId", f"“{reference}” is also on row {seen_references[key]}")
             seen_references.setdefault(key, row.row_number)
         row.member = _find_member(values.get("faceImage"), members, by_base, row)
-        if row.member:
-            _check_picture(row, archive, members[row.member], check_picture)
+        if row.member and members[row.member].file_size > MAX_PICTURE_BYTES:
+            row.refuse("faceImage", f"{members[row.member].file_size // 1_000_000} MB is too large for a photo")
 
 
 def _find_member(wanted: str | None, members: dict, by_base: dict, row: PlannedRow) -> str | None:
@@ -225,20 +227,25 @@ def _find_member(wanted: str | None, members: dict, by_base: dict, row: PlannedR
     return None
 
 
-def _check_picture(row: PlannedRow, archive: zipfile.ZipFile, info: zipfile.ZipInfo, check) -> None:
-    if info.file_size > MAX_PICTURE_BYTES:
-        row.refuse("faceImage", f"{info.file_size // 1_000_000} MB is too large for a photo")
-        return
+def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
+    """A picture's bytes from the ZIP; ManifestError saying why when the entry cannot be read."""
     try:
-        data = archive.read(info)
-    except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError) as error:
+        return archive.read(name)
+    except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError, zlib.error) as error:
         reason = "it is encrypted" if "encrypted" in str(error) else "the ZIP entry is damaged"
-        row.refuse("faceImage", f"could not be read from the ZIP: {reason}")
-        return
+        raise ManifestError(f"could not be read from the ZIP: {reason}") from None
+
+
+def picture_problem(data: bytes) -> str | None:
+    """What is wrong with a row's picture, by the rules the row will be sent under; None when fine.
+    The slow part of checking an upload (a phone's HEIC takes about half a second), so it runs in
+    the background once the upload is stored."""
+    check = preparation.inspect if settings.prepare_pictures() else image_rules.check_image
     try:
         check(data)
     except image_rules.ImageRuleError as error:
-        row.refuse("faceImage", str(error))
+        return str(error)
+    return None
 
 
 def _check_register(rows: list[PlannedRow]) -> None:

@@ -54,7 +54,8 @@ def new():
             problem = str(error)
         else:
             job = jobs.create_job(plan, archive, form.archive.data.filename, current_user.username)
-            flash(f"Checked {len(plan.rows)} rows from {plan.source}.", "info")
+            current_app.extensions["batch"].dispatch(job.id)  # the pictures are checked in the background
+            flash(f"Uploaded {len(plan.rows)} rows from {plan.source}.", "info")
             if plan.ignored:
                 shown = ", ".join(plan.ignored[:10]) + (" …" if len(plan.ignored) > 10 else "")
                 flash(f"{len(plan.ignored)} files in the ZIP are not used by any row: {shown}", "info")

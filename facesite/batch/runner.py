@@ -25,12 +25,13 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import or_, update
+from sqlalchemy import case, or_, update
 
 from facesite import image_rules, preparation, settings
 from facesite.advance import TransportError, VendorError
 from facesite.audit import acting_for
 from facesite.batch import rows as row_outcome
+from facesite.batch.manifest import picture_problem
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchRow, utcnow
 from facesite.register.records import record_enrolment
@@ -39,6 +40,7 @@ from facesite.upstream import vendor
 log = logging.getLogger(__name__)
 
 RUNNABLE = ("queued", "running")
+ACTIVE = ("checking",) + RUNNABLE  # states in which a job needs a runner
 # Set when this process is stopping (a deploy, a restart): runners let their calls finish and hand
 # their jobs back, so nothing is left "sending" and another process resumes them at once.
 STOPPING = threading.Event()
@@ -55,10 +57,12 @@ def take_lease(app: Flask, job_id: int, owner: str) -> bool:
     now = utcnow()
     with db.engine.begin() as connection:
         taken = connection.execute(
-            update(BatchJob).where(BatchJob.id == job_id, BatchJob.state.in_(RUNNABLE),
+            update(BatchJob).where(BatchJob.id == job_id, BatchJob.state.in_(ACTIVE),
                                    or_(BatchJob.lease_until.is_(None), BatchJob.lease_until < now))
             .values(lease_owner=owner, lease_until=now + timedelta(seconds=app.config["BATCH_LEASE_SECONDS"]),
-                    state="running", started_at=db.func.coalesce(BatchJob.started_at, now)))
+                    state=case((BatchJob.state == "checking", "checking"), else_="running"),
+                    started_at=case((BatchJob.state == "checking", None),
+                                    else_=db.func.coalesce(BatchJob.started_at, now))))
         if taken.rowcount != 1:
             return False
         connection.execute(update(BatchRow).where(BatchRow.job_id == job_id, BatchRow.state == "sending")
@@ -132,7 +136,8 @@ class VendorGate:
 
 
 def run_job(app: Flask, job_id: int, owner: str | None = None) -> bool:
-    """Send the job's pending rows until none is left or staff pause it. False when another runner holds it."""
+    """Check a new job's pictures, or send a started job's pending rows until none is left or staff
+    pause it. False when another runner holds the job."""
     owner = owner or runner_name()
     with app.app_context():
         if not take_lease(app, job_id, owner):
@@ -140,7 +145,10 @@ def run_job(app: Flask, job_id: int, owner: str | None = None) -> bool:
         lease = Lease(app, job_id, owner)
         lease.start()
         try:
-            _send_rows(app, job_id, lease)
+            if _job_state(job_id) == "checking":
+                _check_pictures(app, job_id, lease)
+            else:
+                _send_rows(app, job_id, lease)
         finally:
             lease.stopped.set()
             release_lease(job_id, owner)
@@ -192,6 +200,34 @@ def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
             in_hand.add(row_id)
             future = pool.submit(_send_one, app, row_id, username, gate)
             future.add_done_callback(lambda _, row_id=row_id: done(row_id))
+
+
+def _check_pictures(app: Flask, job_id: int, lease: Lease) -> None:
+    """Decode every picture of a job just uploaded, on as many threads as there are CPUs (Pillow
+    decodes without holding the GIL). A picture that fails skips its row, with the reason."""
+
+    def check(row_id: int) -> None:
+        with app.app_context():
+            picture = db.session.scalar(db.select(BatchRow.picture).where(BatchRow.id == row_id))
+            db.session.close()
+            problem = picture_problem(picture) if picture is not None else "the picture is missing"
+            values = {"state": "pending"} if problem is None else {
+                "state": "skipped", "message": f"faceImage: {problem}", "picture": None, "id_number": None}
+            with db.engine.begin() as connection:
+                connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state == "unchecked")
+                                   .values(**values))
+
+    with ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix=f"batch-check-{job_id}") as pool:
+        while not (lease.lost.is_set() or STOPPING.is_set()):
+            ids = list(db.session.scalars(db.select(BatchRow.id).where(
+                BatchRow.job_id == job_id, BatchRow.state == "unchecked").order_by(BatchRow.id).limit(100)))
+            db.session.commit()
+            if not ids:
+                with db.engine.begin() as connection:
+                    connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.state == "checking")
+                                       .values(state="review"))
+                return
+            list(pool.map(check, ids))
 
 
 def _job_state(job_id: int) -> str | None:

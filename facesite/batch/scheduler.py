@@ -1,8 +1,8 @@
 """Who runs batch jobs: threads inside the portal's own processes (the default, nothing else to run),
 or RQ workers when REDIS_URL is set (``worker:`` in the Procfile; any number, on any machine).
 
-Either way the database is the truth: a job is runnable when it is queued or running and
-nobody holds its lease. Every portal process sweeps now and then for such jobs (new,
+Either way the database is the truth: a job needs a runner when it is being checked, queued or
+running and nobody holds its lease. Every portal process sweeps now and then for such jobs (new,
 resumed, or left by a runner that died) and runs them itself or hands them to the queue.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import or_, update
 
 from facesite.batch import jobs
-from facesite.batch.runner import RUNNABLE, STOPPING, run_job
+from facesite.batch.runner import ACTIVE, STOPPING, run_job
 from facesite.extensions import db
 from facesite.models import BatchJob, utcnow
 
@@ -123,7 +123,7 @@ class BatchScheduler:
             self._forget_dead_runners_here()
             now = utcnow()
             ids = list(db.session.scalars(db.select(BatchJob.id).where(
-                BatchJob.state.in_(RUNNABLE), or_(BatchJob.lease_until.is_(None), BatchJob.lease_until < now))))
+                BatchJob.state.in_(ACTIVE), or_(BatchJob.lease_until.is_(None), BatchJob.lease_until < now))))
             if self.mode == "rq":
                 stale = now - timedelta(seconds=self.app.config["BATCH_LEASE_SECONDS"])
                 ids = [job_id for job_id in ids if self._mark_queued(job_id, now, stale_before=stale)]
