@@ -69,11 +69,8 @@ def counts(job_id: int) -> dict[str, int]:
 def progress(job: BatchJob) -> dict:
     """Everything the progress bar shows, as JSON-ready values."""
     n = counts(job.id)
-    if job.state in ("uploading", "checking"):
-        rows = sum(n.values())
-        return {"id": job.id, "state": job.state, "rows": rows, "checked": rows - n["unchecked"],
-                "percent": round(100 * (rows - n["unchecked"]) / rows, 1) if rows else 100.0}
-    to_send = sum(n.values()) - n["skipped"]
+    rows = sum(n.values())
+    to_send = rows - n["skipped"]
     finished = n["done"] + n["failed"] + n["unknown"]
     left = n["pending"] + n["sending"]
     now = utcnow()
@@ -85,11 +82,16 @@ def progress(job: BatchJob) -> dict:
             BatchRow.state.in_(("done", "failed", "unknown"))))
         rate = recent / window if window >= 1 and recent else None
     waiting = max(0, round((job.wait_until - now).total_seconds())) if job.wait_until else 0
+    if job.state in ("uploading", "checking"):  # the bar shows the photos checked so far
+        percent = 100 * (rows - n["unchecked"]) / rows if rows else 0.0
+    else:
+        percent = 100 * finished / to_send if to_send else 100.0
     return {
         "id": job.id, "state": job.state, "note": job.note if job.state != "finished" else None,
+        "rows": rows, "checked": rows - n["unchecked"],
         "total": to_send, "done": n["done"], "failed": n["failed"], "unknown": n["unknown"],
         "skipped": n["skipped"], "left": left, "sending": n["sending"],
-        "percent": round(100 * finished / to_send, 1) if to_send else 100.0,
+        "percent": round(percent, 1),
         "rate_per_second": round(rate, 2) if rate else None,
         "seconds_left": round(left / rate) if rate and left else None,
         "waiting_seconds": waiting,
