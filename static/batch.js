@@ -55,6 +55,9 @@
     var live = ["uploading", "checking", "queued", "running"];
     var reading = ["uploading", "checking"];
     function show(p) {
+      var note = byId("job-note");
+      note.textContent = p.note || "";
+      note.hidden = !p.note;
       if (reading.indexOf(p.state) >= 0) {
         byId("check-bar").value = p.percent;
         byId("check-bar").textContent = p.percent + " %";
@@ -71,9 +74,6 @@
       byId("rate").textContent = p.rate_per_second ? p.rate_per_second.toFixed(1) + " rows/s" : "—";
       byId("time-left").textContent = p.waiting_seconds ? "waiting " + p.waiting_seconds + " s for the vendor"
         : duration(p.seconds_left);
-      var note = byId("job-note");
-      note.textContent = p.note || "";
-      note.hidden = !p.note;
     }
     var shownFinished = null;
     var lastTable = 0;

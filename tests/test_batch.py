@@ -139,6 +139,7 @@ def test_manifest_problems_are_listed_by_row_and_column(sandbox, face_set, batch
     (b"name,country\nx,ID\n", "the column faceImage (the picture's file name inside the ZIP) is missing"),
     (b"", "The manifest is empty"),
     ("faceImage,name\na.jpg,Jos\u00e9\n".encode("latin-1"), "The manifest is not UTF-8 text"),
+    (b"faceImage,name\na.jpg,\"" + b"x" * 200_000 + b"\"\n", "The manifest could not be read as CSV"),
 ])
 def test_a_manifest_that_cannot_be_read_is_refused_as_a_whole(face_set, batch, manifest, message):
     answer = batch.upload(make_zip({"a.jpg": face("obama.jpg")}), manifest, face_set=face_set)
@@ -360,3 +361,20 @@ def test_pictures_and_id_numbers_of_old_batches_are_dropped(fake_vendor):
     assert tuple(kept()) == (0, 0)
     refused = batch.act(job_id, "retry")
     assert "no longer kept" in batch.client.get(refused.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_job_no_worker_takes_up_says_so(sandbox, face_set, redis_url, monkeypatch):
+    """REDIS_URL set but no worker process running: the job page says what is missing."""
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    app = make_app(sandbox.url, BATCH_QUEUE=f"nobody-listens-{face_set}")
+    batch = BatchPage(sign_in(app.test_client()))
+    answer = batch.upload(make_zip({"a.jpg": face("obama.jpg")}), None, face_set=face_set)
+    job_id = int(answer.headers["Location"].rsplit("/", 1)[1])
+    assert batch.progress(job_id)["state"] == "checking" and batch.progress(job_id)["note"] is None
+    with app.app_context():
+        job = db.session.get(BatchJob, job_id)
+        job.queued_at = job.created_at = utcnow() - timedelta(seconds=60)
+        db.session.commit()
+    assert "need the Procfile's worker process running" in batch.progress(job_id)["note"]
+    assert "need the Procfile&#39;s worker process running" in batch.client.get(f"/batch/{job_id}").get_data(
+        as_text=True)

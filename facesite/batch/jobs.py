@@ -14,6 +14,9 @@ from facesite.models import BatchJob, BatchRow, utcnow
 
 INSERT_CHUNK = 50  # rows written per transaction while a job is made (bounds the pictures held in memory)
 RATE_WINDOW_SECONDS = 60
+UNCLAIMED_AFTER_SECONDS = 20  # a job waiting this long with no runner gets a note saying so
+NO_RUNNER = ("No process has taken this job up yet. With REDIS_URL set, batch jobs need the Procfile's worker "
+             "process running; otherwise they run inside the portal as soon as it is up.")
 RESULT_COLUMNS = ("row", "faceImage", "faceSetId", "externalReferenceId", "name", "country", "idCardType",
                   "idNumber", "result", "faceId", "transactionId", "code", "message")
 
@@ -86,8 +89,13 @@ def progress(job: BatchJob) -> dict:
         percent = 100 * (rows - n["unchecked"]) / rows if rows else 0.0
     else:
         percent = 100 * finished / to_send if to_send else 100.0
+    note = job.note if job.state != "finished" else None
+    waiting_since = job.queued_at or job.started_at or job.created_at
+    if job.state in ("checking", "queued") and job.lease_owner is None and waiting_since \
+            and (now - waiting_since).total_seconds() > UNCLAIMED_AFTER_SECONDS:
+        note = NO_RUNNER
     return {
-        "id": job.id, "state": job.state, "note": job.note if job.state != "finished" else None,
+        "id": job.id, "state": job.state, "note": note,
         "rows": rows, "checked": rows - n["unchecked"],
         "total": to_send, "done": n["done"], "failed": n["failed"], "unknown": n["unknown"],
         "skipped": n["skipped"], "left": left, "sending": n["sending"],

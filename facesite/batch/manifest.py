@@ -28,6 +28,7 @@ from facesite.models import Enrolment
 COLUMNS = ("faceSetId", "faceImage", "externalReferenceId", "idNumber", "idCardType", "country", "name")
 PICTURE_EXTENSIONS = preparation.INPUT_EXTENSIONS
 MAX_PICTURE_BYTES = 50 * 1024 * 1024  # larger than any photo; refused before it is read
+MAX_MANIFEST_BYTES = 20 * 1024 * 1024  # a manifest inside the ZIP larger than this is refused unread
 
 
 class ManifestError(ValueError):
@@ -71,7 +72,9 @@ def plan_upload(archive: zipfile.ZipFile, manifest: bytes | None, default_face_s
     members = _members(archive)
     inside = [name for name in members if name.lower().endswith(".csv") and "/" not in name]
     if manifest is None and len(inside) == 1:
-        manifest, source = archive.read(inside[0]), f"the manifest {inside[0]} inside the ZIP"
+        if members[inside[0]].file_size > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"{inside[0]} inside the ZIP is too large for a manifest.")
+        manifest, source = read_member(archive, inside[0]), f"the manifest {inside[0]} inside the ZIP"
     elif manifest is not None:
         source = "the uploaded manifest"
     else:
@@ -135,7 +138,11 @@ def _rows_from_manifest(manifest: bytes, default_face_set: str | None) -> list[P
         dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    records = list(csv.reader(io.StringIO(text), delimiter=dialect.delimiter))
+    try:
+        records = list(csv.reader(io.StringIO(text), delimiter=dialect.delimiter))
+    except csv.Error as error:  # a NUL byte, a cell of megabytes: not a manifest a spreadsheet wrote
+        raise ManifestError(f"The manifest could not be read as CSV ({error}). Save it again as CSV from "
+                            "the spreadsheet.") from None
     if not records or not any(cell.strip() for cell in records[0]):
         raise ManifestError("The manifest is empty: its first row must name the columns, e.g. "
                             + ",".join(COLUMNS))
