@@ -7,7 +7,8 @@ Safety rests on two conditional updates:
   runner had in flight as ``unknown`` (they may have reached the vendor), never
   re-sending them;
 - a row is claimed by moving it from ``pending`` to ``sending`` in one statement,
-  so two runners can never send the same row.
+  right before its call, so two runners never send the same row and a row that
+  was never sent is never marked ``unknown``.
 
 Each row gets the same treatment as a form: preparation, the image rules, the
 audit trail (as the member of staff who started the job) and the register.
@@ -16,21 +17,20 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import case, or_, update
+from sqlalchemy import update
 
 from facesite import image_rules, preparation, settings
 from facesite.advance import TransportError, VendorError
 from facesite.audit import acting_for
 from facesite.batch import rows as row_outcome
+from facesite.batch.lease import RUNNABLE, Lease, release_lease, runner_name, take_lease
 from facesite.batch.manifest import picture_problem
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchRow, utcnow
@@ -39,65 +39,10 @@ from facesite.upstream import vendor
 
 log = logging.getLogger(__name__)
 
-RUNNABLE = ("queued", "running")
-ACTIVE = ("checking",) + RUNNABLE  # states in which a job needs a runner
 # Set when this process is stopping (a deploy, a restart): runners let their calls finish and hand
 # their jobs back, so nothing is left "sending" and another process resumes them at once.
 STOPPING = threading.Event()
 STATE_CHECK_SECONDS = 0.5  # how soon a runner notices a pause
-
-
-def runner_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def take_lease(app: Flask, job_id: int, owner: str) -> bool:
-    """Hold the job if nobody holds it (or its holder's lease ran out). Rows the previous
-    holder had in flight become ``unknown``: they may have reached the vendor."""
-    now = utcnow()
-    with db.engine.begin() as connection:
-        taken = connection.execute(
-            update(BatchJob).where(BatchJob.id == job_id, BatchJob.state.in_(ACTIVE),
-                                   or_(BatchJob.lease_until.is_(None), BatchJob.lease_until < now))
-            .values(lease_owner=owner, lease_until=now + timedelta(seconds=app.config["BATCH_LEASE_SECONDS"]),
-                    state=case((BatchJob.state == "checking", "checking"), else_="running"),
-                    started_at=case((BatchJob.state == "checking", None),
-                                    else_=db.func.coalesce(BatchJob.started_at, now))))
-        if taken.rowcount != 1:
-            return False
-        connection.execute(update(BatchRow).where(BatchRow.job_id == job_id, BatchRow.state == "sending")
-                           .values(row_outcome.unknown_after_restart(now)))
-    return True
-
-
-def release_lease(job_id: int, owner: str) -> None:
-    with db.engine.begin() as connection:
-        connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.lease_owner == owner)
-                           .values(lease_owner=None, lease_until=None, wait_until=None))
-
-
-class Lease(threading.Thread):
-    """Renews the job's lease while the runner works; ``lost`` is set if another took it."""
-
-    def __init__(self, app: Flask, job_id: int, owner: str):
-        super().__init__(daemon=True, name=f"batch-lease-{job_id}")
-        self.app, self.job_id, self.owner = app, job_id, owner
-        self.seconds = app.config["BATCH_LEASE_SECONDS"]
-        self.lost = threading.Event()
-        self.stopped = threading.Event()
-
-    def run(self):
-        while not self.stopped.wait(self.seconds / 3):
-            try:
-                with self.app.app_context(), db.engine.begin() as connection:
-                    renewed = connection.execute(
-                        update(BatchJob).where(BatchJob.id == self.job_id, BatchJob.lease_owner == self.owner)
-                        .values(lease_until=utcnow() + timedelta(seconds=self.seconds)))
-                if renewed.rowcount != 1:
-                    self.lost.set()
-                    return
-            except Exception:  # a database hiccup: try again at the next beat
-                log.exception("could not renew the lease of batch job %s", self.job_id)
 
 
 class VendorGate:

@@ -19,7 +19,8 @@ from flask import Flask
 from sqlalchemy import or_, update
 
 from facesite.batch import jobs
-from facesite.batch.runner import ACTIVE, STOPPING, run_job
+from facesite.batch.lease import ACTIVE
+from facesite.batch.runner import STOPPING, run_job
 from facesite.extensions import db
 from facesite.models import BatchJob, utcnow
 
