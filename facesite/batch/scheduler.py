@@ -41,9 +41,14 @@ class BatchScheduler:
     def dispatch(self, job_id: int) -> None:
         """A job was started or resumed: get it going now rather than at the next sweep."""
         if self.mode == "rq":
+            from redis.exceptions import RedisError
+
             with self.app.app_context():
                 self._mark_queued(job_id, utcnow())
-            self.enqueue(job_id)
+            try:
+                self.enqueue(job_id)
+            except RedisError:  # the job is safe in the database: a later sweep queues it again
+                log.exception("could not queue batch job %s; it is queued again once Redis answers", job_id)
         else:
             self.run_here(job_id)
 
