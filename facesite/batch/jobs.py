@@ -84,6 +84,9 @@ def progress(job: BatchJob) -> dict:
             BatchRow.job_id == job.id, BatchRow.finished_at >= now - timedelta(seconds=RATE_WINDOW_SECONDS),
             BatchRow.state.in_(("done", "failed", "unknown"))))
         rate = recent / window if window >= 1 and recent else None
+    elif job.state == "finished" and job.started_at and job.finished_at:  # the whole job's average
+        seconds = (job.finished_at - job.started_at).total_seconds()
+        rate = finished / seconds if seconds >= 1 else None
     waiting = max(0, round((job.wait_until - now).total_seconds())) if job.wait_until else 0
     if job.state in ("uploading", "checking"):  # the bar shows the photos checked so far
         percent = 100 * (rows - n["unchecked"]) / rows if rows else 0.0
