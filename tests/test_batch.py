@@ -174,6 +174,15 @@ def test_zip_alone_uses_file_names_and_a_manifest_inside_the_zip_is_found(sandbo
     [row] = batch.results(job_id)
     assert (row["name"], row["country"], row["result"]) == ("José Núñez", "ES", "done")
 
+    # Empty columns after the last one (spreadsheets save them); a value under no column is a problem.
+    manifest = b"faceImage,name,,\nx.jpg,Ana,,\nx.jpg,Bo,,stray\n"
+    job_id = batch.job_id(batch.upload(make_zip({"x.jpg": face("biden.jpg")}), manifest, face_set=face_set))
+    with batch.client.application.app_context():
+        found = {r.row_number: (r.state, r.name, r.message) for r in db.session.scalars(
+            db.select(BatchRow).where(BatchRow.job_id == job_id))}
+    assert found == {2: ("pending", "Ana", None),
+                     3: ("skipped", "Bo", "—: this row has a value in a column without a name in the first row")}
+
 
 def test_template_csv_is_a_manifest_the_portal_accepts(sandbox, face_set, batch):
     template = batch.client.get("/batch/template.csv")

@@ -151,19 +151,23 @@ def _rows_from_manifest(manifest: bytes, default_face_set: str | None) -> list[P
     for index, record in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in record):
             continue  # a blank line
-        values = {name: (record[i].strip() or None) if i < len(record) else None for i, name in enumerate(columns)}
+        cells = [cell.strip() for cell in record] + [""] * (len(columns) - len(record))
+        values = {name: cells[i] or None for i, name in enumerate(columns) if name}
         values["faceSetId"] = values.get("faceSetId") or default_face_set
         row = PlannedRow(index, values)
-        if len(record) > len(columns) and any(cell.strip() for cell in record[len(columns):]):
-            row.refuse("—", f"this row has {len(record)} cells but the header names {len(columns)} columns")
+        if any(cells[i] for i, name in enumerate(columns) if not name) or any(cells[len(columns):]):
+            row.refuse("—", "this row has a value in a column without a name in the first row")
         rows.append(row)
     return rows
 
 
-def _header(cells: list[str], default_face_set: str | None) -> list[str]:
+def _header(cells: list[str], default_face_set: str | None) -> list[str | None]:
     by_lower = {name.lower(): name for name in COLUMNS}
     columns, problems = [], []
     for cell in cells:
+        if not cell.strip():  # spreadsheets often save empty columns after the last used one
+            columns.append(None)
+            continue
         name = by_lower.get(cell.strip().lower())
         if name is None:
             problems.append(f"unknown column “{cell.strip()}”")
