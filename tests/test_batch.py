@@ -90,6 +90,8 @@ def test_fifty_mixed_pictures_give_row_by_row_results(sandbox, face_set, app, ba
         assert row["idNumber"].startswith("••••") and len(row["idNumber"]) == 8  # never the full number
         if row["result"] == "done":
             assert row["faceId"] and row["transactionId"] and not row["message"]
+            if row["faceImage"].endswith(".webp"):  # prepared like a form's picture, and the file says how
+                assert "re-encoded WEBP" in row["preparation"], row
         elif row["result"] == "failed":
             assert row["message"] == "Failed to embed image: No face detected" and row["code"] == "PARAMETER_ERROR"
     done = sum(1 for r in results if r["result"] == "done")
@@ -398,3 +400,19 @@ def test_an_upload_is_kept_when_redis_is_down(sandbox, face_set, monkeypatch):
     assert answer.status_code == 303
     job_id = int(answer.headers["Location"].rsplit("/", 1)[1])
     assert batch.progress(job_id)["state"] == "checking"
+
+
+def test_the_procfile_worker_without_redis_waits_quietly(tmp_path):
+    """Local Procfile runners (honcho, foreman) stop every process when one exits: without REDIS_URL the
+    worker line must keep running, saying why it has nothing to do, and stop cleanly on SIGTERM."""
+    import os
+    import signal
+
+    from tests.servers import kill_process, procfile_command, start_process
+
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    worker = start_process(procfile_command("worker"), env)
+    time.sleep(3)
+    assert worker.poll() is None, "".join(worker.log_lines)
+    kill_process(worker, signal.SIGTERM)
+    assert "REDIS_URL is not set: batch jobs run inside the web processes" in "".join(worker.log_lines)

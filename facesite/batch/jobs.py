@@ -18,7 +18,7 @@ UNCLAIMED_AFTER_SECONDS = 20  # a job waiting this long with no runner gets a no
 NO_RUNNER = ("No process has taken this job up yet. With REDIS_URL set, batch jobs need the Procfile's worker "
              "process running; otherwise they run inside the portal as soon as it is up.")
 RESULT_COLUMNS = ("row", "faceImage", "faceSetId", "externalReferenceId", "name", "country", "idCardType",
-                  "idNumber", "result", "faceId", "transactionId", "code", "message")
+                  "idNumber", "result", "faceId", "transactionId", "code", "message", "preparation")
 
 
 def create_job(plan: Plan, archive: zipfile.ZipFile, archive_name: str, created_by: str) -> BatchJob:
@@ -182,4 +182,5 @@ def result_rows(job: BatchJob):
     for row in db.session.scalars(query):
         yield [row.row_number, row.file_name, row.face_set_id or "", row.external_reference_id or "",
                row.name or "", row.country or "", row.id_card_type or "", row.id_number_masked or "", row.state,
-               row.face_id or "", row.transaction_id or "", row.code or "", (row.message or "").replace("\n", "; ")]
+               row.face_id or "", row.transaction_id or "", row.code or "", (row.message or "").replace("\n", "; "),
+               row.preparation or ""]
