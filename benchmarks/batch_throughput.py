@@ -9,6 +9,7 @@ memory (resident set, sampled every 20 ms) above what the process held before th
 time to check the upload and make the job, and the runner's CPU time per row.
 
 Run: .venv/bin/python benchmarks/batch_throughput.py [--rows 1000] [--delay 0.3] [--concurrency 4 8 16]
+     [--database-url postgresql://postgres@127.0.0.1:5432/test]   (each run in a fresh schema; default SQLite)
 """
 from __future__ import annotations
 
@@ -65,9 +66,28 @@ def upload(rows: int, face_set: str) -> tuple[zipfile.ZipFile, bytes]:
     return zipfile.ZipFile(archive), manifest.encode()
 
 
-def one_run(rows: int, concurrency: int, upstream_url: str) -> None:
+def fresh_schema(database_url: str) -> str:
+    """A new, empty schema in that PostgreSQL database; the URL that uses it."""
+    import uuid
+
+    import sqlalchemy
+
+    schema = f"facesite_bench_{uuid.uuid4().hex[:10]}"
+    url = database_url.replace("postgres://", "postgresql+psycopg2://", 1)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine.dispose()
+    return f"{url}?options=-csearch_path%3D{schema}"
+
+
+def one_run(rows: int, concurrency: int, upstream_url: str, database_url: str | None) -> None:
     """In a fresh process: make the job, run it, print one line of JSON-ish figures."""
     os.environ["INSTANCE_PATH"] = tempfile.mkdtemp(prefix="facesite-batch-bench-")
+    if database_url:
+        os.environ["DATABASE_URL"] = fresh_schema(database_url)
     os.environ["ADVANCE_BASE_URL"] = upstream_url
     os.environ["BATCH_CONCURRENCY"] = str(concurrency)
     logging.disable(logging.INFO)  # a line per vendor call would cost more than it tells
@@ -101,6 +121,16 @@ def one_run(rows: int, concurrency: int, upstream_url: str) -> None:
     with app.app_context():
         progress = jobs.progress(db.session.get(BatchJob, job_id))
     assert progress["done"] == rows, progress
+    if database_url:  # leave the database as it was
+        import sqlalchemy
+
+        schema = os.environ["DATABASE_URL"].rsplit("%3D", 1)[1]
+        with app.app_context():
+            db.engine.dispose()
+        engine = sqlalchemy.create_engine(os.environ["DATABASE_URL"])
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        engine.dispose()
     print(f"{concurrency} {rows / elapsed:.2f} {elapsed:.1f} {memory.peak - before:.1f} {before:.1f} {checked:.1f} "
           f"{1000 * cpu / rows:.1f}", flush=True)
 
@@ -110,11 +140,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--delay", type=float, default=0.3)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 8, 16])
+    parser.add_argument("--database-url", help="PostgreSQL to run against (default: SQLite in a temporary folder)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one run in this process
     parser.add_argument("--upstream", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.one:
-        one_run(arguments.rows, arguments.one, arguments.upstream)
+        one_run(arguments.rows, arguments.one, arguments.upstream, arguments.database_url)
         return
 
     from facesite.sandbox.launcher import free_port, wait_until_up
@@ -128,13 +159,14 @@ def main() -> None:
     except RuntimeError:
         pass  # the stand-in has no /healthz; it answers 404 once it listens
     print(f"{arguments.rows} rows per job, upstream {arguments.delay * 1000:.0f} ms per Add Face, "
-          f"{os.cpu_count()} CPUs")
+          f"{os.cpu_count()} CPUs, {'PostgreSQL' if arguments.database_url else 'SQLite'}")
     print(f"{'concurrency':>11} {'rows/s':>8} {'ideal':>7} {'ratio':>6} {'seconds':>8} {'peak MB':>8} "
           f"{'base MB':>8} {'check s':>8} {'CPU ms/row':>10}")
     try:
         for concurrency in arguments.concurrency:
-            output = subprocess.run([sys.executable, __file__, "--one", str(concurrency), "--rows", str(arguments.rows),
-                                   "--upstream", url], capture_output=True, text=True, check=True).stdout
+            command = [sys.executable, __file__, "--one", str(concurrency), "--rows", str(arguments.rows),
+                       "--upstream", url] + (["--database-url", arguments.database_url] if arguments.database_url else [])
+            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
             line = output.strip().splitlines()[-1].split()  # the figures come last, after any log line
             rate, seconds, peak, base, checked, cpu = (float(x) for x in line[1:])
             ideal = concurrency / arguments.delay

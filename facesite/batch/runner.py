@@ -111,6 +111,7 @@ def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
     username = db.session.get(BatchJob, job_id).created_by
     in_hand: set[int] = set()
     queue: list[int] = []
+    looked_at, state = 0.0, None
 
     def done(row_id):
         in_hand.discard(row_id)
@@ -122,12 +123,16 @@ def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
                 gate.halted.set()
                 _wait_for_all(slots, size)
                 return
-            if gate.halted.is_set() or _job_state(job_id) not in RUNNABLE:
+            # Staff may pause at any time: look at the job's state at most every STATE_CHECK_SECONDS.
+            if time.monotonic() - looked_at >= STATE_CHECK_SECONDS:
+                looked_at, state = time.monotonic(), _job_state(job_id)
+            if gate.halted.is_set() or state not in RUNNABLE:
                 gate.halted.set()  # rows in hand give their turn back
                 _wait_for_all(slots, size)
                 if _job_state(job_id) not in RUNNABLE:
                     return  # paused (by staff, or on an account problem)
                 gate.halted.clear()  # resumed meanwhile
+                looked_at = 0.0
                 continue
             if gate.remaining():
                 time.sleep(min(gate.remaining(), STATE_CHECK_SECONDS))
