@@ -391,10 +391,9 @@ def test_a_job_no_worker_takes_up_says_so(sandbox, face_set, redis_url, monkeypa
         as_text=True)
 
 
-def test_an_upload_is_kept_when_redis_is_down(sandbox, face_set, monkeypatch):
+def test_an_upload_is_kept_when_redis_is_down(sandbox, face_set):
     """The queue is unreachable: the upload is stored all the same and a later sweep queues it."""
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
-    app = make_app(sandbox.url, RATELIMIT_ENABLED=False)
+    app = make_app(sandbox.url, BATCH_RUNNER="rq", REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens there
     batch = BatchPage(sign_in(app.test_client()))
     answer = batch.upload(make_zip({"a.jpg": face("obama.jpg")}), None, face_set=face_set)
     assert answer.status_code == 303
