@@ -123,6 +123,9 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_PARTITIONED": bool(frame_ancestors),
         "FORCE_HTTPS": flag("FORCE_HTTPS", False),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        # Redis down must not lock staff out: count in this process's memory until it answers again.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATE_LIMIT_LOGIN": os.environ.get("RATE_LIMIT_LOGIN", "10 per minute"),
         "RATE_LIMIT_ENROL": os.environ.get("RATE_LIMIT_ENROL", "30 per minute"),
         "RATE_LIMIT_SEARCH": os.environ.get("RATE_LIMIT_SEARCH", "60 per minute"),
