@@ -14,8 +14,8 @@ from facesite.batch import bp, jobs
 from facesite.batch.forms import BatchUploadForm, JobActionForm
 from facesite.batch.manifest import COLUMNS, ManifestError, open_archive, plan_upload
 from facesite.extensions import db
-from facesite.spreadsheets import csv_safe
 from facesite.models import BatchJob, BatchRow
+from facesite.spreadsheets import csv_safe
 
 ROWS_PER_PAGE = 50
 JOBS_PER_PAGE = 25
