@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import html
 import io
+import os
+import signal
 import threading
 import time
 from collections import Counter
@@ -14,7 +16,7 @@ from facesite.extensions import db
 from facesite.models import BatchJob, BatchRow, Enrolment, VendorCall, utcnow
 from tests.batch_files import make_manifest, make_zip, mixed_batch, read_csv
 from tests.conftest import EnrolPage, face, make_app, sign_in
-from tests.servers import envelope
+from tests.servers import envelope, kill_process, procfile_command, start_process
 
 
 class BatchPage:
@@ -399,3 +401,14 @@ def test_staff_can_still_sign_in_and_upload_when_redis_is_down(sandbox, face_set
     answer = batch.upload(make_zip({"a.jpg": face("obama.jpg")}), None, face_set=face_set)
     assert answer.status_code == 303
     assert batch.progress(int(answer.headers["Location"].rsplit("/", 1)[1]))["state"] == "checking"
+
+
+def test_the_procfile_worker_without_redis_waits_quietly():
+    """Local Procfile runners (honcho, foreman) stop every process when one exits: without REDIS_URL the
+    worker line must keep running, saying why it has nothing to do, and stop cleanly on SIGTERM."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    worker = start_process(procfile_command("worker"), env)
+    time.sleep(3)
+    assert worker.poll() is None, "".join(worker.log_lines)
+    kill_process(worker, signal.SIGTERM)
+    assert "REDIS_URL is not set: batch jobs run inside the web processes" in "".join(worker.log_lines)
