@@ -139,7 +139,8 @@ class Draft(db.Model):
 class BatchJob(db.Model):
     """A batch enrolment: one uploaded ZIP (and manifest), sent row by row in the background.
 
-    States: review (checked, not started) → queued → running → finished; paused at any point.
+    States: uploading → checking (pictures decoded) → review (not started) → queued → running →
+    finished; paused while queued or running.
     A runner holds the job by its lease (``lease_owner`` until ``lease_until``) and renews it
     while it works; a lease that ran out means the runner died, and another takes the job over.
     """
@@ -150,7 +151,7 @@ class BatchJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     created_by: Mapped[str] = mapped_column(String(254))
     archive_name: Mapped[str] = mapped_column(String(255))
-    state: Mapped[str] = mapped_column(String(16), default="review", index=True)
+    state: Mapped[str] = mapped_column(String(16), default="uploading", index=True)
     note: Mapped[str | None] = mapped_column(Text)  # why the job paused or waits, for staff
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -163,8 +164,8 @@ class BatchJob(db.Model):
 class BatchRow(db.Model):
     """One row of a batch: the fields to send, then what happened.
 
-    States: pending → sending → done | failed | unknown; skipped when the manifest check
-    refused it. ``unknown``: the call may have reached the vendor but no answer came back,
+    States: unchecked (picture not yet decoded) → pending → sending → done | failed | unknown;
+    skipped when the upload check refused it. ``unknown``: the call may have reached the vendor but no answer came back,
     so a person must check before it is sent again. The full ID number and the picture are
     kept only until the row is enrolled.
     """

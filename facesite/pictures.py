@@ -36,19 +36,11 @@ class PictureFields:
             if not valid_id(self.keptPicture.data):
                 raise ValidationError("Attach a face picture.")
             return
-        data = upload.read()
         try:
-            if settings.prepare_pictures():
-                prepared = preparation.prepare(data)
-                data, self.picture_facts = prepared.data, prepared.facts
-                self.preparation.data = prepared.summary
-            else:
-                self.picture_facts = image_rules.check_image(data)
-                self.preparation.data = ""
+            self.picture, self.picture_facts, self.preparation.data = picture_to_send(upload.read())
         except image_rules.ImageRuleError as error:
             self.keptPicture.data = ""  # a new, refused picture replaces any kept one
             raise ValidationError(str(error)) from None
-        self.picture = data
 
     def attach_picture(self) -> tuple[bytes, image_rules.ImageFacts] | None:
         """The picture to send: a new upload (now kept), else the kept one; None (with an
@@ -65,6 +57,26 @@ class PictureFields:
             self.faceImage.errors = [PICTURE_GONE]
             return None
         return kept[0], image_rules.check_image(kept[0])
+
+
+def picture_to_send(data: bytes) -> tuple[bytes, image_rules.ImageFacts, str]:
+    """What is sent for an uploaded picture under the admin setting: prepared (and what was done), or
+    checked as it is. Raises ImageRuleError. Forms and batch rows alike."""
+    if settings.prepare_pictures():
+        prepared = preparation.prepare(data)
+        return prepared.data, prepared.facts, prepared.summary
+    return data, image_rules.check_image(data), ""
+
+
+def picture_problem(data: bytes) -> str | None:
+    """What ``picture_to_send`` would refuse, found without encoding anything (``preparation.inspect``);
+    None when fine. For checking the many pictures of a batch upload."""
+    check = preparation.inspect if settings.prepare_pictures() else image_rules.check_image
+    try:
+        check(data)
+    except image_rules.ImageRuleError as error:
+        return str(error)
+    return None
 
 
 def picture_template_context() -> dict:

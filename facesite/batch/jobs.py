@@ -171,7 +171,6 @@ def _move(job: BatchJob, from_states: tuple, to_state: str, **values) -> bool:
     with db.engine.begin() as connection:
         moved = connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state.in_(from_states))
                                    .values(state=to_state, **values)).rowcount
-    db.session.refresh(job)
     return moved == 1
 
 

@@ -40,9 +40,7 @@ def take_lease(app: Flask, job_id: int, owner: str) -> bool:
             update(BatchJob).where(BatchJob.id == job_id, BatchJob.state.in_(ACTIVE),
                                    or_(BatchJob.lease_until.is_(None), BatchJob.lease_until < now))
             .values(lease_owner=owner, lease_until=now + timedelta(seconds=app.config["BATCH_LEASE_SECONDS"]),
-                    state=case((BatchJob.state == "checking", "checking"), else_="running"),
-                    started_at=case((BatchJob.state == "checking", None),
-                                    else_=db.func.coalesce(BatchJob.started_at, now))))
+                    state=case((BatchJob.state == "checking", "checking"), else_="running")))
         if taken.rowcount != 1:
             return False
         connection.execute(update(BatchRow).where(BatchRow.job_id == job_id, BatchRow.state == "sending")

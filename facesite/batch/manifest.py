@@ -7,7 +7,7 @@ ZIP becomes a row named after its file. Every problem is reported with its row
 staff fix the file in one go.
 
 Reading a whole upload into memory is avoided: rows keep the name of their ZIP
-member, and pictures are read one at a time. Decoding the pictures (``picture_problem``)
+member, and pictures are read one at a time. Decoding the pictures (``pictures.picture_problem``)
 is left to the background, after the upload is stored.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
-from facesite import catalogue, image_rules, preparation, settings
+from facesite import catalogue, preparation
 from facesite.countries import country_code
 from facesite.enrol.forms import DETAIL_MAX_LENGTH, unknown_country
 from facesite.extensions import db
@@ -67,7 +67,7 @@ def open_archive(stream) -> zipfile.ZipFile:
 
 def plan_upload(archive: zipfile.ZipFile, manifest: bytes | None, default_face_set: str | None,
                 max_rows: int) -> Plan:
-    """The rows of an upload and what is wrong with each, pictures aside (see ``picture_problem``).
+    """The rows of an upload and what is wrong with each, pictures aside (see ``pictures.picture_problem``).
     Raises ManifestError when nothing can be planned."""
     members = _members(archive)
     inside = [name for name in members if name.lower().endswith(".csv") and "/" not in name]
@@ -245,18 +245,6 @@ def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
     except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError, zlib.error) as error:
         reason = "it is encrypted" if "encrypted" in str(error) else "the ZIP entry is damaged"
         raise ManifestError(f"could not be read from the ZIP: {reason}") from None
-
-
-def picture_problem(data: bytes) -> str | None:
-    """What is wrong with a row's picture, by the rules the row will be sent under; None when fine.
-    The slow part of checking an upload (a phone's HEIC takes about half a second), so it runs in
-    the background once the upload is stored."""
-    check = preparation.inspect if settings.prepare_pictures() else image_rules.check_image
-    try:
-        check(data)
-    except image_rules.ImageRuleError as error:
-        return str(error)
-    return None
 
 
 def _check_register(rows: list[PlannedRow]) -> None:

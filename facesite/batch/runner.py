@@ -25,15 +25,16 @@ from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import update
+from sqlalchemy.orm import undefer
 
-from facesite import image_rules, preparation, settings
+from facesite import image_rules
 from facesite.advance import TransportError, VendorError
 from facesite.audit import acting_for
 from facesite.batch import rows as row_outcome
 from facesite.batch.lease import RUNNABLE, Lease, release_lease, runner_name, take_lease
-from facesite.batch.manifest import picture_problem
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchRow, utcnow
+from facesite.pictures import picture_problem, picture_to_send
 from facesite.register.records import record_enrolment
 from facesite.upstream import vendor
 
@@ -214,7 +215,7 @@ def _send_one(app: Flask, row_id: int, username: str, gate: VendorGate) -> None:
 
 
 def _enrol_row(row_id: int, username: str, gate: VendorGate) -> None:
-    row = db.session.get(BatchRow, row_id)
+    row = db.session.get(BatchRow, row_id, options=[undefer(BatchRow.picture)])
     if row is None or row.state != "pending":
         return  # another runner took it (only while a job changes hands)
     original, face_set_id, attempts, details = row.picture, row.face_set_id, row.attempts, row_outcome.details(row)
@@ -223,11 +224,7 @@ def _enrol_row(row_id: int, username: str, gate: VendorGate) -> None:
                                                       "this row again in a new batch."), states=row_outcome.UNSENT)
         return
     try:
-        if settings.prepare_pictures():
-            prepared = preparation.prepare(original)
-            data, facts, summary = prepared.data, prepared.facts, prepared.summary
-        else:
-            data, facts, summary = original, image_rules.check_image(original), ""
+        data, facts, summary = picture_to_send(original)
     except image_rules.ImageRuleError as error:
         row_outcome.finish(row_id, row_outcome.failed("PICTURE", str(error)), states=row_outcome.UNSENT)
         return
