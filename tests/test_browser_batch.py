@@ -71,6 +71,7 @@ def test_upload_watch_the_bar_reach_100_and_download_the_results(page, sandbox, 
     page.goto("/batch/")
     expect(page.locator("#jobs-table")).to_contain_text("branch.zip")
     expect(page.locator("#jobs-table")).to_contain_text("finished")
+    screenshot(page, "batch-list")
 
 
 def test_an_upload_that_cannot_be_used_says_why_and_keeps_the_face_set(page, face_set, tmp_path):  # noqa: F811
