@@ -29,7 +29,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-FACES = ROOT.parent / "shared" / "testdata" / "faces"
+FACES = ROOT / "tests" / "data" / "faces"
 
 
 def resident_mb() -> float:

@@ -30,7 +30,7 @@ from facesite.sandbox.engine import NoFaceError, get_engine, similarity_from_dis
 from facesite.sandbox.server import search_face_set  # noqa: E402
 from facesite.sandbox.store import SandboxStore  # noqa: E402
 
-FACES = ROOT.parent / "shared" / "testdata" / "faces"
+FACES = ROOT / "tests" / "data" / "faces"
 # Who is in each shared photo (from its README): A and B are two different people.
 PEOPLE = {"obama.jpg": "A", "obama2.jpg": "A", "32bit.png": "A", "biden.jpg": "B"}
 

@@ -40,7 +40,7 @@ from facesite.sandbox.launcher import free_port, start_sandbox, stop_sandbox, wa
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns the figures
 BENCH_PASSWORD = "benchmark-password"
-FACES = ROOT.parent / "shared" / "testdata" / "faces"
+FACES = ROOT / "tests" / "data" / "faces"
 
 
 def jpeg_of_about(megabytes: float) -> bytes:

@@ -14,8 +14,8 @@ from facesite import create_app
 from facesite.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from tests.servers import FakeVendor, ServerThread
 
-# The team's shared photos sit beside the checkout (../shared), in CI as well.
-FACES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "faces"
+# Real face photos shipped with the tests (see tests/data/faces/README.md for their licence).
+FACES = Path(__file__).resolve().parent / "data" / "faces"
 
 # Every setting the portal reads (see .env.example).
 PORTAL_ENV = ("ADVANCE_ACCESS_KEY", "ADVANCE_SECRET_KEY", "ADVANCE_ACCESS_TOKEN", "ADVANCE_REGION",

@@ -1,0 +1,23 @@
+"""security events and account lifecycle
+
+Revision ID: c0a1e5510002
+Revises: c0a1e5510001
+Create Date: 2026-11-27 05:30:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'c0a1e5510002'
+down_revision = 'c0a1e5510001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
