@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import io
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
+
+from facesite import decoding
 
 # Pillow names -> MIME types the vendor accepts ("PNG / JPG / JPEG").
 ALLOWED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
@@ -88,14 +91,15 @@ def check_image(data: bytes) -> ImageFacts:
         raise ImageRuleError(MSG_NOT_IMAGE)
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
         raise ImageRuleError(MSG_RESOLUTION)
-    try:
-        if image_format == "JPEG":
-            # Decoding at 1/8 scale still reads every block of the file (so a truncated or
-            # corrupt JPEG fails here) at a third of the cost of a full decode.
-            image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-        image.load()  # decode: catches truncated and corrupt files
-    except Exception:  # Pillow raises OSError, SyntaxError, ValueError... for bad data
-        raise ImageRuleError(MSG_NOT_IMAGE, HINT_DAMAGED) from None
+    if image_format == "JPEG":
+        # Decoding at 1/8 scale still reads every block of the file (so a truncated or
+        # corrupt JPEG fails here) at a third of the cost of a full decode.
+        image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+    with decode_room(image.width * image.height):
+        try:
+            image.load()  # decode: catches truncated and corrupt files
+        except Exception:  # Pillow raises OSError, SyntaxError, ValueError... for bad data
+            raise ImageRuleError(MSG_NOT_IMAGE, HINT_DAMAGED) from None
     return ImageFacts(
         format=image_format,
         mime_type=ALLOWED_FORMATS[image_format],
@@ -104,6 +108,17 @@ def check_image(data: bytes) -> ImageFacts:
         size_bytes=len(data),
         decoded=image,
     )
+
+
+@contextmanager
+def decode_room(pixels: int):
+    """Hold room for ``pixels`` decoded pixels in this process's budget (see decoding.py); a budget that
+    stays full is told to staff like a refused picture, so the form comes back with everything kept."""
+    try:
+        with decoding.reserved(pixels):
+            yield
+    except decoding.DecodeBusy as busy:
+        raise ImageRuleError(str(busy)) from None
 
 
 def browser_rules() -> dict:

@@ -17,9 +17,9 @@ import io
 import struct
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from facesite import image_rules
+from facesite import decoding, image_rules
 
 try:  # HEIC/HEIF support; without the package those files are refused as "not an image"
     import pillow_heif
@@ -32,8 +32,6 @@ except ImportError:  # pragma: no cover - pillow-heif is in requirements-portal.
 INPUT_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "HEIF": "image/heic", "WEBP": "image/webp",
                  "MPO": "image/jpeg"}  # MPO: what some phones write for a JPEG with a depth map
 INPUT_EXTENSIONS = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp")
-# Largest picture decoded at all (a 50-megapixel phone photo fits); larger is refused as a bomb.
-MAX_INPUT_PIXELS = 64_000_000
 JPEG_QUALITIES = (95, 92, 90, 87, 85, 82, 80, 75, 70, 65, 60)
 ORIENTATION_TAG = 0x0112
 # Segments and chunks that carry who, where and with what a picture was taken.
@@ -57,6 +55,8 @@ def _mb(size: int) -> str:
 
 
 def _open(data: bytes) -> Image.Image:
+    """The picture's header, read without decoding a pixel; a large JPEG set to decode at a reduced scale.
+    Refuses what is not a picture, and what would decode to more than PICTURE_MAX_PIXELS."""
     if not data:
         raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE)
     try:
@@ -64,12 +64,30 @@ def _open(data: bytes) -> Image.Image:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE) from None
     except Image.DecompressionBombError:
-        raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION) from None
+        raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION, _too_many_pixels()) from None
     if image.format not in INPUT_FORMATS:
         raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE)
-    if image.width * image.height > MAX_INPUT_PIXELS:
-        raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION)
+    width, height = _decoded_size(image)
+    if width * height > decoding.MAX_PIXELS:
+        raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION, _too_many_pixels())
     return image
+
+
+def _decoded_size(image: Image.Image) -> tuple[int, int]:
+    """The size ``_upright_jpeg`` decodes: nothing sent is larger than MAX_SIDE, so a JPEG of twice that
+    (a 48 MP phone photo) is decoded at half its size, which libjpeg does directly."""
+    if image.format in ("JPEG", "MPO"):
+        size = decoding.jpeg_draft_size(image.width, image.height, image_rules.MAX_SIDE // 2, image_rules.MIN_SIDE)
+        if size:  # libjpeg's choice, as Pillow's JpegImageFile.draft makes it
+            most = min(image.width // size[0], image.height // size[1])
+            scale = next(factor for factor in (8, 4, 2, 1) if most >= factor)
+            return -(-image.width // scale), -(-image.height // scale)
+    return image.size
+
+
+def _too_many_pixels() -> str:
+    return (f"This picture has more pixels than the portal decodes ({decoding.MAX_PIXELS / 1e6:.0f} megapixels, "
+            "PICTURE_MAX_PIXELS); export it smaller.")
 
 
 def _checked_orientation(image: Image.Image) -> int:
@@ -91,12 +109,13 @@ def inspect(data: bytes) -> None:
     every block, so a truncated file is caught."""
     image = _open(data)
     _checked_orientation(image)
-    try:
-        if image.format in ("JPEG", "MPO"):
-            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
-        image.load()
-    except Exception:  # Pillow raises several kinds for truncated or corrupt data
-        raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE, image_rules.HINT_DAMAGED) from None
+    if image.format in ("JPEG", "MPO"):
+        image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+    with image_rules.decode_room(image.width * image.height):
+        try:
+            image.load()
+        except Exception:  # Pillow raises several kinds for truncated or corrupt data
+            raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE, image_rules.HINT_DAMAGED) from None
 
 
 def prepare(data: bytes) -> PreparedPicture:
@@ -116,24 +135,47 @@ def prepare(data: bytes) -> PreparedPicture:
 
 
 def _reencode(image: Image.Image, orientation: int, original_size: int) -> PreparedPicture:
-    steps = []
     original_format, original_dims = image.format, f"{image.width} × {image.height}"
+    width, height = _decoded_size(image)
+    if (width, height) != image.size:
+        image.draft("RGB", (width, height))
+    with image_rules.decode_room(width * height):
+        result, steps, quality = _upright_jpeg(image, orientation)
+    if f"{width} × {height}" != original_dims:
+        steps.insert(0, f"resized from {original_dims} to {width} × {height} while decoding")
+    steps.append(f"re-encoded {original_format} {original_dims} as JPEG (quality {quality}), "
+                 f"{_mb(original_size)} → {_mb(len(result))}")
+    steps.append("metadata removed")
+    return PreparedPicture(result, image_rules.check_image(result), steps)
+
+
+# What ImageOps.exif_transpose does for each EXIF orientation, applied after scaling down (cheaper).
+TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+             5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+             8: Image.Transpose.ROTATE_90}
+
+
+def _upright_jpeg(image: Image.Image, orientation: int) -> tuple[bytes, list[str], int]:
+    """Decode, scale down, turn upright, flatten onto white, encode. Each step works on the smallest
+    picture it can, so the peak memory is the decoded picture plus one scaled copy."""
+    steps = []
     try:
         image.load()
     except Exception:  # Pillow raises several kinds for truncated or corrupt data
         raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE, image_rules.HINT_DAMAGED) from None
-    if orientation != 1:
-        image = ImageOps.exif_transpose(image)
-        steps.append(f"turned upright (EXIF orientation {orientation})")
-    if image.mode not in ("RGB", "L"):
-        background = Image.new("RGB", image.size, (255, 255, 255))
-        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
-        image = background
+    if image.mode not in ("RGB", "L", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.getbands() or image.mode == "P" else "RGB")
     if max(image.size) > image_rules.MAX_SIDE:
         before = f"{image.width} × {image.height}"
-        image = image.copy()
-        image.thumbnail((image_rules.MAX_SIDE, image_rules.MAX_SIDE), Image.Resampling.LANCZOS)
+        image = image.resize(_fitted(image.size, image_rules.MAX_SIDE), Image.Resampling.LANCZOS)
         steps.append(f"resized from {before} to {image.width} × {image.height}")
+    if orientation in TRANSPOSE:
+        image = image.transpose(TRANSPOSE[orientation])
+        steps.insert(0, f"turned upright (EXIF orientation {orientation})")
+    if image.mode == "RGBA":
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image, mask=image)  # the alpha band itself is the mask: no copies
+        image = background
     for quality in JPEG_QUALITIES:
         out = io.BytesIO()
         image.save(out, "JPEG", quality=quality, optimize=True)  # no exif= argument: no metadata
@@ -145,11 +187,12 @@ def _reencode(image: Image.Image, orientation: int, original_size: int) -> Prepa
             out = io.BytesIO()
             image.save(out, "JPEG", quality=JPEG_QUALITIES[-1], optimize=True)
         steps.append(f"resized to {image.width} × {image.height} to fit below 2 MB")
-    result = out.getvalue()
-    steps.append(f"re-encoded {original_format} {original_dims} as JPEG (quality {quality}), "
-                 f"{_mb(original_size)} → {_mb(len(result))}")
-    steps.append("metadata removed")
-    return PreparedPicture(result, image_rules.check_image(result), steps)
+    return out.getvalue(), steps, quality
+
+
+def _fitted(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    scale = longest / max(size)
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
 def strip_metadata(data: bytes, image_format: str) -> tuple[bytes, bool]:

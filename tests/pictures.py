@@ -48,3 +48,20 @@ def sample(name: str, fmt="JPEG") -> bytes:
         scale = 256 / min(image.size)
         image = image.resize((round(image.width * scale) + 1, round(image.height * scale) + 1))
     return encode(image, fmt, quality=92) if fmt == "JPEG" else encode(image, fmt)
+
+
+def giant_png(width: int, height: int) -> bytes:
+    """A valid, fully decodable RGBA PNG of width x height transparent pixels that compresses to a few
+    hundred kilobytes: what a hostile upload of "a small file" can decode to. Made row by row, so the
+    test never holds the pixels itself."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + bytes(width * 4)  # filter type 0, then RGBA zeros
+    body = bytearray()
+    for _ in range(height):
+        body += compressor.compress(row)
+    body += compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", bytes(body)) + chunk(b"IEND", b"")

@@ -9,7 +9,7 @@ from PIL import Image
 from facesite import image_rules
 from facesite.preparation import prepare, strip_metadata
 from tests.conftest import EnrolPage, face, sign_in
-from tests.pictures import encode, png_claiming_size
+from tests.pictures import encode, giant_png, png_claiming_size
 
 GPS_IFD = 0x8825
 
@@ -58,10 +58,26 @@ def test_a_picture_within_the_rules_is_only_stripped_losslessly():
 
 
 def test_huge_pictures_are_scaled_to_4096():
-    big = encode(Image.open(io.BytesIO(face("obama.jpg"))).resize((5000, 6250)), "JPEG", quality=80)
+    big = encode(Image.open(io.BytesIO(face("obama.jpg"))).resize((5000, 6250)), "PNG")
     prepared = prepare(big)
     assert max(prepared.facts.width, prepared.facts.height) == 4096
     assert "resized from 5000 × 6250 to 3277 × 4096" in prepared.summary
+
+
+def test_a_huge_jpeg_is_decoded_at_a_reduced_scale():
+    """libjpeg decodes at 1/2, 1/4 or 1/8 directly: a 48 MP phone photo costs 12 MP of memory."""
+    big = encode(Image.open(io.BytesIO(face("obama.jpg"))).resize((8000, 6000)), "JPEG", quality=70)
+    prepared = prepare(big)
+    assert (prepared.facts.width, prepared.facts.height) == (4000, 3000)
+    assert "resized from 8000 × 6000 to 4000 × 3000 while decoding" in prepared.summary
+
+
+def test_a_picture_that_decodes_to_too_many_pixels_is_refused_from_its_header():
+    # 8000 × 7990 RGBA: a quarter of a gigabyte decoded, from a PNG of a few hundred kilobytes.
+    with pytest.raises(image_rules.ImageRuleError) as caught:
+        prepare(giant_png(8000, 7990))
+    assert caught.value.vendor_message == image_rules.MSG_RESOLUTION
+    assert "50 megapixels" in str(caught.value)
 
 
 def test_small_pictures_are_still_refused():

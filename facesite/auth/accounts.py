@@ -1,13 +1,17 @@
 """Creating accounts, checking sign-ins with lock-out, and the first administrator's one-time link."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from facesite.auth import throttle
 from facesite.extensions import db
 from facesite.models import ROLES, SetupToken, User, utcnow
 
@@ -33,26 +37,42 @@ def create_user(username: str, password: str | None, role: str) -> User:
     return user
 
 
-def authenticate(username: str, password: str, max_failures: int, lock_minutes: int) -> tuple[User | None, str]:
-    """(user, "") on success, else (None, reason for staff). Locks after ``max_failures``."""
-    user = db.session.scalar(db.select(User).filter_by(username=username.strip().lower()))
-    if user is not None and user.is_locked():
-        minutes = max(1, round((user.locked_until - utcnow()).total_seconds() / 60))
-        return None, f"Too many failed sign-ins: this account is locked for about {minutes} more minute(s)."
-    if user is None or not user.check_password(password):
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= max_failures:
-                user.locked_until = utcnow() + timedelta(minutes=lock_minutes)
-                user.failed_logins = 0
-                log.warning("account %s locked after %d failed sign-ins", user.username, max_failures)
-            db.session.commit()
-        return None, "Wrong username or password."
-    user.failed_logins = 0
-    user.locked_until = None
+@functools.cache
+def _stand_in_hash() -> str:
+    """A hash to check against when the name is unknown or disabled: the same scrypt work either way."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+@dataclass
+class SignIn:
+    user: User | None
+    problem: str = ""
+    locked_seconds: int = 0
+    throttle_key: str = ""
+
+
+WRONG = "Wrong username or password."
+
+
+def authenticate(username: str, password: str, device_cookie: str | None, max_failures: int,
+                 lock_minutes: int) -> SignIn:
+    """Check a sign-in. Real, made-up and disabled names get the same work and the same words; attempts
+    are counted atomically before the password is checked (see throttle.py)."""
+    name = username.strip().lower()
+    key = throttle.device_key(device_cookie, name) or throttle.account_key(name)
+    locked = throttle.attempt(key, max_failures, lock_minutes)
+    if locked:
+        minutes = max(1, round(locked / 60))
+        return SignIn(None, f"Too many failed sign-ins for this username: try again in about {minutes} minute(s), "
+                            "or from a browser you have signed in with before.", locked, key)
+    user = db.session.scalar(db.select(User).filter_by(username=name, source="local"))
+    usable = user is not None and user.is_active and user.password_hash is not None
+    if not check_password_hash(user.password_hash if usable else _stand_in_hash(), password) or not usable:
+        return SignIn(None, WRONG, 0, key)
+    throttle.succeeded(key)
     user.last_login_at = utcnow()
     db.session.commit()
-    return user, ""
+    return SignIn(user, "", 0, key)
 
 
 def _hash(token: str) -> str:

@@ -1,9 +1,10 @@
 """Sign in and out, the first administrator, and changing one's password."""
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, logout_user
 
-from facesite.auth import bp
-from facesite.auth.access import safe_next
+from facesite import security_events
+from facesite.auth import bp, sessions, throttle
+from facesite.auth.access import passwords_allowed, safe_next
 from facesite.auth.accounts import AccountError, authenticate, create_user, setup_token_is_valid, use_setup_token
 from facesite.auth.forms import LoginForm, NewUserForm, PasswordForm
 from facesite.extensions import db, limiter
@@ -13,10 +14,17 @@ def login_rate():
     return current_app.config["RATE_LIMIT_LOGIN"]
 
 
-def start_session(user):
-    session.clear()  # a fresh session on sign-in: nothing carried over from before
-    session.permanent = True  # ends after PERMANENT_SESSION_LIFETIME
-    login_user(user)
+def signed_in_page(user, target):
+    """Start the session and remember this browser as one that knows the account (see throttle.py)."""
+    sessions.begin(user)
+    security_events.record("sign_in", actor=user.username, subject=user.username)
+    response = redirect(target, 303)
+    response.set_cookie(throttle.DEVICE_COOKIE,
+                        throttle.new_device_cookie(user.username, request.cookies.get(throttle.DEVICE_COOKIE)),
+                        max_age=throttle.DEVICE_COOKIE_DAYS * 86400, httponly=True, path=url_for("auth.login"),
+                        secure=current_app.config["SESSION_COOKIE_SECURE"],
+                        samesite=current_app.config["SESSION_COOKIE_SAMESITE"])
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -24,29 +32,39 @@ def start_session(user):
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+    if not passwords_allowed():  # header sign-on: the identity proxy signs staff in, never a password here
+        return render_template("auth/proxy_only.html"), 401
     form = LoginForm()
     if form.validate_on_submit():
-        user, problem = authenticate(form.username.data, form.password.data,
-                                     current_app.config["LOGIN_MAX_FAILURES"], current_app.config["LOGIN_LOCK_MINUTES"])
-        if user:
-            start_session(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("main.index"), 303)
-        flash(problem, "error")
-        return render_template("auth/login.html", form=form), 401
+        config = current_app.config
+        outcome = authenticate(form.username.data, form.password.data, request.cookies.get(throttle.DEVICE_COOKIE),
+                               config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_MINUTES"])
+        if outcome.user:
+            return signed_in_page(outcome.user, safe_next(request.args.get("next")) or url_for("main.index"))
+        event = "locked_out" if outcome.locked_seconds else "sign_in_failed"
+        security_events.record(event, actor=None, subject=form.username.data.strip().lower()[:254],
+                               detail="browser known to the account" if outcome.throttle_key.startswith("device:")
+                               else None)
+        flash(outcome.problem, "error")
+        return render_template("auth/login.html", form=form), 429 if outcome.locked_seconds else 401
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        security_events.record("sign_out", subject=current_user.username)
+    sessions.end_current()
     logout_user()
-    session.clear()
     flash("You are signed out.", "info")
+    if not passwords_allowed():
+        return render_template("auth/signed_out.html")
     return redirect(url_for("auth.login"), 303)
 
 
 @bp.route("/setup/<token>", methods=["GET", "POST"])
 def setup(token):
-    if not setup_token_is_valid(token):
+    if not passwords_allowed() or not setup_token_is_valid(token):
         abort(404)
     form = NewUserForm(role="admin")
     del form.role  # the first account is always an administrator
@@ -57,7 +75,9 @@ def setup(token):
             form.username.errors = [str(error)]
         else:
             use_setup_token(token)
-            start_session(user)
+            security_events.record("user_created", actor=user.username, subject=user.username,
+                                   detail="first administrator, from the setup link")
+            sessions.begin(user)
             flash("Administrator created. Welcome!", "info")
             return redirect(url_for("main.index"), 303)
     return render_template("auth/setup.html", form=form)
@@ -76,6 +96,9 @@ def password():
         else:
             current_user.set_password(form.password.data)
             db.session.commit()
-            flash("Password changed.", "info")
+            ended = sessions.end_all_sessions(current_user.id, keep_current=True)
+            security_events.record("password_changed", subject=current_user.username,
+                                   detail=f"{ended} other session(s) ended")
+            flash("Password changed. Any other place where you were signed in is now signed out.", "info")
             return redirect(url_for("main.index"), 303)
     return render_template("auth/password.html", form=form)

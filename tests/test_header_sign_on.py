@@ -1,0 +1,87 @@
+"""Header sign-on (AUTH_MODE=header) cannot be side-stepped (issue 12 case 3)."""
+import pytest
+
+from facesite.extensions import db
+from facesite.models import User
+from tests.conftest import PASSWORD, EnrolPage, make_app, sign_in, sign_out
+
+SECRET = "proxy-shared-secret"
+
+
+@pytest.fixture
+def header_app(sandbox, monkeypatch):
+    monkeypatch.setenv("AUTH_MODE", "header")
+    monkeypatch.setenv("AUTH_PROXY_SECRET", SECRET)
+    return make_app(sandbox.url)
+
+
+def proxied(email, secret=SECRET, **more):
+    return {"X-Forwarded-Email": email, "X-Proxy-Secret": secret, **more}
+
+
+def test_password_sign_in_and_the_setup_link_are_off(header_app):
+    client = header_app.test_client()
+    page = client.get("/auth/login")
+    assert page.status_code == 401 and "company's sign-on" in page.get_data(as_text=True)
+    answer = client.post("/auth/login", data={"username": "ada", "password": PASSWORD})
+    assert answer.status_code in (400, 401) and client.get("/admin/users").status_code == 302
+    assert client.get("/auth/setup/any-token").status_code == 404
+
+
+def test_break_glass_lets_local_passwords_in(sandbox, monkeypatch):
+    monkeypatch.setenv("AUTH_MODE", "header")
+    monkeypatch.setenv("AUTH_PROXY_SECRET", SECRET)
+    monkeypatch.setenv("AUTH_BREAK_GLASS", "1")
+    app = make_app(sandbox.url)
+    client = sign_in(app.test_client(), "admin")
+    assert client.get("/admin/users").status_code == 200
+    # Through the proxy, the proxy's identity wins over the password session in the same browser.
+    assert client.get("/admin/users", headers=proxied("someone@example.com")).status_code == 403
+
+
+def test_a_proxy_identity_never_becomes_a_local_account(header_app):
+    client = header_app.test_client()
+    for email in ("Admin ", "ADA", " ada", "ada\t"):
+        answer = client.get("/admin/users", headers=proxied(email))
+        assert answer.status_code != 200, email
+    with header_app.app_context():
+        assert db.session.scalar(db.select(User).filter_by(username="ada")).source == "local"
+
+
+def test_a_non_ascii_secret_is_a_refusal_not_an_error(header_app):
+    client = header_app.test_client()
+    for path in ("/auth/login", "/enrol/", "/healthz"):
+        answer = client.get(path, headers=proxied("x@example.com", secret="sécrét-ü"))
+        assert answer.status_code < 500, path
+    answer = client.get("/search/", headers={"X-Forwarded-Email": "x@example.com",
+                                             "X-Proxy-Secret": SECRET.encode().decode("latin-1") + "\u00e9"})
+    assert answer.status_code == 302
+
+
+def test_roles_come_from_the_proxy_groups_and_others_stay_out(sandbox, monkeypatch):
+    monkeypatch.setenv("AUTH_MODE", "header")
+    monkeypatch.setenv("AUTH_PROXY_SECRET", SECRET)
+    monkeypatch.setenv("AUTH_GROUPS_HEADER", "X-Forwarded-Groups")
+    monkeypatch.setenv("AUTH_OPERATOR_GROUPS", "face-operators")
+    monkeypatch.setenv("AUTH_ADMIN_GROUPS", "face-admins")
+    app = make_app(sandbox.url)
+    client = app.test_client()
+    mia = proxied("mia@example.com", **{"X-Forwarded-Groups": "staff, face-operators"})
+    assert client.get("/enrol/", headers=mia).status_code == 200
+    assert client.get("/admin/users", headers=mia).status_code == 403
+    promoted = proxied("mia@example.com", **{"X-Forwarded-Groups": "face-admins"})
+    assert client.get("/admin/users", headers=promoted).status_code == 200  # re-read on every request
+    outsider = proxied("eve@example.com", **{"X-Forwarded-Groups": "staff"})
+    assert client.get("/search/", headers=outsider).status_code == 302  # in no mapped group: not let in
+    with app.app_context():
+        assert db.session.scalar(db.select(User).filter_by(username="eve@example.com")) is None
+
+
+def test_a_safe_next_never_carries_a_line_break(app, anonymous):
+    page = anonymous.get("/auth/login").get_data(as_text=True)
+    for target in ("/enrol/\r\nSet-Cookie: x=1", "/enrol/%0d%0aX: y", "/\x00", "/enrol/\n"):
+        answer = anonymous.post("/auth/login", query_string={"next": target}, data={
+            "csrf_token": EnrolPage.hidden(page, "csrf_token"), "username": "otto", "password": PASSWORD})
+        assert answer.status_code == 303 and "\n" not in answer.location and "\r" not in answer.location
+        sign_out(anonymous)
+        page = anonymous.get("/auth/login").get_data(as_text=True)

@@ -1,0 +1,82 @@
+"""Sign-in resists guessing and cannot be raced, dodged or used to list accounts (issue 12 case 2)."""
+import re
+import threading
+
+import requests
+
+from facesite.auth import accounts
+from tests.conftest import PASSWORD, EnrolPage, make_app, sign_out
+from tests.servers import ServerThread
+
+
+def attempt(client, username, password, **headers):
+    page = client.get("/auth/login").get_data(as_text=True)
+    return client.post("/auth/login", headers=headers, data={
+        "csrf_token": EnrolPage.hidden(page, "csrf_token"), "username": username, "password": password})
+
+
+def test_a_made_up_forwarded_for_does_not_dodge_the_per_address_limit(sandbox):
+    app = make_app(sandbox.url, RATE_LIMIT_LOGIN="10 per minute")
+    client = app.test_client()
+    statuses = [attempt(client, f"someone{i}", "wrong", **{"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+                for i in range(12)]
+    assert statuses[-1] == 429, statuses
+    assert statuses.count(429) == 2
+
+
+def test_parallel_wrong_passwords_are_counted_before_they_are_checked(sandbox):
+    app = make_app(sandbox.url, LOGIN_MAX_FAILURES=5)
+    server = ServerThread(app)
+    try:
+        def guess(results):
+            browser = requests.Session()
+            page = browser.get(server.url + "/auth/login", timeout=10).text
+            results.append(browser.post(server.url + "/auth/login", timeout=60, data={
+                "csrf_token": EnrolPage.hidden(page, "csrf_token"), "username": "ada", "password": "guess"}))
+
+        results: list = []
+        threads = [threading.Thread(target=guess, args=(results,)) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        server.stop()
+    wrong = [r for r in results if "Wrong username or password" in r.text]
+    locked = [r for r in results if r.status_code == 429]
+    assert len(results) == 16 and len(wrong) == 5 and len(locked) == 11
+
+
+def test_unknown_and_real_names_get_the_same_work_and_words(app, monkeypatch):
+    checked = []
+    original = accounts.check_password_hash
+    monkeypatch.setattr(accounts, "check_password_hash", lambda *a: checked.append(1) or original(*a))
+    client = app.test_client()
+    answers = {}
+    for name in ("ada", "no.such.person"):
+        texts = [attempt(client, name, "wrong").get_data(as_text=True) for _ in range(6)]
+        answers[name] = tuple(re.sub(r'name="csrf_token"[^>]*>', "", text.replace(name, "NAME"))
+                              for text in (texts[0], texts[-1]))
+    assert answers["ada"] == answers["no.such.person"]
+    assert "Too many failed sign-ins" in answers["ada"][1]  # made-up names are "locked" too
+    assert len(checked) == 10  # five checks of a password hash for each name, none once locked
+
+
+def test_an_attacker_cannot_keep_the_real_admin_out(app):
+    admin_browser = app.test_client()
+    assert attempt(admin_browser, "ada", PASSWORD).status_code == 303  # her own browser, known since
+    sign_out(admin_browser)
+    attacker = app.test_client()
+    for _ in range(8):
+        attempt(attacker, "ada", "guess")
+    assert attempt(attacker, "ada", PASSWORD).status_code == 429  # even the right password, from there
+    assert attempt(admin_browser, "ada", PASSWORD).status_code == 303  # from her browser: in
+
+
+def test_a_known_browser_is_itself_limited(app):
+    browser = app.test_client()
+    assert attempt(browser, "vera", PASSWORD).status_code == 303
+    browser.delete_cookie("session")
+    for _ in range(5):
+        assert attempt(browser, "vera", "guess").status_code == 401
+    assert attempt(browser, "vera", PASSWORD).status_code == 429
