@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
@@ -51,7 +52,7 @@ class PeakMemory(threading.Thread):
             self.peak = max(self.peak, resident_mb())
 
 
-def upload(rows: int, face_set: str) -> tuple[zipfile.ZipFile, bytes]:
+def upload(rows: int, face_set: str) -> tuple[io.BytesIO, bytes]:
     """A ZIP of ``rows`` photos (a real face, 480 px wide, ~40 KB) and its manifest."""
     image = Image.open(FACES / "obama.jpg").convert("RGB")
     image = image.resize((480, round(image.height * 480 / image.width)))
@@ -63,7 +64,7 @@ def upload(rows: int, face_set: str) -> tuple[zipfile.ZipFile, bytes]:
             writer.writestr(f"photos/{i:05}.jpg", out.getvalue())
     manifest = "faceSetId,faceImage,externalReferenceId,name,country\n" + "".join(
         f"{face_set},photos/{i:05}.jpg,BENCH-{i:05},Person {i},ID\n" for i in range(rows))
-    return zipfile.ZipFile(archive), manifest.encode()
+    return archive, manifest.encode()
 
 
 def fresh_schema(database_url: str) -> str:
@@ -93,6 +94,7 @@ def one_run(rows: int, concurrency: int, upstream_url: str, database_url: str | 
     logging.disable(logging.INFO)  # a line per vendor call would cost more than it tells
     from facesite import create_app
     from facesite.batch import jobs
+    from facesite.batch.limits import UploadLimits, open_archive
     from facesite.batch.manifest import plan_upload
     from facesite.batch.runner import run_job
     from facesite.extensions import db
@@ -104,12 +106,13 @@ def one_run(rows: int, concurrency: int, upstream_url: str, database_url: str | 
         db.session.commit()
         archive, manifest = upload(rows, "bench")
         started = time.perf_counter()
-        plan = plan_upload(archive, manifest, None, rows)
+        limits = replace(UploadLimits.from_config(app.config), rows=rows)
+        plan = plan_upload(open_archive(archive, limits), manifest, None, limits)
         job_id = jobs.create_job(plan, archive, "bench.zip", "benchmark").id
     run_job(app, job_id)  # the background check of every photo
     checked = time.perf_counter() - started
     with app.app_context():
-        assert jobs.start(db.session.get(BatchJob, job_id))
+        assert jobs.start(db.session.get(BatchJob, job_id), "benchmark")
     before = resident_mb()
     memory = PeakMemory()
     memory.start()

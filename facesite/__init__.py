@@ -26,9 +26,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     configure_logging(app)
+    from facesite import decoding
+
+    decoding.configure(app.config["PICTURE_MAX_PIXELS"], app.config["PICTURE_DECODE_BUDGET"],
+                       app.config["PICTURE_DECODE_WAIT_SECONDS"])
     register_extensions(app)
-    # One proxy hop (the platform's router) sets X-Forwarded-*; trust exactly that one.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
+    # Believe X-Forwarded-* only from as many proxies as are known to sit in front (TRUSTED_PROXY_HOPS,
+    # default none): otherwise any client could claim any address and dodge the per-address limits.
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -65,7 +72,7 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from facesite.auth.access import require_sign_in
+    from facesite.auth.policy import enforce_policy
     from facesite.batch.routes import allow_large_uploads
     from facesite.extensions import csrf, db, login_manager, migrate
     from facesite.security import configure_security
@@ -76,7 +83,7 @@ def register_extensions(app: Flask) -> None:
     tune_sqlite(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     login_manager.init_app(app)
-    app.before_request(require_sign_in)
+    app.before_request(enforce_policy)  # sign-in, roles and ownership: the access policy's one gate
     configure_security(app)
 
 
@@ -115,10 +122,11 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from facesite.commands import create_user_command
+    from facesite.commands import create_user_command, purge_command
     from facesite.sandbox.cli import sandbox_cli
 
     app.cli.add_command(create_user_command)
+    app.cli.add_command(purge_command)
     app.cli.add_command(sandbox_cli)
 
 

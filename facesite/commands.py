@@ -4,6 +4,7 @@ import os
 import click
 from flask.cli import with_appcontext
 
+from facesite import security_events
 from facesite.auth.accounts import AccountError, create_user
 from facesite.auth.forms import MIN_PASSWORD
 from facesite.models import ROLES
@@ -23,4 +24,18 @@ def create_user_command(username, role):
         user = create_user(username, password, role)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
+    security_events.record("user_created", actor="command line", subject=user.username,
+                           detail=f"role {user.role}, created with flask create-user")
     click.echo(f"created {user.username} ({user.role})")
+
+
+@click.command("purge")
+@with_appcontext
+def purge_command():
+    """Delete now the batch pictures, stored uploads and full ID numbers kept past their time (the
+    BATCH_KEEP_* settings); the portal also does it once a day by itself."""
+    from flask import current_app
+
+    from facesite.batch.retention import describe, purge
+
+    click.echo("batch purge: " + describe(purge(current_app.config, remember=True)))

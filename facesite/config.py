@@ -4,9 +4,8 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from facesite.advance import REGION_HOSTS
+from facesite.advance import REGION_HOSTS, base_url_problem, is_loopback
 
 
 def _int(name: str, default: int) -> int:
@@ -29,7 +28,11 @@ def needs_embedded_sandbox(env=os.environ) -> bool:
 def vendor_base_url(env=os.environ) -> str | None:
     """ADVANCE_BASE_URL wins over ADVANCE_REGION; None means 'start the sandbox'."""
     if env.get("ADVANCE_BASE_URL"):
-        return env["ADVANCE_BASE_URL"].rstrip("/")
+        url = env["ADVANCE_BASE_URL"].strip().rstrip("/")
+        problem = base_url_problem(url)
+        if problem:
+            raise RuntimeError(f"ADVANCE_BASE_URL {problem}")
+        return url
     if not has_vendor_credentials(env):
         return None
     region = env.get("ADVANCE_REGION", "id").strip().lower()
@@ -65,6 +68,23 @@ def database_url(instance_path: str) -> str:
     return url
 
 
+def _names(name: str) -> set[str]:
+    """A comma- or space-separated list setting, compared without case."""
+    return {part.strip().lower() for part in os.environ.get(name, "").replace(",", " ").split() if part.strip()}
+
+
+def trusted_proxy_hops(env=os.environ) -> int:
+    """How many proxies in front of the portal add X-Forwarded-* headers that may be believed. 0 (trust
+    none: a client could claim any address) unless set; 1 on Heroku, whose router documents that it
+    appends the client's address (it sets DYNO in every process)."""
+    value = env.get("TRUSTED_PROXY_HOPS", "").strip()
+    if not value:
+        return 1 if env.get("DYNO") else 0
+    if not value.isdigit() or int(value) > 5:
+        raise RuntimeError(f"TRUSTED_PROXY_HOPS must be a whole number from 0 to 5, not {value!r}")
+    return int(value)
+
+
 def flag(name: str, default: bool) -> bool:
     value = os.environ.get(name, "").strip().lower()
     return default if not value else value in ("1", "true", "yes", "on")
@@ -75,8 +95,7 @@ def is_production(env=os.environ) -> bool:
     loopback (development, tests), is not production."""
     if not has_vendor_credentials(env):
         return False
-    host = urlsplit(vendor_base_url(env) or "").hostname or ""
-    return host not in ("127.0.0.1", "localhost", "::1")
+    return not is_loopback(vendor_base_url(env) or "")
 
 
 def batch_runner() -> str:
@@ -87,6 +106,17 @@ def batch_runner() -> str:
     if runner == "rq" and not os.environ.get("REDIS_URL"):
         raise RuntimeError("BATCH_RUNNER=rq needs REDIS_URL (the queue lives in Redis)")
     return runner
+
+
+# What one batch upload may cost (each checked from the ZIP's own records before anything is stored; a
+# refusal names its setting) and the disk its pictures may take once copied: setting -> default, at least 1.
+BATCH_UPLOAD_LIMITS = {"BATCH_MAX_ZIP_MEMBERS": 10_000, "BATCH_MAX_UNCOMPRESSED_MB": 2048,
+                       "BATCH_MAX_COMPRESSION_RATIO": 100, "BATCH_MAX_PICTURE_MB": 50, "BATCH_MAX_MANIFEST_MB": 20,
+                       "BATCH_MAX_STORED_MB": 1024}
+# Days a batch job that never finishes keeps its pictures, stored upload and full ID numbers: not started
+# (from its upload), paused (from its pause), queued or running without a row finishing (from the last).
+BATCH_KEEP_UNFINISHED_DAYS = {"BATCH_KEEP_UNSTARTED_DAYS": 7, "BATCH_KEEP_PAUSED_DAYS": 14,
+                              "BATCH_KEEP_STALLED_DAYS": 7}
 
 
 def from_environment(instance_path: str) -> dict:
@@ -112,7 +142,19 @@ def from_environment(instance_path: str) -> dict:
         "AUTH_HEADER": os.environ.get("AUTH_HEADER", "X-Forwarded-Email"),
         "AUTH_PROXY_SECRET": os.environ.get("AUTH_PROXY_SECRET") or None,
         "AUTH_DEFAULT_ROLE": os.environ.get("AUTH_DEFAULT_ROLE", "viewer"),
-        "PERMANENT_SESSION_LIFETIME": _int("SESSION_HOURS", 8) * 3600,
+        # Header sign-on: roles from the proxy's group header, an allow-list of groups, and the
+        # break-glass switch that lets local passwords in beside the proxy (off: the proxy alone).
+        "AUTH_GROUPS_HEADER": os.environ.get("AUTH_GROUPS_HEADER", "").strip() or None,
+        "AUTH_ROLE_GROUPS": {role: _names(f"AUTH_{role.upper()}_GROUPS") for role in ("viewer", "operator", "admin")},
+        "AUTH_ALLOWED_GROUPS": _names("AUTH_ALLOWED_GROUPS"),
+        "AUTH_BREAK_GLASS": flag("AUTH_BREAK_GLASS", False),
+        # A session ends after this long without a request, and this long after sign-in whatever happens.
+        "SESSION_IDLE_MINUTES": max(1, _int("SESSION_IDLE_MINUTES", 30)),
+        "SESSION_MAX_HOURS": max(1, _int("SESSION_MAX_HOURS", _int("SESSION_HOURS", 8))),
+        "PERMANENT_SESSION_LIFETIME": max(1, _int("SESSION_MAX_HOURS", _int("SESSION_HOURS", 8))) * 3600,
+        # The cookie's expiry is not pushed back on every request: the server's limits decide.
+        "SESSION_REFRESH_EACH_REQUEST": False,
+        "TRUSTED_PROXY_HOPS": trusted_proxy_hops(),
         "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _int("LOGIN_LOCK_MINUTES", 15),
         "FRAME_ANCESTORS": frame_ancestors,
@@ -121,7 +163,10 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "None" if frame_ancestors else "Lax",
         "SESSION_COOKIE_PARTITIONED": bool(frame_ancestors),
-        "FORCE_HTTPS": flag("FORCE_HTTPS", False),
+        # Plain HTTP is redirected to HTTPS wherever secure cookies are the default: with a real vendor,
+        # not in sandbox mode or with a stand-in vendor on loopback (tried on http://127.0.0.1).
+        # Outside sandbox mode plain HTTP is redirected (security.redirect_to_https says where not).
+        "FORCE_HTTPS": flag("FORCE_HTTPS", not sandbox),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         # Redis down must not lock staff out: count in this process's memory until it answers again.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
@@ -130,6 +175,14 @@ def from_environment(instance_path: str) -> dict:
         "RATE_LIMIT_ENROL": os.environ.get("RATE_LIMIT_ENROL", "30 per minute"),
         "RATE_LIMIT_SEARCH": os.environ.get("RATE_LIMIT_SEARCH", "60 per minute"),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 16) * 1024 * 1024,
+        # Text fields of a form together, and the number of fields and files in one form.
+        "MAX_FORM_MEMORY_SIZE": max(1, _int("FORM_MAX_TEXT_KB", 500)) * 1024,
+        "MAX_FORM_PARTS": max(10, _int("FORM_MAX_PARTS", 1000)),
+        # Pixels: the most one picture may decode to (a large JPEG decodes at a reduced scale first), and
+        # the most one process decodes at once; a decode waits this long for room, then staff retry.
+        "PICTURE_MAX_PIXELS": max(1, _int("PICTURE_MAX_MEGAPIXELS", 50)) * 1_000_000,
+        "PICTURE_DECODE_BUDGET": max(1, _int("PICTURE_DECODE_BUDGET_MEGAPIXELS", 64)) * 1_000_000,
+        "PICTURE_DECODE_WAIT_SECONDS": max(1, _int("PICTURE_DECODE_WAIT_SECONDS", 20)),
         "ADVANCE_BASE_URL": vendor_base_url(),
         "ADVANCE_ACCESS_KEY": os.environ.get("ADVANCE_ACCESS_KEY") or None,
         "ADVANCE_SECRET_KEY": os.environ.get("ADVANCE_SECRET_KEY") or None,
@@ -137,6 +190,9 @@ def from_environment(instance_path: str) -> dict:
         "ADVANCE_TOKEN_PERIOD": min(max(_int("ADVANCE_TOKEN_PERIOD", 3600), 60), 86400),
         "ADVANCE_CONNECT_TIMEOUT": _int("ADVANCE_CONNECT_TIMEOUT", 5),
         "ADVANCE_READ_TIMEOUT": _int("ADVANCE_READ_TIMEOUT", 30),
+        # Proxy and CA settings from the environment (HTTPS_PROXY, REQUESTS_CA_BUNDLE, ...) reach the
+        # vendor client only when asked for: otherwise a stray variable could route faces elsewhere.
+        "ADVANCE_USE_ENV_PROXY": flag("ADVANCE_USE_ENV_PROXY", False),
         "SANDBOX_MODE": sandbox,
         "DRAFT_MAX_AGE_HOURS": _int("DRAFT_MAX_AGE_HOURS", 24),
         # Thumbnails in the register of enrolments; KEEP_THUMBNAILS=0 keeps no picture at all.
@@ -159,4 +215,6 @@ def from_environment(instance_path: str) -> dict:
         # Pictures and full ID numbers of a batch are kept this long after it finishes (for retries).
         "BATCH_KEEP_DAYS": max(0, _int("BATCH_KEEP_DAYS", 7)),
         "BATCH_MAX_UPLOAD_MB": max(1, _int("BATCH_MAX_UPLOAD_MB", 1024)),
+        **{name: max(1, _int(name, default)) for name, default in BATCH_UPLOAD_LIMITS.items()},
+        **{name: max(0, _int(name, default)) for name, default in BATCH_KEEP_UNFINISHED_DAYS.items()},
     }

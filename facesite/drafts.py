@@ -10,6 +10,10 @@ on any machine, sees the same).
   vendor again. Claiming inserts a row under a unique key: atomic across
   threads, processes and machines.
 
+Each entry belongs to whoever sent the form (``owner``, a username). Every read
+names the reader: an entry kept for someone else reads exactly like one that does
+not exist, so ids cannot be probed. Administrators read with ``ANY_OWNER``.
+
 Entries older than ``max_age_seconds`` are swept away now and then.
 """
 from __future__ import annotations
@@ -30,6 +34,16 @@ PICTURE_TYPES = {".jpg": "image/jpeg", ".png": "image/png"}
 SWEEP_EVERY = 50  # writes between two sweeps
 
 
+class _AnyOwner:
+    def __repr__(self) -> str:
+        return "ANY_OWNER"
+
+
+# Passed as the reader by those who may read everyone's entries (administrators). A sentinel rather
+# than None, so that a reader left unset by mistake reads nothing instead of everything.
+ANY_OWNER = _AnyOwner()
+
+
 def new_id() -> str:
     return secrets.token_urlsafe(24)
 
@@ -48,44 +62,55 @@ class DraftStore:
 
     # -- pictures ------------------------------------------------------------
 
-    def keep_picture(self, data: bytes, extension: str) -> str:
+    def keep_picture(self, data: bytes, extension: str, owner: str) -> str:
         picture_id = new_id()
-        self._insert(f"picture:{picture_id}", data, PICTURE_TYPES[extension])
+        self._insert(f"picture:{picture_id}", data, PICTURE_TYPES[extension], owner)
         return picture_id
 
-    def picture(self, picture_id: str | None) -> tuple[bytes, str] | None:
-        """(bytes, MIME type) of a kept picture, or None when unknown or swept."""
+    def picture(self, picture_id: str | None, reader) -> tuple[bytes, str] | None:
+        """(bytes, MIME type) of a kept picture, or None when unknown, swept or not the reader's."""
         if not valid_id(picture_id):
             return None
-        found = self._read(f"picture:{picture_id}")
+        found = self._read(f"picture:{picture_id}", reader)
         return (found.data, found.media_type) if found else None
 
     # -- submissions -----------------------------------------------------------
 
-    def claim(self, submission_id: str) -> bool:
+    def claim(self, submission_id: str, owner: str) -> bool:
         """True for the first caller only."""
         if not valid_id(submission_id):
             return False
         try:
-            self._insert(f"claim:{submission_id}", None, None)
+            self._insert(f"claim:{submission_id}", None, None, owner)
         except IntegrityError:
             return False
         return True
 
-    def finish(self, submission_id: str, outcome: dict) -> None:
-        self._insert(f"outcome:{submission_id}", json.dumps(outcome).encode(), "application/json")
+    def claimed(self, submission_id: str, reader) -> bool:
+        """Whether the reader may wait for this claim's outcome (it is theirs)."""
+        return valid_id(submission_id) and self._read(f"claim:{submission_id}", reader) is not None
 
-    def outcome(self, submission_id: str | None) -> dict | None:
+    def finish(self, submission_id: str, outcome: dict, owner: str) -> None:
+        self._insert(f"outcome:{submission_id}", json.dumps(outcome).encode(), "application/json", owner)
+
+    def outcome(self, submission_id: str | None, reader) -> dict | None:
         if not valid_id(submission_id):
             return None
-        found = self._read(f"outcome:{submission_id}")
+        found = self._read(f"outcome:{submission_id}", reader)
         return json.loads(found.data) if found else None
 
-    def wait_for_outcome(self, submission_id: str, timeout: float) -> dict | None:
-        """The outcome of a submission another request is still working on."""
+    def owner(self, kind: str, entry_id: str | None) -> str | None:
+        """Who a kept ``picture`` or a submission's ``outcome`` belongs to; None when there is no such entry."""
+        if not valid_id(entry_id):
+            return None
+        with self.engine.connect() as connection:
+            return connection.execute(select(Draft.owner).where(Draft.key == f"{kind}:{entry_id}")).scalar()
+
+    def wait_for_outcome(self, submission_id: str, reader, timeout: float) -> dict | None:
+        """The outcome of a submission another request of the same reader is still working on."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            outcome = self.outcome(submission_id)
+            outcome = self.outcome(submission_id, reader)
             if outcome is not None:
                 return outcome
             time.sleep(0.1)
@@ -93,13 +118,19 @@ class DraftStore:
 
     # -- housekeeping ------------------------------------------------------------
 
-    def _read(self, key: str):
+    def _read(self, key: str, reader):
+        query = select(Draft.data, Draft.media_type).where(Draft.key == key)
+        if reader is not ANY_OWNER:
+            if not reader:  # nobody in particular: nothing is theirs
+                return None
+            query = query.where(Draft.owner == reader)
         with self.engine.connect() as connection:
-            return connection.execute(select(Draft.data, Draft.media_type).where(Draft.key == key)).first()
+            return connection.execute(query).first()
 
-    def _insert(self, key: str, data: bytes | None, media_type: str | None) -> None:
+    def _insert(self, key: str, data: bytes | None, media_type: str | None, owner: str) -> None:
         with self.engine.begin() as connection:
-            connection.execute(insert(Draft).values(key=key, data=data, media_type=media_type, created_at=utcnow()))
+            connection.execute(insert(Draft).values(key=key, data=data, media_type=media_type, owner=owner,
+                                                    created_at=utcnow()))
         self._writes += 1
         if self._writes % SWEEP_EVERY == 0:
             self.sweep()

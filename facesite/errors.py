@@ -24,10 +24,18 @@ def register_error_handlers(app):
 
     @app.errorhandler(413)
     def too_large(error):
+        # The body was refused unread, so the form cannot be shown again: say which limit it hit.
+        if request.endpoint == "batch.new":
+            limit_mb = app.config["BATCH_MAX_UPLOAD_MB"]
+            return page(413, "That batch upload is too large",
+                        f"One batch upload may be up to {limit_mb} MB (BATCH_MAX_UPLOAD_MB). Go back and split "
+                        "the photos into several ZIP files.")
         limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
         return page(413, "That upload is far too large",
-                    f"The portal accepts uploads up to {limit_mb} MB, and the vendor only takes pictures below "
-                    "2 MB. Go back, choose a smaller picture and send the form again.")
+                    f"The portal accepts uploads up to {limit_mb} MB (MAX_UPLOAD_MB), text fields up to "
+                    f"{app.config['MAX_FORM_MEMORY_SIZE'] // 1024} KB together and {app.config['MAX_FORM_PARTS']} "
+                    "fields in one form; the vendor only takes pictures below 2 MB. Go back, choose a smaller "
+                    "picture and send the form again.")
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):

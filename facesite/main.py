@@ -2,6 +2,8 @@
 from flask import Blueprint, abort, current_app, jsonify, redirect, url_for
 from flask_login import current_user
 
+from facesite.auth.policy import draft_reader
+
 bp = Blueprint("main", __name__)
 
 
@@ -12,14 +14,13 @@ def index():
 
 @bp.get("/picture/<picture_id>")
 def picture(picture_id):
-    """A picture kept from a form (ids are long and random; sign-in is required, as everywhere)."""
-    kept = current_app.extensions["drafts"].picture(picture_id)
+    """A picture kept from a form: only for whoever sent it (and administrators); anyone else gets the
+    404 of a picture that does not exist."""
+    kept = current_app.extensions["drafts"].picture(picture_id, draft_reader())
     if kept is None:
         abort(404)
     data, mime_type = kept
-    response = current_app.response_class(data, mimetype=mime_type)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return current_app.response_class(data, mimetype=mime_type)  # never cached: see security.no_store
 
 
 @bp.get("/healthz")

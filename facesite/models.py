@@ -30,6 +30,11 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]  # set: the account may not sign in and its sessions end
+
+    @property
+    def is_active(self) -> bool:  # flask_login refuses inactive users, both at sign-in and per request
+        return self.disabled_at is None
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)  # werkzeug: scrypt, salted
@@ -42,6 +47,23 @@ class User(UserMixin, db.Model):
 
     def is_locked(self) -> bool:
         return self.locked_until is not None and self.locked_until > utcnow()
+
+
+class SecurityEvent(db.Model):
+    """One security-relevant action: a sign-in, an account or setting change, an export.
+
+    Usernames are kept as text, so an account's history stays readable after it is removed.
+    """
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    event: Mapped[str] = mapped_column(String(32), index=True)
+    actor: Mapped[str | None] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class SetupToken(db.Model):
@@ -134,15 +156,19 @@ class Draft(db.Model):
     media_type: Mapped[str | None] = mapped_column(String(32))
     data: Mapped[bytes | None] = mapped_column(db.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    owner: Mapped[str | None] = mapped_column(String(254), index=True)  # username of whoever sent the form
 
 
 class BatchJob(db.Model):
     """A batch enrolment: one uploaded ZIP (and manifest), sent row by row in the background.
 
-    States: uploading → checking (pictures decoded) → review (not started) → queued → running →
-    finished; paused while queued or running.
+    States: uploading (the ZIP stored in ``BatchUploadChunk`` rows and the rows planned from its list
+    of files, within the request) → checking (in the background: each picture the rows name read from
+    the stored ZIP, checked and copied once into ``BatchPicture``; then the stored ZIP is deleted) →
+    review (not started) → queued → running → finished; paused while queued or running.
     A runner holds the job by its lease (``lease_owner`` until ``lease_until``) and renews it
     while it works; a lease that ran out means the runner died, and another takes the job over.
+    Pictures, the stored ZIP and full ID numbers are purged after a time set per state (batch/retention.py).
     """
 
     __tablename__ = "batch_jobs"
@@ -150,6 +176,7 @@ class BatchJob(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     created_by: Mapped[str] = mapped_column(String(254))
+    started_by: Mapped[str | None] = mapped_column(String(254))  # who last started, resumed or retried it
     archive_name: Mapped[str] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(16), default="uploading", index=True)
     note: Mapped[str | None] = mapped_column(Text)  # why the job paused or waits, for staff
@@ -159,6 +186,8 @@ class BatchJob(db.Model):
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]
     queued_at: Mapped[datetime | None]  # last handed to the queue (RQ mode)
+    paused_at: Mapped[datetime | None]  # when it last paused: how long a paused job keeps its pictures
+    archive_size: Mapped[int | None]  # bytes of the stored ZIP (its chunks), while it is kept
 
 
 class BatchRow(db.Model):
@@ -166,8 +195,9 @@ class BatchRow(db.Model):
 
     States: unchecked (picture not yet decoded) → pending → sending → done | failed | unknown;
     skipped when the upload check refused it. ``unknown``: the call may have reached the vendor but no answer came back,
-    so a person must check before it is sent again. The full ID number and the picture are
-    kept only until the row is enrolled.
+    so a person must check before it is sent again. The picture is a ``BatchPicture`` (``picture_id``),
+    shared by every row of the job that names the same file in the ZIP; a row lets go of it (and of its
+    full ID number) once enrolled or skipped, and the picture is deleted when no row needs it any more.
     """
 
     __tablename__ = "batch_rows"
@@ -194,4 +224,59 @@ class BatchRow(db.Model):
     preparation: Mapped[str | None] = mapped_column(Text)
     register_id: Mapped[int | None]  # the register entry made when the face was enrolled
     finished_at: Mapped[datetime | None] = mapped_column(index=True)
-    picture: Mapped[bytes | None] = mapped_column(db.LargeBinary, deferred=True)
+    picture_id: Mapped[int | None] = mapped_column(db.ForeignKey("batch_pictures.id", ondelete="SET NULL"),
+                                                   index=True)
+
+
+class BatchPicture(db.Model):
+    """One picture of a batch job, copied once from the stored ZIP however many rows name it.
+
+    ``data`` is None until the background check has read and accepted it (a refused picture is
+    deleted and its rows skipped with the reason).
+    """
+
+    __tablename__ = "batch_pictures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(db.ForeignKey("batch_jobs.id", ondelete="CASCADE"), index=True)
+    member: Mapped[str] = mapped_column(Text)  # its name inside the ZIP
+    size: Mapped[int | None]  # bytes of data, counted against BATCH_MAX_STORED_MB
+    data: Mapped[bytes | None] = mapped_column(db.LargeBinary, deferred=True)
+
+
+class BatchUploadChunk(db.Model):
+    """A batch upload's ZIP as it arrived, in pieces of about 1 MiB (see batch/archive.py), so that any
+    process on any machine can read it back; deleted once its pictures are copied."""
+
+    __tablename__ = "batch_upload_chunks"
+
+    job_id: Mapped[int] = mapped_column(db.ForeignKey("batch_jobs.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(db.LargeBinary)
+
+
+class UserSession(db.Model):
+    """One sign-in: the browser's cookie names it by a random token (only its hash is kept here), so a
+    sign-out, a password or role change, or disabling the account ends it on the server, whatever cookie
+    a browser still holds."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(db.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class SignInThrottle(db.Model):
+    """Sign-in attempts counted per key: an account name (hashed, whether or not such an account exists)
+    or a browser that signed in before (see auth/throttle.py)."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]

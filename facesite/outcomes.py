@@ -107,6 +107,7 @@ def _transport_problem(error: TransportError, reference: str | None) -> Problem:
         "http_status": (f"The vendor's gateway answered with an error ({error.detail}).", 502),
         "rate_limited": ("The vendor is busy (rate limit reached).", 503),
         "not_json": ("The vendor's answer could not be read.", 502),
+        "redirect": (f"The vendor's address answered with a redirect ({error.detail}). " + ADMIN, 502),
     }
     title, status = titles.get(error.kind, ("The call to the vendor failed.", 502))
     if error.may_have_reached and error.step == "add_face":

@@ -8,11 +8,13 @@ new file uses the kept one. What is kept is what is sent: metadata-free.
 from __future__ import annotations
 
 from flask import current_app
+from flask_login import current_user
 from flask_wtf.file import FileField
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
 from facesite import image_rules, preparation, settings
+from facesite.auth.policy import draft_reader
 from facesite.drafts import valid_id
 
 PICTURE_GONE = "The picture from your last attempt has expired: attach it again."
@@ -49,9 +51,10 @@ class PictureFields:
             return None
         drafts = current_app.extensions["drafts"]
         if self.picture is not None:
-            self.keptPicture.data = drafts.keep_picture(self.picture, self.picture_facts.extension)
+            self.keptPicture.data = drafts.keep_picture(self.picture, self.picture_facts.extension,
+                                                        current_user.username)
             return self.picture, self.picture_facts
-        kept = drafts.picture(self.keptPicture.data)
+        kept = drafts.picture(self.keptPicture.data, draft_reader())  # never someone else's picture
         if kept is None:
             self.keptPicture.data = ""
             self.faceImage.errors = [PICTURE_GONE]

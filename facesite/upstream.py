@@ -46,4 +46,4 @@ def build_client(app: Flask) -> AdvanceClient:
     return AdvanceClient(
         base_url, token_period=app.config["ADVANCE_TOKEN_PERIOD"],
         connect_timeout=app.config["ADVANCE_CONNECT_TIMEOUT"], read_timeout=app.config["ADVANCE_READ_TIMEOUT"],
-        observer=AuditTrail(app), **credentials)
+        use_env_proxy=app.config["ADVANCE_USE_ENV_PROXY"], observer=AuditTrail(app), **credentials)

@@ -20,12 +20,23 @@ FACES = Path(__file__).resolve().parent / "data" / "faces"
 # Every setting the portal reads (see .env.example).
 PORTAL_ENV = ("ADVANCE_ACCESS_KEY", "ADVANCE_SECRET_KEY", "ADVANCE_ACCESS_TOKEN", "ADVANCE_REGION",
               "ADVANCE_BASE_URL", "ADVANCE_TOKEN_PERIOD", "ADVANCE_CONNECT_TIMEOUT", "ADVANCE_READ_TIMEOUT",
+              "ADVANCE_USE_ENV_PROXY",
               "SECRET_KEY", "INSTANCE_PATH", "MAX_UPLOAD_MB", "DRAFT_MAX_AGE_HOURS", "SANDBOX_DB", "SANDBOX_PORT",
               "SANDBOX_ACCESS_KEY", "SANDBOX_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "AUTH_MODE", "AUTH_HEADER",
               "AUTH_PROXY_SECRET", "AUTH_DEFAULT_ROLE", "FRAME_ANCESTORS", "SESSION_COOKIE_SECURE", "FORCE_HTTPS",
               "MIGRATE_ON_START", "FACESITE_DB_READY", "FACESITE_PASSWORD", "PUBLIC_URL", "BATCH_RUNNER",
               "BATCH_CONCURRENCY", "BATCH_LEASE_SECONDS", "BATCH_SWEEP_SECONDS", "BATCH_MAX_ROWS", "BATCH_MAX_UPLOAD_MB",
-              "BATCH_QUEUE", "BATCH_KEEP_DAYS")
+              "BATCH_QUEUE", "BATCH_KEEP_DAYS",
+              "BATCH_MAX_ZIP_MEMBERS", "BATCH_MAX_UNCOMPRESSED_MB", "BATCH_MAX_COMPRESSION_RATIO", "BATCH_MAX_PICTURE_MB",
+              "BATCH_MAX_MANIFEST_MB", "BATCH_MAX_STORED_MB", "BATCH_KEEP_UNSTARTED_DAYS", "BATCH_KEEP_PAUSED_DAYS",
+              "BATCH_KEEP_STALLED_DAYS",
+              "AUTH_GROUPS_HEADER", "AUTH_ADMIN_GROUPS", "AUTH_OPERATOR_GROUPS", "AUTH_VIEWER_GROUPS",
+              "AUTH_ALLOWED_GROUPS", "AUTH_BREAK_GLASS", "SESSION_HOURS", "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
+              "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES", "TRUSTED_PROXY_HOPS", "DYNO", "PICTURE_MAX_MEGAPIXELS",
+              "PICTURE_DECODE_BUDGET_MEGAPIXELS", "PICTURE_DECODE_WAIT_SECONDS", "FORM_MAX_TEXT_KB", "FORM_MAX_PARTS",
+              "SERVER_BODY_MIN_RATE_KB", "SERVER_BODY_TIMEOUT", "SERVER_BUFFER_MB", "SERVER_HEADER_TIMEOUT",
+              "SERVER_KEEPALIVE", "SERVER_MAX_BODY_MB", "SERVER_MAX_CONNECTIONS", "SERVER_MAX_HEADER_KB",
+              "SERVER_SEND_TIMEOUT", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT")
 # One account per role in every test app; the password is the same for all.
 PASSWORD = "correct horse battery"
 STAFF = {"viewer": "vera", "operator": "otto", "admin": "ada"}
@@ -158,13 +169,20 @@ def make_app(upstream_url: str, **settings):
     return app
 
 
-def sign_in(client, role="operator"):
-    """Sign in through the real login form."""
+def sign_in(client, role="operator", username=None):
+    """Sign in through the real login form (as the role's account in STAFF, or as ``username``)."""
     html = client.get("/auth/login").get_data(as_text=True)
     answer = client.post("/auth/login", data={"csrf_token": EnrolPage.hidden(html, "csrf_token"),
-                                              "username": STAFF[role], "password": PASSWORD})
+                                              "username": username or STAFF[role], "password": PASSWORD})
     assert answer.status_code == 303, answer.get_data(as_text=True)
     return client
+
+
+def sign_out(client):
+    """Press "Sign out" in the page header."""
+    html = client.get("/register/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]*)"', html)
+    return client.post("/auth/logout", data={"csrf_token": token.group(1) if token else ""})
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def test_repeated_failures_lock_the_account_until_an_admin_unlocks_it(app, anony
     for _ in range(5):
         assert "Wrong username or password." in attempt("wrong").get_data(as_text=True)
     locked = attempt(PASSWORD)
-    assert locked.status_code == 401 and "locked" in locked.get_data(as_text=True)
+    assert locked.status_code == 429 and "Too many failed sign-ins" in locked.get_data(as_text=True)
     admin = sign_in(app.test_client(), "admin")
     users = admin.get("/admin/users").get_data(as_text=True)
     with app.app_context():

@@ -79,7 +79,7 @@ def test_roles_come_from_the_proxy_groups_and_others_stay_out(sandbox, monkeypat
 
 def test_a_safe_next_never_carries_a_line_break(app, anonymous):
     page = anonymous.get("/auth/login").get_data(as_text=True)
-    for target in ("/enrol/\r\nSet-Cookie: x=1", "/enrol/%0d%0aX: y", "/\x00", "/enrol/\n"):
+    for target in ("/enrol/\r\nSet-Cookie: x=1", "/enrol/%0d%0aX: y", "/\x00", "/enrol/\n", "/enrol/\u2028x", "/é"):
         answer = anonymous.post("/auth/login", query_string={"next": target}, data={
             "csrf_token": EnrolPage.hidden(page, "csrf_token"), "username": "otto", "password": PASSWORD})
         assert answer.status_code == 303 and "\n" not in answer.location and "\r" not in answer.location

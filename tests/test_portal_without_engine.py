@@ -11,7 +11,7 @@ for name in ("numpy", "dlib", "face_recognition_models"):
     sys.modules[name] = None  # importing any of them now fails
 from facesite import create_app
 app = create_app({"ADVANCE_BASE_URL": "http://127.0.0.1:9"})
-page = app.test_client().get("/auth/login")
+page = app.test_client().get("/auth/login", base_url="https://localhost")  # real vendor: HTTPS only
 assert page.status_code == 200, page.status_code
 print("portal ok without the engine; sandbox mode:", app.config["SANDBOX_MODE"])
 """

@@ -1,12 +1,12 @@
 """The audit page: every vendor call, filtered, paged, exported, and charted by cost."""
-import csv
-import io
-
-from flask import Response, render_template, request, stream_with_context
+from flask import render_template, request
 
 from facesite.admin import bp
-from facesite.admin.audit_query import CSV_COLUMNS, AuditFilterForm, calls, calls_per_day
+from facesite.admin.audit_query import (CSV_COLUMNS, AuditFilterForm, SecurityFilterForm, calls, calls_per_day,
+                                        security_log)
 from facesite.extensions import db
+from facesite.filters import requested_page
+from facesite.spreadsheets import csv_download, record_rows
 
 PER_PAGE = 50
 
@@ -15,8 +15,8 @@ PER_PAGE = 50
 def audit():
     form = AuditFilterForm(request.args)
     form.validate()
-    page = db.paginate(calls(form), page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
-    filters = {k: v for k, v in request.args.items() if k != "page" and v}
+    page = db.paginate(calls(form), page=requested_page(), per_page=PER_PAGE, error_out=False)
+    filters = form.link_arguments()
     days = calls_per_day(form)
     peak = max([d["pay"] + d["free"] for d in days] or [1])
     return render_template("admin/audit.html", form=form, page=page, filters=filters, days=days, peak=peak)
@@ -26,17 +26,13 @@ def audit():
 def audit_csv():
     form = AuditFilterForm(request.args)
     form.validate()
+    return csv_download("facesite-audit.csv", CSV_COLUMNS, record_rows(calls(form), CSV_COLUMNS), export="audit")
 
-    def rows():
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(CSV_COLUMNS)
-        for record in db.session.scalars(calls(form).execution_options(yield_per=500)):
-            writer.writerow(["" if getattr(record, c) is None else getattr(record, c) for c in CSV_COLUMNS])
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-        yield out.getvalue()
 
-    return Response(stream_with_context(rows()), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=facesite-audit.csv"})
+@bp.get("/security")
+def security():
+    """Sign-ins, account and setting changes, exports: who did what, to whom, from where."""
+    form = SecurityFilterForm(request.args)
+    form.validate()
+    page = db.paginate(security_log(form), page=requested_page(), per_page=PER_PAGE, error_out=False)
+    return render_template("admin/audit_security.html", form=form, page=page, filters=form.link_arguments())

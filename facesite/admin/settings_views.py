@@ -4,7 +4,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SubmitField
 
-from facesite import settings
+from facesite import security_events, settings
 from facesite.admin import bp
 
 
@@ -14,11 +14,19 @@ class SettingsForm(FlaskForm):
     submit = SubmitField("Save settings")
 
 
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 def portal_settings():
     form = SettingsForm()
     if form.validate_on_submit():
-        settings.set_prepare_pictures(form.prepare_pictures.data, current_user.username)
+        before, after = settings.prepare_pictures(), form.prepare_pictures.data
+        settings.set_prepare_pictures(after, current_user.username)
+        if before != after:
+            security_events.record("setting_changed", subject=settings.PREPARE_PICTURES,
+                                   detail=f"{_on_off(before)} → {_on_off(after)}")
         flash("Settings saved.", "info")
         return redirect(url_for(".portal_settings"), 303)
     form.prepare_pictures.data = settings.prepare_pictures()

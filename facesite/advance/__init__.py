@@ -3,7 +3,8 @@
 The only package that knows the vendor's paths and envelope. It knows nothing of
 Flask or forms, raises typed errors, and never puts a key or token into an
 exception, a log line or a repr. The sandbox upstream is reached through this
-same code.
+same code. It sends only where it was told (transport.py): https unless the vendor
+is on this machine, no redirect followed, no proxy from the environment unless asked.
 """
 from __future__ import annotations
 
@@ -12,12 +13,11 @@ import time
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from facesite.advance.envelope import (AdvanceError, TransportError, VendorError, VendorResponse,  # noqa: F401
                                        parse_retry_after)
 from facesite.advance.tokens import AccessTokenCache, sign  # noqa: F401
+from facesite.advance.transport import base_url_problem, is_loopback, refuse_redirect, vendor_session  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,13 @@ class AdvanceClient:
     def __init__(self, base_url: str, *, access_key: str | None = None, secret_key: str | None = None,
                  fixed_token: str | None = None, token_period: int = 3600,
                  connect_timeout: float = 5.0, read_timeout: float = 30.0,
-                 token_cache: AccessTokenCache | None = None, pool_size: int = 32, observer=None):
+                 token_cache: AccessTokenCache | None = None, pool_size: int = 32, observer=None,
+                 use_env_proxy: bool = False):
         if not fixed_token and not (access_key and secret_key):
             raise ValueError("AdvanceClient needs an access key and secret key, or a fixed token")
+        problem = base_url_problem(base_url)
+        if problem:
+            raise ValueError(f"the vendor's base URL {problem}")
         self.base_url = base_url.rstrip("/")
         self._access_key = access_key
         self._secret_key = secret_key
@@ -66,14 +70,7 @@ class AdvanceClient:
         # Told of every call before it is sent and after it ends (the portal's audit trail):
         # observer.started(step, fields) -> handle; observer.finished(handle, answer, error, latency_ms).
         self.observer = observer
-        self._session = requests.Session()
-        # Retry only failures to connect: the request never left, so a repeat cannot
-        # add a face twice. Nothing that may have reached the vendor is replayed here.
-        retry = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0,
-                      backoff_factor=0.2, raise_on_status=False)
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_size)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        self._session = vendor_session(pool_size=pool_size, use_env_proxy=use_env_proxy)
 
     def __repr__(self) -> str:  # never show keys or tokens
         return f"<AdvanceClient {self.base_url}>"
@@ -165,7 +162,7 @@ class AdvanceClient:
     def _send(self, step: str, path: str, **kwargs) -> VendorResponse:
         url = self.base_url + path
         try:
-            response = self._session.post(url, timeout=self.timeout, **kwargs)
+            response = self._session.post(url, timeout=self.timeout, allow_redirects=False, **kwargs)
         except requests.exceptions.ConnectTimeout:
             raise TransportError("timeout", "the vendor did not accept the connection in time",
                                  may_have_reached=False, step=step) from None
@@ -179,6 +176,8 @@ class AdvanceClient:
                                  may_have_reached=not refused, step=step) from None
         except requests.exceptions.RequestException as exc:
             raise TransportError("connection", type(exc).__name__, may_have_reached=True, step=step) from None
+        if 300 <= response.status_code < 400:
+            raise refuse_redirect(step, response)
         return self._envelope(step, response)
 
     @staticmethod

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import uuid
-import zipfile
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import func, update
 
 from facesite.audit import mask_id_number
-from facesite.batch.manifest import ManifestError, Plan, read_member
+from facesite.batch import archive
+from facesite.batch.manifest import Plan
 from facesite.extensions import db
-from facesite.models import BatchJob, BatchRow, utcnow
+from facesite.models import BatchJob, BatchPicture, BatchRow, BatchUploadChunk, utcnow
 
-INSERT_CHUNK = 50  # rows written per transaction while a job is made (bounds the pictures held in memory)
+INSERT_CHUNK = 500  # rows written per transaction while a job is made
 RATE_WINDOW_SECONDS = 60
 UNCLAIMED_AFTER_SECONDS = 20  # a job waiting this long with no runner gets a note saying so
 NO_RUNNER = ("No process has taken this job up yet. With REDIS_URL set, batch jobs need the Procfile's worker "
@@ -21,31 +21,32 @@ RESULT_COLUMNS = ("row", "faceImage", "faceSetId", "externalReferenceId", "name"
                   "idNumber", "result", "faceId", "transactionId", "code", "message", "preparation")
 
 
-def create_job(plan: Plan, archive: zipfile.ZipFile, archive_name: str, created_by: str) -> BatchJob:
-    """A job being checked, with one row per planned row. Pictures are copied from the ZIP for
-    rows that can be sent; they are decoded and checked in the background (``check_pictures``),
-    after which the job waits for review. Every row gets a stable externalReferenceId now, so
+def create_job(plan: Plan, upload, archive_name: str, created_by: str) -> BatchJob:
+    """A job being checked, with one row per planned row. The uploaded ZIP is stored once, as it
+    came (archive.py), and each file the sendable rows name gets one empty BatchPicture: no picture
+    is read here. The background check (``runner._check_pictures``) reads, checks and copies each
+    once, after which the job waits for review. Every row gets a stable externalReferenceId now, so
     that a resumed or retried row is recognisable at the vendor as the same person."""
     # "uploading" until every row is in: a runner must not check (and pass) a job still being written.
     job = BatchJob(created_by=created_by, archive_name=archive_name[:255] or "upload.zip", state="uploading")
     db.session.add(job)
     db.session.commit()
+    job_id = job.id
+    size = archive.store(db.engine, job_id, upload)
+    pictures = {planned.member: BatchPicture(job_id=job_id, member=planned.member) for planned in plan.ready}
+    db.session.add_all(pictures.values())
+    db.session.flush()
+    picture_ids = {member: picture.id for member, picture in pictures.items()}
     for start in range(0, len(plan.rows), INSERT_CHUNK):
-        for planned in plan.rows[start:start + INSERT_CHUNK]:
-            picture = None
-            if not planned.problems:
-                try:
-                    picture = read_member(archive, planned.member)
-                except ManifestError as error:
-                    planned.refuse("faceImage", str(error))
-            db.session.add(_row(job.id, planned, picture))
+        db.session.add_all(_row(job_id, planned, None if planned.problems else picture_ids[planned.member])
+                           for planned in plan.rows[start:start + INSERT_CHUNK])
         db.session.commit()
-    job.state = "checking"
+    job.state, job.archive_size = "checking", size
     db.session.commit()
     return job
 
 
-def _row(job_id: int, planned, picture: bytes | None) -> BatchRow:
+def _row(job_id: int, planned, picture_id: int | None) -> BatchRow:
     values, sendable = planned.fields, not planned.problems
     return BatchRow(
         job_id=job_id, row_number=planned.row_number, file_name=_cut(values.get("faceImage"), 255) or "",
@@ -54,7 +55,7 @@ def _row(job_id: int, planned, picture: bytes | None) -> BatchRow:
         name=_cut(values.get("name"), 255), country=values.get("country") if sendable else None,
         id_card_type=_cut(values.get("idCardType"), 64), id_number=values.get("idNumber") if sendable else None,
         id_number_masked=mask_id_number(values.get("idNumber")), state="unchecked" if sendable else "skipped",
-        message="\n".join(f"{column}: {text}" for column, text in planned.problems) or None, picture=picture)
+        message="\n".join(f"{column}: {text}" for column, text in planned.problems) or None, picture_id=picture_id)
 
 
 def _cut(value: str | None, longest: int) -> str | None:
@@ -109,59 +110,51 @@ def progress(job: BatchJob) -> dict:
     }
 
 
-def start(job: BatchJob) -> bool:
-    return _move(job, ("review",), "queued", started_at=utcnow())
+# ``started_by``: whoever clicked start, resume, retry or resend. The runner makes its vendor calls in
+# their name (the audit trail says who sent them), which need not be the job's creator.
+
+def start(job: BatchJob, started_by: str) -> bool:
+    return _move(job, ("review",), "queued", started_at=utcnow(), started_by=started_by)
 
 
 def pause(job: BatchJob) -> bool:
-    return _move(job, ("queued", "running"), "paused", note="Paused by staff.")
+    return _move(job, ("queued", "running"), "paused", note="Paused by staff.", paused_at=utcnow())
 
 
-def resume(job: BatchJob) -> bool:
-    return _move(job, ("paused",), "queued", note=None)
+def resume(job: BatchJob, started_by: str) -> bool:
+    return _move(job, ("paused",), "queued", note=None, started_by=started_by)
 
 
-def retry_failed(job: BatchJob) -> int:
+def retry_failed(job: BatchJob, started_by: str) -> int:
     """Send the failed rows again (the unknown ones stay for a person to check)."""
     with db.engine.begin() as connection:
         moved = connection.execute(update(BatchRow).where(BatchRow.job_id == job.id, BatchRow.state == "failed",
-                                                          BatchRow.picture.is_not(None))
+                                                          BatchRow.picture_id.is_not(None))
                                    .values(state="pending", code=None, message=None, finished_at=None)).rowcount
         if moved:
             connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state != "review")
-                               .values(state="queued", finished_at=None, note=None))
+                               .values(state="queued", finished_at=None, note=None, started_by=started_by))
     return moved
 
 
-def resend_unknown(job: BatchJob, row_id: int) -> bool:
+def resend_unknown(job: BatchJob, row_id: int, started_by: str) -> bool:
     """A person checked the face set and did not find this row's face: send it again."""
     with db.engine.begin() as connection:
         moved = connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.job_id == job.id,
-                                                          BatchRow.state == "unknown", BatchRow.picture.is_not(None))
+                                                          BatchRow.state == "unknown", BatchRow.picture_id.is_not(None))
                                    .values(state="pending", code=None, message=None, finished_at=None)).rowcount
         if moved:
             connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state == "finished")
-                               .values(state="queued", finished_at=None))
+                               .values(state="queued", finished_at=None, started_by=started_by))
     return bool(moved)
 
 
-def forget_old_pictures(keep_days: int) -> int:
-    """Drop the pictures and full ID numbers of jobs finished (or never started) more than ``keep_days``
-    ago: kept only so that failed rows can be retried, not for ever."""
-    cutoff = utcnow() - timedelta(days=keep_days)
-    old = db.select(BatchJob.id).where(or_(and_(BatchJob.state == "finished", BatchJob.finished_at < cutoff),
-                                           and_(BatchJob.state.in_(("uploading", "review")), BatchJob.created_at < cutoff)))
-    with db.engine.begin() as connection:
-        return connection.execute(update(BatchRow).where(
-            BatchRow.job_id.in_(old), or_(BatchRow.picture.is_not(None), BatchRow.id_number.is_not(None)))
-            .values(picture=None, id_number=None)).rowcount
-
-
 def discard(job: BatchJob) -> bool:
-    """Throw away a job that was never started (its pictures with it)."""
+    """Throw away a job that was never started (its pictures and stored ZIP with it)."""
     if job.state not in ("uploading", "checking", "review"):
         return False
-    db.session.execute(db.delete(BatchRow).where(BatchRow.job_id == job.id))
+    for table in (BatchRow, BatchPicture, BatchUploadChunk):  # SQLite does not cascade unless asked to
+        db.session.execute(db.delete(table).where(table.job_id == job.id))
     db.session.delete(job)
     db.session.commit()
     return True

@@ -6,9 +6,9 @@ ZIP becomes a row named after its file. Every problem is reported with its row
 (as a spreadsheet numbers it: the header is row 1) and column, all at once, so
 staff fix the file in one go.
 
-Reading a whole upload into memory is avoided: rows keep the name of their ZIP
-member, and pictures are read one at a time. Decoding the pictures (``pictures.picture_problem``)
-is left to the background, after the upload is stored.
+Rows are planned from the ZIP's list of files alone, within the limits of limits.py: rows keep
+the name of their ZIP member, and no picture is read here. Reading, decoding and copying the
+pictures (once per member) is left to the background, after the upload is stored (checking.py).
 """
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ import csv
 import io
 import posixpath
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 
 from facesite import catalogue, preparation
+from facesite.batch.limits import ManifestError, UploadLimits, check_referenced, read_member, size_text
 from facesite.countries import country_code
 from facesite.enrol.forms import DETAIL_MAX_LENGTH, unknown_country
 from facesite.extensions import db
@@ -27,13 +27,6 @@ from facesite.models import Enrolment
 
 COLUMNS = ("faceSetId", "faceImage", "externalReferenceId", "idNumber", "idCardType", "country", "name")
 PICTURE_EXTENSIONS = preparation.INPUT_EXTENSIONS
-MAX_PICTURE_BYTES = 50 * 1024 * 1024  # larger than any photo; refused before it is read
-MAX_MANIFEST_BYTES = 20 * 1024 * 1024  # a manifest inside the ZIP larger than this is refused unread
-
-
-class ManifestError(ValueError):
-    """The upload as a whole cannot be used (not a ZIP, no faceImage column, ...)."""
-
 
 @dataclass
 class PlannedRow:
@@ -57,24 +50,15 @@ class Plan:
         return [row for row in self.rows if not row.problems]
 
 
-def open_archive(stream) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise ManifestError("The archive is not a ZIP file: make one with your system's "
-                            "“Compress” or “Send to → Compressed folder”.") from None
-
-
 def plan_upload(archive: zipfile.ZipFile, manifest: bytes | None, default_face_set: str | None,
-                max_rows: int) -> Plan:
+                limits: UploadLimits) -> Plan:
     """The rows of an upload and what is wrong with each, pictures aside (see ``pictures.picture_problem``).
-    Raises ManifestError when nothing can be planned."""
+    Raises ManifestError when nothing can be planned, or the upload is over a limit."""
     members = _members(archive)
     inside = [name for name in members if name.lower().endswith(".csv") and "/" not in name]
     if manifest is None and len(inside) == 1:
-        if members[inside[0]].file_size > MAX_MANIFEST_BYTES:
-            raise ManifestError(f"{inside[0]} inside the ZIP is too large for a manifest.")
-        manifest, source = read_member(archive, inside[0]), f"the manifest {inside[0]} inside the ZIP"
+        manifest, source = _manifest_inside(archive, members[inside[0]], limits), \
+            f"the manifest {inside[0]} inside the ZIP"
     elif manifest is not None:
         source = "the uploaded manifest"
     else:
@@ -82,16 +66,32 @@ def plan_upload(archive: zipfile.ZipFile, manifest: bytes | None, default_face_s
     if manifest is None:
         rows, ignored = _rows_from_file_names(members, default_face_set)
     else:
-        rows = _rows_from_manifest(manifest, default_face_set)
+        rows = _rows_from_manifest(manifest, default_face_set, limits.rows)
         used = {row.fields.get("faceImage") for row in rows}
         ignored = [name for name in members if name not in inside and name not in used]
     if not rows:
         raise ManifestError("There is nothing to enrol: the manifest has no rows and the ZIP no pictures.")
-    if len(rows) > max_rows:
-        raise ManifestError(f"{len(rows)} rows is more than one batch may hold ({max_rows}): split the upload.")
-    _check_rows(rows, members)
+    if len(rows) > limits.rows:
+        raise _too_many_rows(limits.rows)
+    _check_rows(rows, members, limits.picture_bytes)
+    check_referenced([members[name] for name in {row.member for row in rows if row.member}], limits)
     _check_register(rows)
     return Plan(rows, source, ignored)
+
+
+def _manifest_inside(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: UploadLimits) -> bytes:
+    if info.file_size > limits.manifest_bytes:
+        raise ManifestError(f"{info.filename} inside the ZIP is larger than {size_text(limits.manifest_bytes)}, "
+                            "the most a batch manifest may be (BATCH_MAX_MANIFEST_MB): split the upload.")
+    try:
+        return read_member(archive, info.filename, limits.manifest_bytes, "BATCH_MAX_MANIFEST_MB")
+    except ManifestError as error:
+        raise ManifestError(f"{info.filename} inside the ZIP {error}.") from None
+
+
+def _too_many_rows(max_rows: int) -> ManifestError:
+    return ManifestError(f"The upload has more than {max_rows:,} rows, the most one batch may hold "
+                         "(BATCH_MAX_ROWS): split the upload.")
 
 
 def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
@@ -132,25 +132,24 @@ def _decode(manifest: bytes) -> str:
                             "in LibreOffice tick “Edit filter settings” and pick UTF-8.") from None
 
 
-def _rows_from_manifest(manifest: bytes, default_face_set: str | None) -> list[PlannedRow]:
+def _rows_from_manifest(manifest: bytes, default_face_set: str | None, max_rows: int) -> list[PlannedRow]:
     text = _decode(manifest)
     try:  # spreadsheets in many languages separate with ";" (their decimal mark is the comma)
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0][:10_000], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    try:
-        records = list(csv.reader(io.StringIO(text), delimiter=dialect.delimiter))
-    except csv.Error as error:  # a NUL byte, a cell of megabytes: not a manifest a spreadsheet wrote
-        raise ManifestError(f"The manifest could not be read as CSV ({error}). Save it again as CSV from "
-                            "the spreadsheet.") from None
-    if not records or not any(cell.strip() for cell in records[0]):
+    records = _records(csv.reader(io.StringIO(text), delimiter=dialect.delimiter))
+    header = next(records, None)
+    if not header or not any(cell.strip() for cell in header):
         raise ManifestError("The manifest is empty: its first row must name the columns, e.g. "
                             + ",".join(COLUMNS))
-    columns = _header(records[0], default_face_set)
+    columns = _header(header, default_face_set)
     rows = []
-    for index, record in enumerate(records[1:], start=2):
+    for index, record in enumerate(records, start=2):
         if not any(cell.strip() for cell in record):
             continue  # a blank line
+        if len(rows) == max_rows:  # stop reading: one row too many is enough to refuse
+            raise _too_many_rows(max_rows)
         cells = [cell.strip() for cell in record] + [""] * (len(columns) - len(record))
         values = {name: cells[i] or None for i, name in enumerate(columns) if name}
         values["faceSetId"] = values.get("faceSetId") or default_face_set
@@ -159,6 +158,14 @@ def _rows_from_manifest(manifest: bytes, default_face_set: str | None) -> list[P
             row.refuse("—", "this row has a value in a column without a name in the first row")
         rows.append(row)
     return rows
+
+
+def _records(reader):
+    try:
+        yield from reader
+    except csv.Error as error:  # a NUL byte, a cell of megabytes: not a manifest a spreadsheet wrote
+        raise ManifestError(f"The manifest could not be read as CSV ({error}). Save it again as CSV from "
+                            "the spreadsheet.") from None
 
 
 def _header(cells: list[str], default_face_set: str | None) -> list[str | None]:
@@ -184,7 +191,7 @@ def _header(cells: list[str], default_face_set: str | None) -> list[str | None]:
     return columns
 
 
-def _check_rows(rows: list[PlannedRow], members: dict) -> None:
+def _check_rows(rows: list[PlannedRow], members: dict, max_picture_bytes: int) -> None:
     by_base = {}
     for name in members:
         by_base.setdefault(posixpath.basename(name).lower(), []).append(name)
@@ -217,8 +224,9 @@ def _check_rows(rows: list[PlannedRow], members: dict) -> None:
                 row.refuse("externalReferenceId", f"“{reference}” is also on row {seen_references[key]}")
             seen_references.setdefault(key, row.row_number)
         row.member = _find_member(values.get("faceImage"), members, by_base, row)
-        if row.member and members[row.member].file_size > MAX_PICTURE_BYTES:
-            row.refuse("faceImage", f"{members[row.member].file_size // 1_000_000} MB is too large for a photo")
+        if row.member and members[row.member].file_size > max_picture_bytes:
+            row.refuse("faceImage", f"{size_text(members[row.member].file_size)} is larger than a batch photo may be "
+                                    f"({size_text(max_picture_bytes)}, BATCH_MAX_PICTURE_MB)")
 
 
 def _find_member(wanted: str | None, members: dict, by_base: dict, row: PlannedRow) -> str | None:
@@ -236,15 +244,6 @@ def _find_member(wanted: str | None, members: dict, by_base: dict, row: PlannedR
     else:
         row.refuse("faceImage", f"there is no file “{wanted}” in the ZIP")
     return None
-
-
-def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
-    """A picture's bytes from the ZIP; ManifestError saying why when the entry cannot be read."""
-    try:
-        return archive.read(name)
-    except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError, zlib.error) as error:
-        reason = "it is encrypted" if "encrypted" in str(error) else "the ZIP entry is damaged"
-        raise ManifestError(f"could not be read from the ZIP: {reason}") from None
 
 
 def _check_register(rows: list[PlannedRow]) -> None:

@@ -4,37 +4,32 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import (Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from facesite import catalogue
-from facesite.auth.access import role_required
+from facesite.auth.policy import visible_jobs
 from facesite.batch import bp, jobs
 from facesite.batch.forms import BatchUploadForm, JobActionForm
-from facesite.batch.manifest import COLUMNS, ManifestError, open_archive, plan_upload
+from facesite.batch.limits import ManifestError, UploadLimits, open_archive, read_manifest
+from facesite.batch.manifest import COLUMNS, plan_upload
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchRow
-from facesite.spreadsheets import csv_safe
+from facesite.spreadsheets import csv_download
 
 ROWS_PER_PAGE = 50
 JOBS_PER_PAGE = 25
 ROW_FILTERS = ("all", "problems", "done", "failed", "unknown", "skipped", "pending")
 
 
-@bp.before_request
-@role_required("operator")
-def operators_only():
-    """Batch enrolment is for operators and admins, like single enrolment."""
-
-
 def _job(job_id: int) -> BatchJob:
+    # Only the job's creator (and administrators) got this far: the access policy checked before the view.
     return db.session.get(BatchJob, job_id) or abort(404)
 
 
 @bp.get("/")
 def jobs_list():
-    page = db.paginate(db.select(BatchJob).order_by(BatchJob.id.desc()),
+    page = db.paginate(visible_jobs(db.select(BatchJob)).order_by(BatchJob.id.desc()),
                        page=request.args.get("page", 1, type=int), per_page=JOBS_PER_PAGE, error_out=False)
     return render_template("batch/list.html", page=page, progress={job.id: jobs.progress(job) for job in page})
 
@@ -42,19 +37,19 @@ def jobs_list():
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     form = BatchUploadForm()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form.faceSetId.data = catalogue.default_face_set_id(request.args.get("faceSetId"))
-    problem = None
+    problem, limits = None, UploadLimits.from_config(current_app.config)
     if form.validate_on_submit():
-        manifest = form.manifest.data.read() if form.manifest.data and form.manifest.data.filename else None
-        try:
-            archive = open_archive(form.archive.data.stream)
-            plan = plan_upload(archive, manifest, form.faceSetId.data, current_app.config["BATCH_MAX_ROWS"])
+        try:  # every limit is checked before anything is stored (limits.py)
+            manifest = read_manifest(form.manifest.data, limits)
+            archive = open_archive(form.archive.data.stream, limits)
+            plan = plan_upload(archive, manifest, form.faceSetId.data, limits)
         except ManifestError as error:
             problem = str(error)
-        else:
-            job = jobs.create_job(plan, archive, form.archive.data.filename, current_user.username)
-            current_app.extensions["batch"].dispatch(job.id)  # the pictures are checked in the background
+        else:  # the ZIP is stored once; its pictures are read, checked and copied in the background
+            job = jobs.create_job(plan, form.archive.data.stream, form.archive.data.filename, current_user.username)
+            current_app.extensions["batch"].dispatch(job.id)
             flash(f"Uploaded {len(plan.rows)} rows from {plan.source}.", "info")
             if plan.ignored:
                 shown = ", ".join(plan.ignored[:10]) + (" …" if len(plan.ignored) > 10 else "")
@@ -63,8 +58,7 @@ def new():
     status = 422 if request.method == "POST" else 200
     return render_template("batch/new.html", form=form, problem=problem, columns=COLUMNS,
                            face_set_options=catalogue.options_html(),
-                           max_rows=current_app.config["BATCH_MAX_ROWS"],
-                           max_upload_mb=current_app.config["BATCH_MAX_UPLOAD_MB"]), status
+                           limits=limits, max_upload_mb=current_app.config["BATCH_MAX_UPLOAD_MB"]), status
 
 
 def allow_large_uploads():
@@ -122,7 +116,8 @@ def _act(job_id: int, change, done_message: str, refused_message: str):
 
 @bp.post("/<int:job_id>/start")
 def start(job_id):
-    return _act(job_id, jobs.start, "Started: the rows are being sent. You can leave this page and come back.",
+    return _act(job_id, lambda job: jobs.start(job, current_user.username),
+                "Started: the rows are being sent. You can leave this page and come back.",
                 "This job was started already.")
 
 
@@ -134,19 +129,21 @@ def pause(job_id):
 
 @bp.post("/<int:job_id>/resume")
 def resume(job_id):
-    return _act(job_id, jobs.resume, "Resumed.", "Only a paused job can be resumed.")
+    return _act(job_id, lambda job: jobs.resume(job, current_user.username), "Resumed.",
+                "Only a paused job can be resumed.")
 
 
 @bp.post("/<int:job_id>/retry")
 def retry(job_id):
-    return _act(job_id, jobs.retry_failed, "The failed rows are being sent again.",
+    return _act(job_id, lambda job: jobs.retry_failed(job, current_user.username),
+                "The failed rows are being sent again.",
                 "No failed row can be retried: there are none, or their pictures are no longer kept "
                 "(BATCH_KEEP_DAYS after the job finished). Upload them again.")
 
 
 @bp.post("/<int:job_id>/rows/<int:row_id>/resend")
 def resend(job_id, row_id):
-    return _act(job_id, lambda job: jobs.resend_unknown(job, row_id),
+    return _act(job_id, lambda job: jobs.resend_unknown(job, row_id, current_user.username),
                 "That row is being sent again.", "Only a row marked “check” can be sent again this way.")
 
 
@@ -165,16 +162,5 @@ def discard(job_id):
 @bp.get("/<int:job_id>/results.csv")
 def results_csv(job_id):
     job = _job(job_id)
-
-    def lines():
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(jobs.RESULT_COLUMNS)
-        for values in jobs.result_rows(job):
-            writer.writerow([csv_safe(value) for value in values])
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-
-    return Response(stream_with_context(lines()), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=facesite-batch-{job.id}-results.csv"})
+    return csv_download(f"facesite-batch-{job.id}-results.csv", jobs.RESULT_COLUMNS, jobs.result_rows(job),
+                        export=f"batch results {job.id}")

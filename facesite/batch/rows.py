@@ -1,11 +1,11 @@
 """What happened to a batch row, written with single conditional statements (safe across runners)."""
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 
 from facesite.advance import TransportError, VendorError
 from facesite.extensions import db
-from facesite.models import BatchJob, BatchRow, utcnow
+from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
 from facesite.outcomes import UNSURE, explain
 
 # The vendor asks to slow down: the row goes back to the queue and the job waits.
@@ -43,16 +43,32 @@ def finish(row_id: int, values: dict, states: tuple = SENT) -> None:
         connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state.in_(states)).values(**values))
 
 
+def finish_enrolled(row_id: int, values: dict, picture_id: int | None) -> None:
+    """Record an enrolment; the row's picture goes too once no other row of the job still needs it."""
+    with db.engine.begin() as connection:
+        connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state.in_(SENT)).values(**values))
+        if picture_id is not None:
+            drop_unused_pictures(connection, [picture_id])
+
+
+def drop_unused_pictures(connection, picture_ids) -> int:
+    """Delete those pictures that no row points to any more (a row lets go of its picture once it
+    is enrolled or skipped; retries and resends need it until then)."""
+    needed = select(BatchRow.id).where(BatchRow.picture_id == BatchPicture.id).exists()
+    return connection.execute(delete(BatchPicture).where(BatchPicture.id.in_(picture_ids), ~needed)).rowcount
+
+
 def failed(code: str, message: str, transaction_id: str | None = None) -> dict:
     return {"state": "failed", "code": code, "message": message, "transaction_id": transaction_id,
             "finished_at": utcnow()}
 
 
 def enrolled(answer, preparation_summary: str, entry) -> dict:
-    # The picture and the full ID number were kept only to send them: drop them now.
+    # The picture and the full ID number were kept only to send them: let go of them now.
     return {"state": "done", "face_id": str(answer.data), "transaction_id": answer.transaction_id,
             "code": answer.code, "message": None, "preparation": preparation_summary,
-            "register_id": entry.id if entry else None, "finished_at": utcnow(), "picture": None, "id_number": None}
+            "register_id": entry.id if entry else None, "finished_at": utcnow(), "picture_id": None,
+            "id_number": None}
 
 
 def unknown_after_restart(now) -> dict:
@@ -98,7 +114,7 @@ def after_error(error, sent: dict, gate, attempts: int) -> dict:
 def pause_job(job_id: int, note: str) -> None:
     with db.engine.begin() as connection:
         connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.state.in_(("queued", "running")))
-                           .values(state="paused", note=note))
+                           .values(state="paused", note=note, paused_at=utcnow()))
 
 
 def finish_job(job_id: int) -> bool:

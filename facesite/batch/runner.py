@@ -11,12 +11,11 @@ Safety rests on two conditional updates:
   was never sent is never marked ``unknown``.
 
 Each row gets the same treatment as a form: preparation, the image rules, the
-audit trail (as the member of staff who started the job) and the register.
+audit trail (as the member of staff who last started, resumed or retried the job) and the register.
 """
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,16 +24,16 @@ from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import update
-from sqlalchemy.orm import undefer
 
 from facesite import image_rules
 from facesite.advance import TransportError, VendorError
 from facesite.audit import acting_for
 from facesite.batch import rows as row_outcome
+from facesite.batch.checking import check_pictures
 from facesite.batch.lease import RUNNABLE, Lease, release_lease, runner_name, take_lease
 from facesite.extensions import db
-from facesite.models import BatchJob, BatchRow, utcnow
-from facesite.pictures import picture_problem, picture_to_send
+from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
+from facesite.pictures import picture_to_send
 from facesite.register.records import record_enrolment
 from facesite.upstream import vendor
 
@@ -109,7 +108,8 @@ def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
     size = 2 * concurrency
     slots = threading.BoundedSemaphore(size)
     gate = VendorGate(job_id, concurrency)
-    username = db.session.get(BatchJob, job_id).created_by
+    job = db.session.get(BatchJob, job_id)
+    username = job.started_by or job.created_by  # audited as whoever last started it (older jobs: its creator)
     in_hand: set[int] = set()
     queue: list[int] = []
     looked_at, state = 0.0, None
@@ -154,31 +154,9 @@ def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
 
 
 def _check_pictures(app: Flask, job_id: int, lease: Lease) -> None:
-    """Decode every picture of a job just uploaded, on as many threads as there are CPUs (Pillow
-    decodes without holding the GIL). A picture that fails skips its row, with the reason."""
-
-    def check(row_id: int) -> None:
-        with app.app_context():
-            picture = db.session.scalar(db.select(BatchRow.picture).where(BatchRow.id == row_id))
-            db.session.close()
-            problem = picture_problem(picture) if picture is not None else "the picture is missing"
-            values = {"state": "pending"} if problem is None else {
-                "state": "skipped", "message": f"faceImage: {problem}", "picture": None, "id_number": None}
-            with db.engine.begin() as connection:
-                connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state == "unchecked")
-                                   .values(**values))
-
-    with ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix=f"batch-check-{job_id}") as pool:
-        while not (lease.lost.is_set() or STOPPING.is_set()):
-            ids = list(db.session.scalars(db.select(BatchRow.id).where(
-                BatchRow.job_id == job_id, BatchRow.state == "unchecked").order_by(BatchRow.id).limit(100)))
-            db.session.commit()
-            if not ids:
-                with db.engine.begin() as connection:
-                    connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.state == "checking")
-                                       .values(state="review"))
-                return
-            list(pool.map(check, ids))
+    """Read, check and copy once each picture a job just uploaded names (checking.py); a picture
+    that fails skips its rows, with the reason. Stops when the lease is lost or the process stops."""
+    check_pictures(app, job_id, lambda: lease.lost.is_set() or STOPPING.is_set())
 
 
 def _job_state(job_id: int) -> str | None:
@@ -215,10 +193,12 @@ def _send_one(app: Flask, row_id: int, username: str, gate: VendorGate) -> None:
 
 
 def _enrol_row(row_id: int, username: str, gate: VendorGate) -> None:
-    row = db.session.get(BatchRow, row_id, options=[undefer(BatchRow.picture)])
-    if row is None or row.state != "pending":
+    found = db.session.execute(db.select(BatchRow, BatchPicture.data).outerjoin(
+        BatchPicture, BatchPicture.id == BatchRow.picture_id).where(BatchRow.id == row_id)).first()
+    if found is None or found[0].state != "pending":
         return  # another runner took it (only while a job changes hands)
-    original, face_set_id, attempts, details = row.picture, row.face_set_id, row.attempts, row_outcome.details(row)
+    row, original = found
+    face_set_id, attempts, details, picture_id = row.face_set_id, row.attempts, row_outcome.details(row), row.picture_id
     if original is None:
         row_outcome.finish(row_id, row_outcome.failed("NO_PICTURE", "The picture is no longer kept: upload "
                                                       "this row again in a new batch."), states=row_outcome.UNSENT)
@@ -241,4 +221,4 @@ def _enrol_row(row_id: int, username: str, gate: VendorGate) -> None:
             return
     entry = record_enrolment(face_set_id, answer.data, details, answer.transaction_id, data, facts.decoded,
                              enrolled_by=username)
-    row_outcome.finish(row_id, row_outcome.enrolled(answer, summary, entry))
+    row_outcome.finish_enrolled(row_id, row_outcome.enrolled(answer, summary, entry), picture_id)

@@ -18,14 +18,16 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import or_, update
 
-from facesite.batch import jobs
+from facesite.batch import retention
 from facesite.batch.lease import ACTIVE
 from facesite.batch.runner import STOPPING, run_job
 from facesite.extensions import db
 from facesite.models import BatchJob, utcnow
 
 log = logging.getLogger(__name__)
-FORGET_EVERY_SECONDS = 600  # how often a process drops the pictures of old jobs
+# How often a process asks whether the daily purge of old batch data is due (it runs once a day
+# for the whole cluster, in whichever process asks first; see retention.py).
+PURGE_LOOK_EVERY_SECONDS = 600
 
 
 class BatchScheduler:
@@ -35,7 +37,7 @@ class BatchScheduler:
         self.running_here: dict[int, threading.Thread] = {}
         self.lock = threading.Lock()
         self.sweeper_pid: int | None = None
-        self.pictures_forgotten_at = 0.0
+        self.purge_looked_at = 0.0
         self.stop_registered = False
 
     def dispatch(self, job_id: int) -> None:
@@ -123,9 +125,12 @@ class BatchScheduler:
     def sweep(self) -> list[int]:
         """Run (or enqueue) every job that is runnable and held by nobody."""
         with self.app.app_context():
-            if time.monotonic() - self.pictures_forgotten_at > FORGET_EVERY_SECONDS:
-                self.pictures_forgotten_at = time.monotonic()
-                jobs.forget_old_pictures(self.app.config["BATCH_KEEP_DAYS"])
+            if time.monotonic() - self.purge_looked_at > PURGE_LOOK_EVERY_SECONDS:
+                self.purge_looked_at = time.monotonic()
+                try:
+                    retention.purge_if_due(self.app.config)
+                except Exception:  # never let it hold up the jobs: it is tried again later
+                    log.exception("batch purge failed")
             self._forget_dead_runners_here()
             now = utcnow()
             ids = list(db.session.scalars(db.select(BatchJob.id).where(

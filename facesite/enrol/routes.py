@@ -9,7 +9,7 @@ from flask_login import current_user
 from facesite import catalogue
 from facesite.advance import AdvanceError
 from facesite.audit import mask_id_number
-from facesite.auth.access import role_required
+from facesite.auth.policy import draft_reader
 from facesite.countries import country_name, country_options_html
 from facesite.drafts import new_id
 from facesite.enrol import bp
@@ -41,22 +41,16 @@ def enrol_rate():
     return current_app.config["RATE_LIMIT_ENROL"]
 
 
-@bp.before_request
-@role_required("operator")
-def operators_only():
-    """Enrolling and its results are for operators and admins."""
-
-
 @bp.route("/", methods=["GET", "POST"])
 @limiter.limit(enrol_rate, key_func=user_or_address, methods=["POST"])
 def enrol():
     form = EnrolForm()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form.submissionId.data = new_id()
         form.faceSetId.data = catalogue.default_face_set_id(request.args.get("faceSetId"))
         return render_form(form)
 
-    done = current_app.extensions["drafts"].outcome(form.submissionId.data)
+    done = current_app.extensions["drafts"].outcome(form.submissionId.data, draft_reader())
     if done and done["state"] == "done":  # a refresh or a second click of a form already sent
         return redirect(url_for(".result", submission_id=form.submissionId.data), 303)
     valid = form.validate_on_submit()
@@ -124,8 +118,8 @@ def note_from(extra) -> str | None:
 
 @bp.get("/done/<submission_id>")
 def result(submission_id):
-    outcome = current_app.extensions["drafts"].outcome(submission_id)
-    if not outcome or outcome["state"] != "done":
+    outcome = current_app.extensions["drafts"].outcome(submission_id, draft_reader())
+    if not outcome or outcome["state"] != "done" or "details" not in outcome:  # a search's id is not an enrolment
         abort(404)
     return render_template("enrol/result.html", result=outcome,
                            country=country_name(outcome["details"].get("country")))

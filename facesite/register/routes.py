@@ -1,18 +1,16 @@
 """The register of enrolments: who the portal enrolled, filtered, paged and exported."""
 from __future__ import annotations
 
-import csv
-import io
 from flask import Response, abort, render_template, request
 from wtforms import StringField
 from wtforms.validators import Optional
 
-from facesite.auth.access import role_required
 from facesite.countries import country_name
 from facesite.extensions import db
-from facesite.filters import FilterForm
+from facesite.filters import FilterForm, requested_page
 from facesite.models import Enrolment
 from facesite.register import bp
+from facesite.spreadsheets import csv_download, record_rows
 
 PER_PAGE = 50
 CSV_COLUMNS = ("id", "face_id", "face_set_id", "external_reference_id", "name", "country", "id_card_type",
@@ -40,24 +38,17 @@ def filtered(form: RegisterFilterForm):
 def entries():
     form = RegisterFilterForm(request.args)
     form.validate()
-    page = db.paginate(filtered(form), page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
+    page = db.paginate(filtered(form), page=requested_page(), per_page=PER_PAGE,
                        error_out=False)
-    filters = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("register/list.html", form=form, page=page, filters=filters)
+    return render_template("register/list.html", form=form, page=page, filters=form.link_arguments())
 
 
 @bp.get("/export.csv")
-@role_required("operator")
 def export():
     form = RegisterFilterForm(request.args)
     form.validate()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for entry in db.session.scalars(filtered(form)):
-        writer.writerow(["" if getattr(entry, c) is None else getattr(entry, c) for c in CSV_COLUMNS])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=facesite-register.csv"})
+    return csv_download("facesite-register.csv", CSV_COLUMNS, record_rows(filtered(form), CSV_COLUMNS),
+                        export="register")
 
 
 @bp.get("/<int:entry_id>")
@@ -71,6 +62,4 @@ def thumbnail(entry_id):
     found = db.session.get(Enrolment, entry_id)
     if found is None or found.thumbnail is None:
         abort(404)
-    response = Response(found.thumbnail, mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    return response
+    return Response(found.thumbnail, mimetype="image/jpeg")  # never cached: see security.no_store

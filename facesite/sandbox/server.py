@@ -1,7 +1,7 @@
 """The sandbox upstream: a local HTTP server that speaks the vendor's Face Search contract.
 
 Same paths, fields, envelope, codes and messages as the vendor (see
-shared/advance-ai-api.md), with real face detection. Operator endpoints live
+docs/advance-ai-api.md), with real face detection. Operator endpoints live
 under /sandbox/, outside the vendor's paths, so nobody mistakes them for the
 vendor's API.
 """

@@ -5,6 +5,7 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 
 from facesite import catalogue
 from facesite.advance import AdvanceError
+from facesite.auth.policy import draft_reader
 from facesite.drafts import new_id
 from facesite.extensions import limiter
 from facesite.outcomes import Problem, explain
@@ -33,7 +34,7 @@ def render_form(form: SearchForm, problem: Problem | None = None, status: int = 
 @limiter.limit(search_rate, key_func=user_or_address, methods=["POST"])
 def search():
     form = SearchForm()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form.submissionId.data = new_id()
         form.faceSetId.data = catalogue.default_face_set_id(request.args.get("faceSetId"))
         form.keptPicture.data = request.args.get("picture", "")  # "search again" keeps the picture
@@ -70,8 +71,8 @@ def run_search(form: SearchForm, picture) -> dict:
 
 @bp.get("/results/<submission_id>")
 def results(submission_id):
-    outcome = current_app.extensions["drafts"].outcome(submission_id)
-    if not outcome or outcome["state"] != "done" or "matches" not in outcome:
+    outcome = current_app.extensions["drafts"].outcome(submission_id, draft_reader())
+    if not outcome or outcome["state"] != "done" or "matches" not in outcome:  # an enrolment's id is not a search
         abort(404)
     register = enrolments_for(outcome["faceSetId"], [m["faceId"] for m in outcome["matches"]])
     return render_template("search/results.html", result=outcome, matches=outcome["matches"], register=register)

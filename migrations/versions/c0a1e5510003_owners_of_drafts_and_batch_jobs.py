@@ -16,8 +16,20 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # Nullable: drafts kept before this change have no owner, so only administrators can read them
+    # until DRAFT_MAX_AGE_HOURS sweeps them away; older jobs fall back to their creator.
+    with op.batch_alter_table('drafts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('owner', sa.String(length=254), nullable=True))
+        batch_op.create_index(batch_op.f('ix_drafts_owner'), ['owner'], unique=False)
+
+    with op.batch_alter_table('batch_jobs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('started_by', sa.String(length=254), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('batch_jobs', schema=None) as batch_op:
+        batch_op.drop_column('started_by')
+
+    with op.batch_alter_table('drafts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_drafts_owner'))
+        batch_op.drop_column('owner')
