@@ -32,10 +32,11 @@ def create_user_command(username, role):
 @click.command("purge")
 @with_appcontext
 def purge_command():
-    """Delete now the batch pictures, stored uploads and full ID numbers kept past their time (the
-    BATCH_KEEP_* settings); the portal also does it once a day by itself."""
+    """Delete now what is kept past its time: kept form pictures (DRAFT_MAX_AGE_HOURS), register thumbnails
+    (THUMBNAIL_KEEP_DAYS), batch pictures, stored uploads and full ID numbers (BATCH_KEEP_*), old sign-in
+    sessions. The portal also does it once a day by itself."""
     from flask import current_app
 
-    from facesite.batch.retention import describe, purge
+    from facesite.retention import describe, purge
 
-    click.echo("batch purge: " + describe(purge(current_app.config, remember=True)))
+    click.echo("purge: " + describe(purge(current_app.config, remember=True)))

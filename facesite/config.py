@@ -197,6 +197,8 @@ def from_environment(instance_path: str) -> dict:
         "DRAFT_MAX_AGE_HOURS": _int("DRAFT_MAX_AGE_HOURS", 24),
         # Thumbnails in the register of enrolments; KEEP_THUMBNAILS=0 keeps no picture at all.
         "KEEP_THUMBNAILS": flag("KEEP_THUMBNAILS", True),
+        # ...and for this many days after the enrolment (0: as long as the register entry).
+        "THUMBNAIL_KEEP_DAYS": max(0, _int("THUMBNAIL_KEEP_DAYS", 365)),
         # Default of the admin setting "prepare pictures" (rotate, convert, scale, strip metadata).
         "PREPARE_PICTURES": flag("PREPARE_PICTURES", True),
         # Where a search match carries its score: the vendor's docs do not name the field.

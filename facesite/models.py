@@ -187,7 +187,7 @@ class BatchJob(db.Model):
     lease_until: Mapped[datetime | None]
     queued_at: Mapped[datetime | None]  # last handed to the queue (RQ mode)
     paused_at: Mapped[datetime | None]  # when it last paused: how long a paused job keeps its pictures
-    archive_size: Mapped[int | None]  # bytes of the stored ZIP (its chunks), while it is kept
+    archive_size: Mapped[int | None] = mapped_column(db.BigInteger)  # bytes of the stored ZIP, while kept
 
 
 class BatchRow(db.Model):

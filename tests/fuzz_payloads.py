@@ -74,13 +74,6 @@ PLAUSIBLE = {
 }
 
 
-def field_value(name: str) -> st.SearchStrategy[str]:
-    known = PLAUSIBLE.get(name, [])
-    if not known:
-        return hostile_text()
-    return st.one_of(st.sampled_from(known), hostile_text())
-
-
 # -- pictures ---------------------------------------------------------------------------------------
 
 @functools.cache

@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.security import generate_password_hash
 
 from tests.conftest import PASSWORD, STAFF
-from tests.fuzz_client import AUTO, Answer, CookieJar, FormReader, exchange, request_bytes
+from tests.fuzz_client import AUTO, Answer, CookieJar, exchange, request_bytes
 from tests.servers import FakeVendor, ServerThread, envelope
 
 ROLES = ("anonymous", "viewer", "operator", "admin")

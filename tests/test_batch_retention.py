@@ -121,7 +121,30 @@ def test_the_purge_runs_once_a_day_for_the_whole_cluster(queue_down_app, fake_ve
     assert holds(app, another) == (2, 2, 0)
     assert len([r for r in caplog.records if "batch purge" in r.getMessage()]) == 1
     with app.app_context():
-        from facesite.batch import retention
+        from facesite import retention
 
         assert retention.purge_if_due(app.config, now=utcnow() + timedelta(days=1, minutes=1)) is not None
     assert holds(app, another) == (0, 0, 0)
+
+
+def test_the_daily_purge_also_drops_old_kept_pictures_and_thumbnails(sandbox, face_set, caplog):
+    """Every record that holds a picture has its time: kept form pictures (DRAFT_MAX_AGE_HOURS) and
+    register thumbnails (THUMBNAIL_KEEP_DAYS) go with the same daily purge, which says so in the log."""
+    from facesite import retention
+    from facesite.models import Draft, Enrolment
+    from tests.conftest import EnrolPage
+
+    app = make_app(sandbox.url, DRAFT_MAX_AGE_HOURS=24, THUMBNAIL_KEEP_DAYS=30)
+    client = sign_in(app.test_client(), "operator")
+    assert EnrolPage(client).send(face("obama.jpg"), faceSetId=face_set, name="Old").status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Draft).where(Draft.data.is_not(None)))
+        with caplog.at_level(logging.INFO, logger="facesite.retention"):
+            kept = retention.purge(app.config, now=utcnow() + timedelta(hours=23))
+            assert (kept["drafts"], kept["thumbnails"]) == (0, 0)
+            gone = retention.purge(app.config, now=utcnow() + timedelta(days=31))
+        assert gone["drafts"] >= 1 and gone["thumbnails"] == 1
+        assert db.session.scalar(db.select(db.func.count()).select_from(Draft)) == 0
+        assert db.session.scalar(db.select(Enrolment.thumbnail).where(Enrolment.name == "Old")) is None
+    line = [r.getMessage() for r in caplog.records if r.getMessage().startswith("purge:")][-1]
+    assert "register thumbnails 1" in line and "Old" not in line

@@ -6,7 +6,8 @@ job for BATCH_KEEP_PAUSED_DAYS after it paused, and a queued or running job for
 BATCH_KEEP_STALLED_DAYS after its last row finished (a job no runner ever takes up). What a purge
 removes is logged as counts, never a name or a number. The purge runs once a day for the whole
 cluster (the last run is remembered in the settings table, claimed with one conditional update),
-from every process's batch sweeper, and on demand with ``flask --app app purge``.
+from every process's batch sweeper, with the portal's other records (see facesite/retention.py), and on
+demand with ``flask --app app purge``.
 """
 from __future__ import annotations
 
@@ -57,13 +58,8 @@ RULES = (
 )
 
 
-def purge_if_due(config, now: datetime | None = None) -> dict[str, int] | None:
-    """Purge, if no process of the cluster did in the last PURGE_EVERY; None when it was not due."""
-    now = now or utcnow()
-    return purge(config, now) if _claim(now) else None
-
-
-def _claim(now: datetime) -> bool:
+def claim_daily_run(now: datetime) -> bool:
+    """True for the one process of the cluster that runs the purge now (none ran in the last PURGE_EVERY)."""
     stamp, due_before = now.isoformat(timespec="seconds"), (now - PURGE_EVERY).isoformat(timespec="seconds")
     with db.engine.begin() as connection:  # ISO timestamps of one format sort as text
         if connection.execute(update(Setting).where(Setting.key == LAST_PURGE_KEY, Setting.value < due_before)

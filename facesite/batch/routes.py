@@ -14,6 +14,7 @@ from facesite.batch.forms import BatchUploadForm, JobActionForm
 from facesite.batch.limits import ManifestError, UploadLimits, open_archive, read_manifest
 from facesite.batch.manifest import COLUMNS, plan_upload
 from facesite.extensions import db
+from facesite.filters import requested_page
 from facesite.models import BatchJob, BatchRow
 from facesite.spreadsheets import csv_download
 
@@ -30,7 +31,7 @@ def _job(job_id: int) -> BatchJob:
 @bp.get("/")
 def jobs_list():
     page = db.paginate(visible_jobs(db.select(BatchJob)).order_by(BatchJob.id.desc()),
-                       page=request.args.get("page", 1, type=int), per_page=JOBS_PER_PAGE, error_out=False)
+                       page=requested_page(), per_page=JOBS_PER_PAGE, error_out=False)
     return render_template("batch/list.html", page=page, progress={job.id: jobs.progress(job) for job in page})
 
 
@@ -90,7 +91,7 @@ def job(job_id):
         query = query.where(BatchRow.state.in_(("skipped", "failed", "unknown")))
     elif shown != "all":
         query = query.where(BatchRow.state == shown)
-    rows = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=ROWS_PER_PAGE, error_out=False)
+    rows = db.paginate(query, page=requested_page(), per_page=ROWS_PER_PAGE, error_out=False)
     return render_template("batch/job.html", job=job, progress=jobs.progress(job), rows=rows, shown=shown,
                            filters=ROW_FILTERS, action=JobActionForm())
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import or_, update
 
-from facesite.batch import retention
+from facesite import retention
 from facesite.batch.lease import ACTIVE
 from facesite.batch.runner import STOPPING, run_job
 from facesite.extensions import db
@@ -128,7 +128,7 @@ class BatchScheduler:
             if time.monotonic() - self.purge_looked_at > PURGE_LOOK_EVERY_SECONDS:
                 self.purge_looked_at = time.monotonic()
                 try:
-                    retention.purge_if_due(self.app.config)
+                    retention.purge_if_due(self.app.config)  # facesite.retention: every kind of record
                 except Exception:  # never let it hold up the jobs: it is tried again later
                     log.exception("batch purge failed")
             self._forget_dead_runners_here()

@@ -37,7 +37,7 @@ def upgrade():
     )
     with op.batch_alter_table('batch_jobs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('paused_at', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('archive_size', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('archive_size', sa.BigInteger(), nullable=True))
 
     with op.batch_alter_table('batch_rows', schema=None) as batch_op:
         batch_op.add_column(sa.Column('picture_id', sa.Integer(), nullable=True))
