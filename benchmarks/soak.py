@@ -180,11 +180,11 @@ def report(figures: Figures, seconds: float, memory: dict, master: int, instance
     records = list(figures.records)
     errors = [r for r in records if r[1] >= 500 or r[1] == 0]
     times = [r[2] for r in records]
-    print(f"soak: {len(records)} requests in {seconds / 60:.1f} min ({len(records) / seconds:.1f}/s), "
-          f"{len(errors)} errors (5xx or no answer)")
+    print(f"soak: {figures.requests} requests ({len(records)} calls, redirects followed) in {seconds / 60:.1f} min "
+          f"({figures.requests / seconds:.1f}/s), {len(errors)} errors (5xx or no answer)")
     for line in figures.errors:
         print(f"  error: {line}")
-    print(f"latency: p50 {percentile(times, 0.5) * 1000:.0f} ms, p99 {percentile(times, 0.99) * 1000:.0f} ms")
+    print(f"latency per call: p50 {percentile(times, 0.5) * 1000:.0f} ms, p99 {percentile(times, 0.99) * 1000:.0f} ms")
     for kind in sorted({r[0] for r in records}):
         mine = [r for r in records if r[0] == kind]
         statuses = {}

@@ -26,16 +26,18 @@ def hidden(html: str, name: str) -> str:
 
 
 class Figures:
-    """Every request's kind, status (0: no answer) and time, from all client threads."""
+    """Every call's kind, final status (0: no answer) and time, from all client threads."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.records: list[tuple[str, int, float]] = []
+        self.records: list[tuple[str, int, float]] = []  # one per call (a redirect followed is part of it)
+        self.requests = 0  # HTTP requests, redirects followed included
         self.errors: list[str] = []
 
-    def add(self, kind: str, status: int, seconds: float, what: str) -> None:
+    def add(self, kind: str, status: int, seconds: float, what: str, requests: int = 1) -> None:
         with self.lock:
             self.records.append((kind, status, seconds))
+            self.requests += requests
             if (status >= 500 or status == 0) and len(self.errors) < 10:
                 self.errors.append(f"{kind}: {status} {what}")
 
@@ -66,7 +68,8 @@ class Staff(threading.Thread):
         except requests.RequestException as error:
             self.figures.add(kind, 0, time.monotonic() - started, f"{method} {path[:80]}: {error}")
             return None
-        self.figures.add(kind, answer.status_code, time.monotonic() - started, f"{method} {path[:80]}")
+        self.figures.add(kind, answer.status_code, time.monotonic() - started, f"{method} {path[:80]}",
+                         requests=1 + len(answer.history))
         return answer
 
     def sign_in(self) -> None:
@@ -95,10 +98,10 @@ class Staff(threading.Thread):
                   {"faceImage": ("face.jpg", self.pictures["face"], "image/jpeg")})
 
     def browse(self):
-        role = self.random.choice(["viewer", "operator", "admin"])
-        path = self.random.choice(["/register/", "/register/?page=2", "/register/?name=Soak", "/batch/",
-                                   "/admin/audit", "/admin/audit?outcome=success"])
-        self.call("browse", "admin" if path.startswith("/admin") else role, "GET", path)
+        role, path = self.random.choice([("viewer", "/register/"), ("operator", "/register/?page=2"),
+                                         ("viewer", "/register/?name=Soak"), ("operator", "/batch/"),
+                                         ("admin", "/admin/audit"), ("admin", "/admin/audit?outcome=success")])
+        self.call("browse", role, "GET", path)
 
     def batch(self):
         members = {f"p{i}.jpg": self.pictures[name] for i, name in enumerate(["face", "other face", "small face"])}

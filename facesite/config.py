@@ -181,7 +181,7 @@ def from_environment(instance_path: str) -> dict:
         # Pixels: the most one picture may decode to (a large JPEG decodes at a reduced scale first), and
         # the most one process decodes at once; a decode waits this long for room, then staff retry.
         "PICTURE_MAX_PIXELS": max(1, _int("PICTURE_MAX_MEGAPIXELS", 50)) * 1_000_000,
-        "PICTURE_DECODE_BUDGET": max(1, _int("PICTURE_DECODE_BUDGET_MEGAPIXELS", 64)) * 1_000_000,
+        "PICTURE_DECODE_BUDGET": max(1, _int("PICTURE_DECODE_BUDGET_MEGAPIXELS", 50)) * 1_000_000,
         "PICTURE_DECODE_WAIT_SECONDS": max(1, _int("PICTURE_DECODE_WAIT_SECONDS", 20)),
         "ADVANCE_BASE_URL": vendor_base_url(),
         "ADVANCE_ACCESS_KEY": os.environ.get("ADVANCE_ACCESS_KEY") or None,

@@ -9,15 +9,34 @@ decode at 1/2, 1/4 or 1/8 directly), so a 48-megapixel phone photo costs 12.
 """
 from __future__ import annotations
 
+import ctypes
 import threading
 from contextlib import contextmanager
 
 # Defaults; create_app applies the PICTURE_* settings with ``configure``.
 MAX_PIXELS = 50_000_000  # per picture, as decoded: a 48 MP HEIC from a phone fits
-BUDGET_PIXELS = 64_000_000  # decoded at once by one process, all threads together
+BUDGET_PIXELS = 50_000_000  # decoded at once by one process, all threads together (about 400 MB at worst)
 WAIT_SECONDS = 20.0  # how long a decode waits for room before the request is told to try again
 BUSY_MESSAGE = ("The portal is busy decoding other large pictures right now. Send the form again in a "
                 "moment; nothing was sent to the vendor.")
+
+
+TRIM_FROM_PIXELS = 4_000_000
+
+
+def _give_memory_back() -> None:
+    """Return freed memory to the system after a large decode. glibc keeps what a thread freed in that
+    thread's arena, and with dozens of server threads each large decode would otherwise leave its
+    hundreds of megabytes behind in another arena: the process would only ever grow."""
+    if _libc is not None:
+        _libc.malloc_trim(0)
+
+
+try:
+    _libc = ctypes.CDLL("libc.so.6")
+    _libc.malloc_trim  # noqa: B018  (glibc only; elsewhere nothing to do)
+except (OSError, AttributeError):
+    _libc = None
 
 
 class DecodeBusy(Exception):
@@ -45,6 +64,8 @@ class PixelBudget:
             with self.condition:
                 self.free += pixels
                 self.condition.notify_all()
+            if pixels >= TRIM_FROM_PIXELS:
+                _give_memory_back()
 
 
 budget = PixelBudget(BUDGET_PIXELS)

@@ -67,10 +67,16 @@ def _open(data: bytes) -> Image.Image:
         raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION, _too_many_pixels()) from None
     if image.format not in INPUT_FORMATS:
         raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE)
-    width, height = _decoded_size(image)
-    if width * height > decoding.MAX_PIXELS:
+    if decode_cost(image) > decoding.MAX_PIXELS:
         raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION, _too_many_pixels())
     return image
+
+
+def decode_cost(image: Image.Image) -> int:
+    """What decoding ``image`` costs, in pixels of plain RGB: a picture with transparency, a palette or
+    16-bit samples counts twice, since flattening or converting it needs a second full-size copy."""
+    width, height = _decoded_size(image)
+    return width * height * (1 if image.mode in ("RGB", "L", "1", "YCbCr", "CMYK") else 2)
 
 
 def _decoded_size(image: Image.Image) -> tuple[int, int]:
@@ -87,13 +93,13 @@ def _decoded_size(image: Image.Image) -> tuple[int, int]:
 
 def _too_many_pixels() -> str:
     return (f"This picture has more pixels than the portal decodes ({decoding.MAX_PIXELS / 1e6:.0f} megapixels, "
-            "PICTURE_MAX_PIXELS); export it smaller.")
+            "half that with transparency; PICTURE_MAX_MEGAPIXELS): export it smaller.")
 
 
 def _checked_orientation(image: Image.Image) -> int:
     """The EXIF orientation, after refusing a picture that is damaged or too small once upright."""
     try:
-        orientation = image.getexif().get(ORIENTATION_TAG, 1)  # PNG: may read past the pixel data
+        orientation = _orientation(image)
     except Exception:  # Pillow raises several kinds for truncated or corrupt data
         raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE, image_rules.HINT_DAMAGED) from None
     width, height = (image.height, image.width) if orientation in (5, 6, 7, 8) else image.size
@@ -101,6 +107,19 @@ def _checked_orientation(image: Image.Image) -> int:
         raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION,
                                          "Pictures are never scaled up: take or choose a larger one.")
     return orientation
+
+
+def _orientation(image: Image.Image) -> int:
+    # Pillow's getexif() on a PNG decodes every pixel to look for an eXIf chunk after the image data,
+    # outside any budget; the PNG specification puts eXIf before the data, where open() has read it.
+    if image.format == "PNG":
+        raw = image.info.get("exif")
+        if not raw:
+            return 1
+        exif = Image.Exif()
+        exif.load(raw)
+        return exif.get(ORIENTATION_TAG, 1)
+    return image.getexif().get(ORIENTATION_TAG, 1)
 
 
 def inspect(data: bytes) -> None:
@@ -121,32 +140,18 @@ def inspect(data: bytes) -> None:
 def prepare(data: bytes) -> PreparedPicture:
     """A compliant picture made from ``data``; ImageRuleError when none can be made."""
     image = _open(data)
-    orientation = _checked_orientation(image)
-    if image.format in ("JPEG", "PNG") and orientation == 1:
+    orientation, image_format = _checked_orientation(image), image.format
+    del image  # only the header was read; _reencode decodes its own copy (see there why)
+    if image_format in ("JPEG", "PNG") and orientation == 1:
         try:
-            stripped, removed = strip_metadata(data, image.format)
+            stripped, removed = strip_metadata(data, image_format)
             facts = image_rules.check_image(stripped)
         except image_rules.ImageRuleError:
             pass  # too big, too large or damaged as it is: decode and re-encode below
         else:
             return PreparedPicture(stripped, facts, ["metadata removed (EXIF, GPS location, camera, comments)"]
                                    if removed else [])
-    return _reencode(image, orientation, len(data))
-
-
-def _reencode(image: Image.Image, orientation: int, original_size: int) -> PreparedPicture:
-    original_format, original_dims = image.format, f"{image.width} × {image.height}"
-    width, height = _decoded_size(image)
-    if (width, height) != image.size:
-        image.draft("RGB", (width, height))
-    with image_rules.decode_room(width * height):
-        result, steps, quality = _upright_jpeg(image, orientation)
-    if f"{width} × {height}" != original_dims:
-        steps.insert(0, f"resized from {original_dims} to {width} × {height} while decoding")
-    steps.append(f"re-encoded {original_format} {original_dims} as JPEG (quality {quality}), "
-                 f"{_mb(original_size)} → {_mb(len(result))}")
-    steps.append("metadata removed")
-    return PreparedPicture(result, image_rules.check_image(result), steps)
+    return _reencode(data, orientation)
 
 
 # What ImageOps.exif_transpose does for each EXIF orientation, applied after scaling down (cheaper).
@@ -155,39 +160,64 @@ TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 
              8: Image.Transpose.ROTATE_90}
 
 
-def _upright_jpeg(image: Image.Image, orientation: int) -> tuple[bytes, list[str], int]:
-    """Decode, scale down, turn upright, flatten onto white, encode. Each step works on the smallest
-    picture it can, so the peak memory is the decoded picture plus one scaled copy."""
-    steps = []
-    try:
-        image.load()
-    except Exception:  # Pillow raises several kinds for truncated or corrupt data
-        raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE, image_rules.HINT_DAMAGED) from None
-    if image.mode not in ("RGB", "L", "RGBA"):
-        image = image.convert("RGBA" if "A" in image.getbands() or image.mode == "P" else "RGB")
-    if max(image.size) > image_rules.MAX_SIDE:
-        before = f"{image.width} × {image.height}"
-        image = image.resize(_fitted(image.size, image_rules.MAX_SIDE), Image.Resampling.LANCZOS)
-        steps.append(f"resized from {before} to {image.width} × {image.height}")
-    if orientation in TRANSPOSE:
-        image = image.transpose(TRANSPOSE[orientation])
-        steps.insert(0, f"turned upright (EXIF orientation {orientation})")
-    if image.mode == "RGBA":
-        background = Image.new("RGB", image.size, (255, 255, 255))
-        background.paste(image, mask=image)  # the alpha band itself is the mask: no copies
-        image = background
+def _reencode(data: bytes, orientation: int) -> PreparedPicture:
+    """Decode, scale down, turn upright, flatten onto white, encode as JPEG.
+
+    Memory is the point: this frame holds the only reference to the decoded pixels, and each step
+    replaces it, so the full-size picture is freed as soon as its smaller copy exists. A picture past
+    MAX_SIDE is first shrunk by a whole factor (a box filter that makes no full-size intermediate,
+    unlike a LANCZOS resize) to a long side of MAX_SIDE/2 or more, the way a large JPEG is decoded."""
+    image = _open(data)
+    original_format, original_dims = image.format, f"{image.width} × {image.height}"
+    width, height = _decoded_size(image)
+    if (width, height) != image.size:
+        image.draft("RGB", (width, height))
+    steps = [f"resized from {original_dims} to {width} × {height} while decoding"] \
+        if f"{width} × {height}" != original_dims else []
+    with image_rules.decode_room(decode_cost(image)):
+        try:
+            image.load()
+        except Exception:  # Pillow raises several kinds for truncated or corrupt data
+            raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE, image_rules.HINT_DAMAGED) from None
+        if image.mode not in ("RGB", "L", "RGBA"):
+            image = image.convert("RGBA" if "A" in image.getbands() or image.mode == "P" else "RGB")
+        if max(image.size) > image_rules.MAX_SIDE:
+            before = f"{image.width} × {image.height}"
+            factor = max(image.size) // (image_rules.MAX_SIDE // 2)
+            image = image.reduce(factor) if factor > 1 else image
+            if max(image.size) > image_rules.MAX_SIDE:
+                image = image.resize(_fitted(image.size, image_rules.MAX_SIDE), Image.Resampling.LANCZOS)
+            steps.append(f"resized from {before} to {image.width} × {image.height}")
+        if orientation in TRANSPOSE:
+            image = image.transpose(TRANSPOSE[orientation])
+            steps.insert(0, f"turned upright (EXIF orientation {orientation})")
+        if image.mode == "RGBA":
+            background = Image.new("RGB", image.size, (255, 255, 255))
+            background.paste(image, mask=image)  # the alpha band itself is the mask: no copies
+            image = background
+        result, quality, fitted = _jpeg_below_limit(image)
+    if fitted:
+        steps.append(f"resized to {fitted} to fit below 2 MB")
+    steps.append(f"re-encoded {original_format} {original_dims} as JPEG (quality {quality}), "
+                 f"{_mb(len(data))} → {_mb(len(result))}")
+    steps.append("metadata removed")
+    return PreparedPicture(result, image_rules.check_image(result), steps)
+
+
+def _jpeg_below_limit(image: Image.Image) -> tuple[bytes, int, str | None]:
+    """The highest quality that stays below MAX_BYTES (scaling down past the lowest); optimized Huffman
+    tables only for smaller pictures, since libjpeg then buffers every coefficient (~6 bytes a pixel)."""
+    optimize = image.width * image.height <= 4_000_000
     for quality in JPEG_QUALITIES:
         out = io.BytesIO()
-        image.save(out, "JPEG", quality=quality, optimize=True)  # no exif= argument: no metadata
+        image.save(out, "JPEG", quality=quality, optimize=optimize)  # no exif= argument: no metadata
         if out.tell() < image_rules.MAX_BYTES:
-            break
-    else:  # still too big at the lowest quality: scale down until it fits
-        while out.tell() >= image_rules.MAX_BYTES:
-            image = image.resize((int(image.width * 0.85), int(image.height * 0.85)), Image.Resampling.LANCZOS)
-            out = io.BytesIO()
-            image.save(out, "JPEG", quality=JPEG_QUALITIES[-1], optimize=True)
-        steps.append(f"resized to {image.width} × {image.height} to fit below 2 MB")
-    return out.getvalue(), steps, quality
+            return out.getvalue(), quality, None
+    while out.tell() >= image_rules.MAX_BYTES:
+        image = image.resize((int(image.width * 0.85), int(image.height * 0.85)), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=JPEG_QUALITIES[-1], optimize=optimize)
+    return out.getvalue(), JPEG_QUALITIES[-1], f"{image.width} × {image.height}"
 
 
 def _fitted(size: tuple[int, int], longest: int) -> tuple[int, int]:

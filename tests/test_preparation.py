@@ -57,11 +57,13 @@ def test_a_picture_within_the_rules_is_only_stripped_losslessly():
     assert prepare(with_exif).summary.startswith("metadata removed")
 
 
-def test_huge_pictures_are_scaled_to_4096():
+def test_huge_pictures_are_scaled_down_by_a_whole_factor():
+    """Past 4096 px a picture is shrunk by a whole factor to a long side from 2048 to 4096: a box
+    filter needs no full-size intermediate copy, where a free resize of a 25 MP picture needs one."""
     big = encode(Image.open(io.BytesIO(face("obama.jpg"))).resize((5000, 6250)), "PNG")
     prepared = prepare(big)
-    assert max(prepared.facts.width, prepared.facts.height) == 4096
-    assert "resized from 5000 × 6250 to 3277 × 4096" in prepared.summary
+    assert (prepared.facts.width, prepared.facts.height) == (1667, 2084)
+    assert "resized from 5000 × 6250 to 1667 × 2084" in prepared.summary
 
 
 def test_a_huge_jpeg_is_decoded_at_a_reduced_scale():
@@ -72,12 +74,20 @@ def test_a_huge_jpeg_is_decoded_at_a_reduced_scale():
     assert "resized from 8000 × 6000 to 4000 × 3000 while decoding" in prepared.summary
 
 
-def test_a_picture_that_decodes_to_too_many_pixels_is_refused_from_its_header():
-    # 8000 × 7990 RGBA: a quarter of a gigabyte decoded, from a PNG of a few hundred kilobytes.
+@pytest.mark.parametrize("width, height", [(8000, 7990), (7000, 7000), (5100, 5000)])
+def test_a_picture_that_decodes_to_too_many_pixels_is_refused_from_its_header(width, height):
+    # 8000 × 7990 RGBA: a quarter of a gigabyte decoded, from a PNG of a few hundred kilobytes. With
+    # transparency a picture counts twice (flattening it takes a second copy), so 25.5 MP is too many.
     with pytest.raises(image_rules.ImageRuleError) as caught:
-        prepare(giant_png(8000, 7990))
+        prepare(giant_png(width, height))
     assert caught.value.vendor_message == image_rules.MSG_RESOLUTION
     assert "50 megapixels" in str(caught.value)
+
+
+def test_a_large_transparent_png_within_the_budget_is_flattened_onto_white():
+    prepared = prepare(giant_png(4900, 4900))  # 24 MP of transparent pixels
+    assert (prepared.facts.width, prepared.facts.height) == (2450, 2450)
+    assert Image.open(io.BytesIO(prepared.data)).convert("RGB").getpixel((10, 10)) == (255, 255, 255)
 
 
 def test_small_pictures_are_still_refused():

@@ -126,7 +126,8 @@ def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
                 return
             # Staff may pause at any time: look at the job's state at most every STATE_CHECK_SECONDS.
             if time.monotonic() - looked_at >= STATE_CHECK_SECONDS:
-                looked_at, state = time.monotonic(), _job_state(job_id)
+                # Who is audited follows the last person to start, resume, retry or resend it.
+                looked_at, (state, username) = time.monotonic(), _job_look(job_id, username)
             if gate.halted.is_set() or state not in RUNNABLE:
                 gate.halted.set()  # rows in hand give their turn back
                 _wait_for_all(slots, size)
@@ -160,9 +161,15 @@ def _check_pictures(app: Flask, job_id: int, lease: Lease) -> None:
 
 
 def _job_state(job_id: int) -> str | None:
-    state = db.session.scalar(db.select(BatchJob.state).where(BatchJob.id == job_id))
+    return _job_look(job_id, None)[0]
+
+
+def _job_look(job_id: int, sender: str | None) -> tuple[str | None, str | None]:
+    """The job's state and whom its calls are made for now (``sender`` when the job is gone)."""
+    found = db.session.execute(db.select(BatchJob.state, BatchJob.started_by, BatchJob.created_by)
+                               .where(BatchJob.id == job_id)).first()
     db.session.commit()  # end the read transaction: the next look must see other writers
-    return state
+    return (found.state, found.started_by or found.created_by) if found else (None, sender)
 
 
 def _wait_for_all(slots: threading.BoundedSemaphore, size: int) -> None:
