@@ -33,9 +33,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     # Believe X-Forwarded-* only from as many proxies as are known to sit in front (TRUSTED_PROXY_HOPS,
     # default none): otherwise any client could claim any address and dodge the per-address limits.
+    from facesite.security import RefuseUnusableHost
+
+    app.wsgi_app = RefuseUnusableHost(app.wsgi_app)  # inside ProxyFix: X-Forwarded-Host is checked too
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+    from facesite.security import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -67,8 +73,20 @@ def configure_logging(app: Flask) -> None:
     if not logging.getLogger().handlers:
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(one_line_messages)
         logging.getLogger().addHandler(handler)
     logging.getLogger("facesite").setLevel(app.config["LOG_LEVEL"])
+
+
+def one_line_messages(record: logging.LogRecord) -> bool:
+    """Log lines carry what visitors typed (a path, a user name): a line break in it must not start a
+    forged line of its own, so control characters in the message are written as escapes."""
+    message = record.getMessage()
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in message):
+        record.msg = "".join(c if 32 <= ord(c) < 127 or (ord(c) >= 160 and c not in "\u2028\u2029")
+                             else repr(c)[1:-1] for c in message)
+        record.args = None
+    return True
 
 
 def register_extensions(app: Flask) -> None:

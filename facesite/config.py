@@ -131,6 +131,11 @@ def from_environment(instance_path: str) -> dict:
         raise RuntimeError(f"AUTH_MODE must be builtin or header, not {auth_mode!r}")
     if auth_mode == "header" and not os.environ.get("AUTH_PROXY_SECRET"):
         raise RuntimeError("AUTH_MODE=header needs AUTH_PROXY_SECRET, or anyone could claim any user")
+    if auth_mode == "header" and not (os.environ.get("AUTH_GROUPS_HEADER") or os.environ.get("AUTH_DEFAULT_ROLE")):
+        raise RuntimeError("AUTH_MODE=header needs AUTH_GROUPS_HEADER (roles from the proxy's groups) or an "
+                           "explicit AUTH_DEFAULT_ROLE: otherwise everyone the proxy lets through would get in")
+    if os.environ.get("AUTH_DEFAULT_ROLE", "viewer") not in ("viewer", "operator", "admin"):
+        raise RuntimeError("AUTH_DEFAULT_ROLE must be viewer, operator or admin")
     return {
         "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
@@ -158,6 +163,8 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _int("LOGIN_LOCK_MINUTES", 15),
         "FRAME_ANCESTORS": frame_ancestors,
+        # The portal's public address: the first-administrator link and the HTTPS redirect use it.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").strip() or None,
         # Secure cookies need HTTPS; the sandbox is often tried on plain http://127.0.0.1.
         "SESSION_COOKIE_SECURE": flag("SESSION_COOKIE_SECURE", production) or bool(frame_ancestors),
         "SESSION_COOKIE_HTTPONLY": True,

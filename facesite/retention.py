@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 
-from facesite.auth import sessions
+from facesite.auth import sessions, throttle
 from facesite.batch import retention as batch_retention
 from facesite.extensions import db
 from facesite.models import Draft, Enrolment, utcnow
@@ -46,6 +46,7 @@ def purge(config, now: datetime | None = None, remember: bool = False) -> dict[s
                 Enrolment.enrolled_at < now - timedelta(days=config["THUMBNAIL_KEEP_DAYS"]))
                 .values(thumbnail=None)).rowcount
     figures["sessions"] = sessions.purge(SESSIONS_KEEP_DAYS)
+    figures["sessions"] += throttle.purge(now)
     log.info("purge: %s; kept pictures and form outcomes %d, register thumbnails %d, old sign-in sessions %d",
              batch_retention.describe(figures), figures["drafts"], figures["thumbnails"], figures["sessions"])
     return figures

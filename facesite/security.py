@@ -1,7 +1,8 @@
 """Security headers, rate limits and the setup that makes the portal safe on the open internet."""
 from __future__ import annotations
 
-from flask import Flask, Response, redirect, request
+from flask import Flask, Response, current_app, redirect, request
+from werkzeug.routing import IntegerConverter
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
 
@@ -37,8 +38,8 @@ def configure_security(app: Flask) -> None:
         session_cookie_http_only=True,
     )
     limiter.init_app(app)
-    if app.config["FORCE_HTTPS"]:
-        app.before_request(redirect_to_https)
+    if app.config["FORCE_HTTPS"]:  # first of all: not even the sign-in redirect goes out over plain HTTP
+        app.before_request_funcs.setdefault(None, []).insert(0, redirect_to_https)
     app.after_request(no_store)
 
 
@@ -59,6 +60,9 @@ def redirect_to_https():
         else request.host.strip("[]")
     if host in LOOPBACK_HOSTS or host.startswith("127."):
         return None
+    public = current_app.config["PUBLIC_URL"]
+    if public and public.startswith("https://"):  # the portal's own address, not whatever Host was sent
+        return redirect(public.rstrip("/") + request.full_path.rstrip("?"), 301)
     return redirect("https://" + request.url.split("://", 1)[1], 301)
 
 
@@ -77,3 +81,38 @@ def user_or_address() -> str:
     if current_user and current_user.is_authenticated:
         return f"user:{current_user.id}"
     return f"ip:{get_remote_address()}"
+
+
+def host_is_usable(host: str) -> bool:
+    """Whether a Host header can name this site in links: werkzeug's URL building encodes it with IDNA,
+    which refuses empty labels (``a..b``, ``.``) and labels over 63 characters."""
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else ""  # an IPv6 literal needs no IDNA
+    try:
+        name.encode("idna")
+    except UnicodeError:
+        return False
+    return len(host) <= 255
+
+
+class RefuseUnusableHost:
+    """WSGI middleware: a request whose Host header cannot name a site gets a plain 400 before Flask,
+    which could build no link for it (not even on its own error page)."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if host_is_usable(environ.get("HTTP_HOST", "")):
+            return self.wsgi_app(environ, start_response)
+        body = b"Bad request: the Host header does not name a web site.\n"
+        start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8"),
+                                           ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
+        return [body]
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:…>`` in every URL: an id the database can hold (PostgreSQL's integer), so a huge number
+    is a plain 404 rather than an overflow inside the database driver."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002  (werkzeug's names)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

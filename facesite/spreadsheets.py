@@ -20,7 +20,8 @@ from facesite.extensions import db
 
 # A spreadsheet treats a cell starting with one of these as a formula (= + - @), or as the start of
 # one once the leading tab or carriage return is dropped (Excel, LibreOffice, Google Sheets).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Full-width forms too: some spreadsheets in East Asian locales read "＝SUM(…)" as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # Rows read from the database per round trip while an export streams.
 EXPORT_BATCH_ROWS = 500
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")

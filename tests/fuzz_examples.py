@@ -97,7 +97,8 @@ def run_form(portal: FuzzPortal, role: str, plan: FormPlan):
     headers = [("Content-Type", content_type)] + list(plan.headers)
     portal.send(role, plan.odd_method or form.method, target, headers, body,
                 what=f"form on {page} fields={[(p.name, p.value[:40], p.filename) for p in parts]!r:.500} "
-                     f"content-type={content_type[:80]!r} query={plan.query[:80]!r} vendor={plan.vendor_answer!r:.80}")
+                     f"content-type={content_type[:80]!r} query={plan.query[:80]!r} headers={plan.headers!r:.200} "
+                     f"vendor={plan.vendor_answer!r:.80}")
 
 
 def run_protocol(portal: FuzzPortal, role: str, plan: ProtocolPlan, pools: dict):

@@ -90,3 +90,10 @@ def test_a_real_deployment_sends_plain_http_to_https_but_answers_the_health_chec
     # On this machine itself (a developer, a stand-in vendor) there is no TLS to send anyone to.
     for host in ("http://127.0.0.1:5000", "http://localhost:5000", "http://[::1]:5000"):
         assert browser.get("/auth/login", base_url=host).status_code == 200, host
+
+
+def test_the_https_redirect_goes_to_the_public_address_not_to_any_host_sent(monkeypatch):
+    real_vendor(monkeypatch, ADVANCE_REGION="sg", PUBLIC_URL="https://faces.example.com")
+    browser = create_app().test_client()
+    answer = browser.get("/register/?page=2", base_url="http://evil.example")
+    assert answer.status_code == 301 and answer.headers["Location"] == "https://faces.example.com/register/?page=2"

@@ -12,6 +12,7 @@ SECRET = "proxy-shared-secret"
 def header_app(sandbox, monkeypatch):
     monkeypatch.setenv("AUTH_MODE", "header")
     monkeypatch.setenv("AUTH_PROXY_SECRET", SECRET)
+    monkeypatch.setenv("AUTH_DEFAULT_ROLE", "viewer")
     return make_app(sandbox.url)
 
 
@@ -32,6 +33,7 @@ def test_break_glass_lets_local_passwords_in(sandbox, monkeypatch):
     monkeypatch.setenv("AUTH_MODE", "header")
     monkeypatch.setenv("AUTH_PROXY_SECRET", SECRET)
     monkeypatch.setenv("AUTH_BREAK_GLASS", "1")
+    monkeypatch.setenv("AUTH_DEFAULT_ROLE", "viewer")
     app = make_app(sandbox.url)
     client = sign_in(app.test_client(), "admin")
     assert client.get("/admin/users").status_code == 200
@@ -85,3 +87,36 @@ def test_a_safe_next_never_carries_a_line_break(app, anonymous):
         assert answer.status_code == 303 and "\n" not in answer.location and "\r" not in answer.location
         sign_out(anonymous)
         page = anonymous.get("/auth/login").get_data(as_text=True)
+
+
+def test_header_sign_on_lets_nobody_in_until_roles_are_configured(monkeypatch):
+    from facesite import create_app
+
+    monkeypatch.setenv("AUTH_MODE", "header")
+    monkeypatch.setenv("AUTH_PROXY_SECRET", SECRET)
+    with pytest.raises(RuntimeError, match="AUTH_DEFAULT_ROLE"):
+        create_app()
+
+
+def test_proxy_names_are_utf8_and_sent_once(header_app):
+    client = header_app.test_client()
+    umlaut = "jörg@example.com".encode().decode("latin-1")  # how WSGI hands over a UTF-8 header
+    assert client.get("/search/", headers=proxied(umlaut)).status_code == 200
+    assert client.get("/search/", headers=proxied("JÖRG@example.com".encode().decode("latin-1"))).status_code == 200
+    with header_app.app_context():
+        names = set(db.session.scalars(db.select(User.username).where(User.source == "header")))
+    assert names == {"jörg@example.com"}
+    twice = [("X-Forwarded-Email", "mallory@example.com"), ("X-Forwarded-Email", "ada"), ("X-Proxy-Secret", SECRET)]
+    assert client.get("/search/", headers=twice).status_code == 302  # nobody: to the sign-in page
+
+
+def test_a_removed_proxy_account_does_not_come_back(header_app):
+    client = header_app.test_client()
+    assert client.get("/search/", headers=proxied("gone@example.com")).status_code == 200
+    with header_app.app_context():
+        from facesite import security_events
+
+        db.session.execute(db.delete(User).where(User.username == "gone@example.com"))
+        db.session.commit()
+        security_events.record("user_removed", actor="ada", subject="gone@example.com")
+    assert client.get("/search/", headers=proxied("gone@example.com")).status_code == 302

@@ -5,7 +5,7 @@ import threading
 import requests
 
 from facesite.auth import accounts
-from tests.conftest import PASSWORD, EnrolPage, make_app, sign_out
+from tests.conftest import PASSWORD, EnrolPage, make_app, sign_in, sign_out
 from tests.servers import ServerThread
 
 
@@ -80,3 +80,33 @@ def test_a_known_browser_is_itself_limited(app):
     for _ in range(5):
         assert attempt(browser, "vera", "guess").status_code == 401
     assert attempt(browser, "vera", PASSWORD).status_code == 429
+
+
+def test_the_password_page_is_no_way_round_the_sign_in_limit(app):
+    viewer = sign_in(app.test_client(), "viewer")
+
+    def change(current):
+        page = viewer.get("/auth/password").get_data(as_text=True)
+        return viewer.post("/auth/password", data={"csrf_token": EnrolPage.hidden(page, "csrf_token"),
+                                                   "current": current, "password": "another long passphrase",
+                                                   "confirm": "another long passphrase"})
+
+    for _ in range(5):
+        assert "not your current password" in change("guess").get_data(as_text=True)
+    held = change(PASSWORD)
+    assert held.status_code == 200 and "Too many wrong current passwords" in held.get_data(as_text=True)
+
+
+def test_an_administrator_sets_their_own_password_only_on_the_password_page(app):
+    from facesite.extensions import db
+    from facesite.models import User
+
+    admin = sign_in(app.test_client(), "admin")
+    with app.app_context():
+        own_id = db.session.scalar(db.select(User.id).filter_by(username="ada"))
+    page = admin.get(f"/admin/users/{own_id}").get_data(as_text=True)
+    answer = admin.post(f"/admin/users/{own_id}/password", data={
+        "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]*)"', page).group(1),
+        "password": "taken over passphrase", "confirm": "taken over passphrase"})
+    assert answer.status_code == 303 and answer.location.endswith("/auth/password")
+    assert attempt(app.test_client(), "ada", PASSWORD).status_code == 303  # unchanged

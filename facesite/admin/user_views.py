@@ -184,6 +184,9 @@ def set_password(user_id):
     user = _user(user_id)
     if user.source != "local":
         abort(400)  # proxy accounts sign in through the identity proxy only
+    if user.id == current_user.id:  # one's own password needs the current one: the Password page asks for it
+        flash("Change your own password on the Password page, which asks for the current one.", "error")
+        return redirect(url_for("auth.password"), 303)
     form = _password_form()
     if not form.validate_on_submit():
         return _render_user_page(user, form, 422)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from facesite import security_events
 from facesite.auth import sessions
+from facesite.auth.accounts import name_is_retired
 from facesite.extensions import db, login_manager
 from facesite.models import ROLES, User
 
@@ -52,10 +53,22 @@ def _proxy_secret_ok(req) -> bool:
     return bool(expected) and hmac.compare_digest(sent, expected)
 
 
+def _identity(req, header: str) -> str | None:
+    """A proxy header's value as the proxy meant it: sent once (a second copy may be the client's own,
+    passed along beside the proxy's), UTF-8 (WSGI hands headers over as Latin-1), without case."""
+    values = req.headers.getlist(header)
+    if len(values) != 1:
+        return None
+    try:
+        return values[0].encode("latin-1").decode("utf-8").strip().lower()
+    except UnicodeError:
+        return None
+
+
 def _groups(req) -> set[str]:
     header = current_app.config["AUTH_GROUPS_HEADER"]
-    raw = req.headers.get(header, "") if header else ""
-    return {group.strip().lower() for group in raw.replace(";", ",").split(",") if group.strip()}
+    raw = _identity(req, header) if header else ""
+    return {group.strip().lower() for group in (raw or "").replace(";", ",").split(",") if group.strip()}
 
 
 def proxy_role(req) -> str | None:
@@ -80,8 +93,8 @@ def user_from_proxy(req):
     config = current_app.config
     if config["AUTH_MODE"] != "header" or not _proxy_secret_ok(req):
         return None
-    username = req.headers.get(config["AUTH_HEADER"], "").strip().lower()
-    if not username or len(username) > 254 or any(ord(c) < 33 for c in username):
+    username = _identity(req, config["AUTH_HEADER"])
+    if not username or len(username) > 254 or any(ord(c) < 33 or c.isspace() for c in username):
         return None
     role = proxy_role(req)
     user = db.session.scalar(db.select(User).filter_by(username=username))
@@ -93,6 +106,10 @@ def user_from_proxy(req):
     if role is None:
         security_events.record("access_denied", actor=username, subject=username,
                                detail="proxy identity in no allowed group")
+        return None
+    if user is None and name_is_retired(username):
+        security_events.record("access_denied", actor=username, subject=username,
+                               detail="proxy identity of a removed account")
         return None
     if user is None:
         user = User(username=username, role=role, source="header")

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from facesite.auth import throttle
 from facesite.extensions import db
-from facesite.models import ROLES, SetupToken, User, utcnow
+from facesite.models import ROLES, BatchJob, Draft, SecurityEvent, SetupToken, User, utcnow
 
 log = logging.getLogger(__name__)
 SETUP_LINK_HOURS = 24
@@ -29,12 +29,28 @@ def create_user(username: str, password: str | None, role: str) -> User:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if db.session.scalar(db.select(User).filter_by(username=username)):
         raise AccountError(f"a user named {username!r} exists already")
+    if name_is_retired(username):
+        raise AccountError(f"{username!r} belonged to an account that was removed; its results and batch jobs "
+                           "still carry the name, so choose another one")
     user = User(username=username, role=role)
     if password:
         user.set_password(password)
     db.session.add(user)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # made by a parallel request a moment ago
+        db.session.rollback()
+        raise AccountError(f"a user named {username!r} exists already") from None
     return user
+
+
+def name_is_retired(username: str) -> bool:
+    """A removed account's name is never given out again: what it made (results, kept pictures, batch
+    jobs) belongs to the name, and a newcomer under it would inherit them."""
+    owned = [db.select(SecurityEvent.id).where(SecurityEvent.event == "user_removed", SecurityEvent.subject == username),
+             db.select(Draft.key).where(Draft.owner == username),
+             db.select(BatchJob.id).where(BatchJob.created_by == username)]
+    return any(db.session.scalar(query.limit(1)) is not None for query in owned)
 
 
 @functools.cache
@@ -49,6 +65,7 @@ class SignIn:
     problem: str = ""
     locked_seconds: int = 0
     throttle_key: str = ""
+    account_name: str | None = None  # the name, when such an account exists (for the security log)
 
 
 WRONG = "Wrong username or password."
@@ -61,18 +78,19 @@ def authenticate(username: str, password: str, device_cookie: str | None, max_fa
     name = username.strip().lower()
     key = throttle.device_key(device_cookie, name) or throttle.account_key(name)
     locked = throttle.attempt(key, max_failures, lock_minutes)
+    user = db.session.scalar(db.select(User).filter_by(username=name, source="local"))
+    known = user.username if user is not None else None
     if locked:
         minutes = max(1, round(locked / 60))
         return SignIn(None, f"Too many failed sign-ins for this username: try again in about {minutes} minute(s), "
-                            "or from a browser you have signed in with before.", locked, key)
-    user = db.session.scalar(db.select(User).filter_by(username=name, source="local"))
+                            "or from a browser you have signed in with before.", locked, key, known)
     usable = user is not None and user.is_active and user.password_hash is not None
     if not check_password_hash(user.password_hash if usable else _stand_in_hash(), password) or not usable:
-        return SignIn(None, WRONG, 0, key)
+        return SignIn(None, WRONG, 0, key, known)
     throttle.succeeded(key)
     user.last_login_at = utcnow()
     db.session.commit()
-    return SignIn(user, "", 0, key)
+    return SignIn(user, "", 0, key, known)
 
 
 def _hash(token: str) -> str:

@@ -42,7 +42,8 @@ def login():
         if outcome.user:
             return signed_in_page(outcome.user, safe_next(request.args.get("next")) or url_for("main.index"))
         event = "locked_out" if outcome.locked_seconds else "sign_in_failed"
-        security_events.record(event, actor=None, subject=form.username.data.strip().lower()[:254],
+        # Only a real account is named: what someone typed as a name may be their password.
+        security_events.record(event, actor=None, subject=outcome.account_name or "(no such account)",
                                detail="browser known to the account" if outcome.throttle_key.startswith("device:")
                                else None)
         flash(outcome.problem, "error")
@@ -91,9 +92,19 @@ def password():
         return redirect(url_for("main.index"))
     form = PasswordForm()
     if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
+        # A session left open must not become a way to guess the password: the same limit as signing in.
+        config, key = current_app.config, f"password-page:{current_user.id}"
+        locked = throttle.attempt(key, config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_MINUTES"])
+        if locked:
+            form.current.errors = [f"Too many wrong current passwords: try again in about "
+                                   f"{max(1, round(locked / 60))} minute(s)."]
+            security_events.record("locked_out", subject=current_user.username, detail="on the password page")
+        elif not current_user.check_password(form.current.data):
             form.current.errors = ["That is not your current password."]
+            security_events.record("sign_in_failed", subject=current_user.username,
+                                   detail="wrong current password on the password page")
         else:
+            throttle.succeeded(key)
             current_user.set_password(form.password.data)
             db.session.commit()
             ended = sessions.end_all_sessions(current_user.id, keep_current=True)

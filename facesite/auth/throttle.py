@@ -106,3 +106,11 @@ def is_locked(username: str) -> bool:
     locked_until = db.session.scalar(select(SignInThrottle.locked_until).where(
         SignInThrottle.key == account_key(username)))
     return locked_until is not None and locked_until > utcnow()
+
+
+def purge(now) -> int:
+    """Forget counts that hold no lock (made-up names pile up otherwise); a held lock stays until it ends."""
+    table = SignInThrottle.__table__
+    with db.engine.begin() as connection:
+        return connection.execute(delete(table).where(or_(table.c.locked_until.is_(None),
+                                                          table.c.locked_until < now))).rowcount
