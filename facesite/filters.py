@@ -1,7 +1,7 @@
 """GET filter forms for list pages (audit log, register): no CSRF, dates as a range."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import request
 from flask_wtf import FlaskForm
@@ -36,6 +36,7 @@ class FilterForm(FlaskForm):
         where = []
         if self.since.data:
             where.append(column >= datetime.combine(self.since.data, datetime.min.time()))
-        if self.until.data:
-            where.append(column < datetime.combine(self.until.data, datetime.min.time()) + timedelta(days=1))
+        if self.until.data:  # through the end of that day (9999-12-31 has no next day: up to its last moment)
+            end = datetime.combine(self.until.data, datetime.max.time())
+            where.append(column <= end)
         return where
