@@ -103,21 +103,33 @@ def hidden(html: str, name: str) -> str:
     return re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html).group(1)
 
 
+def start_web(root: Path, env: dict, instance: str, users: dict[str, str]):
+    """Create the users (name -> role, password FACESITE_PASSWORD in ``env``), then start the Procfile's web
+    line with ``env`` and wait until it answers: (process, base URL)."""
+    for user, role in users.items():
+        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "create-user", user, "--role", role],
+                       cwd=root, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    line = next(l for l in (root / "Procfile").read_text().splitlines() if l.startswith("web:"))
+    log = open(os.path.join(instance, "portal.log"), "w")
+    portal = subprocess.Popen(shlex.split(line.split(":", 1)[1]), cwd=root, env=env, start_new_session=True,
+                              stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{env['PORT']}"
+    try:
+        wait_until_up(url, timeout=90, process=portal)
+    except Exception:
+        os.killpg(portal.pid, signal.SIGTERM)
+        raise
+    return portal, url
+
+
 def measure(root: Path, name: str, archive: bytes, manifest: bytes | None, settings: dict) -> str:
     instance = tempfile.mkdtemp(prefix="facesite-upload-budget-")
     port = free_port()
     env = {**os.environ, "PORT": str(port), "INSTANCE_PATH": instance, "WEB_CONCURRENCY": "1",
            "ADVANCE_BASE_URL": "http://127.0.0.1:9", "LOG_LEVEL": "WARNING", "FACESITE_PASSWORD": PASSWORD,
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", **settings}
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "create-user", "bench", "--role", "operator"],
-                   cwd=root, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    line = next(l for l in (root / "Procfile").read_text().splitlines() if l.startswith("web:"))
-    log = open(os.path.join(instance, "portal.log"), "w")
-    portal = subprocess.Popen(shlex.split(line.split(":", 1)[1]), cwd=root, env=env, start_new_session=True,
-                              stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    portal, url = start_web(root, env, instance, {"bench": "operator"})
     try:
-        wait_until_up(url, timeout=60, process=portal)
         session = requests.Session()
         login = session.get(url + "/auth/login", timeout=30).text
         session.post(url + "/auth/login", timeout=30,

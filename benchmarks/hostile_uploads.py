@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,29 +29,16 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.batch_upload_budget import (PeakMemory, database_bytes, hidden, members_upload,  # noqa: E402
-                                            resident_mb, zeros_upload)
-from facesite.sandbox.launcher import free_port, wait_until_up  # noqa: E402
+from benchmarks.batch_upload_budget import (PASSWORD, PeakMemory, database_bytes, hidden,  # noqa: E402
+                                            members_upload, resident_mb, start_web, zeros_upload)
+from facesite.sandbox.launcher import free_port  # noqa: E402
 from tests.pictures import giant_png  # noqa: E402
 
-PASSWORD = "benchmark-password"
-
-
 def start_portal(instance: str, workers: int):
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "INSTANCE_PATH": instance, "WEB_CONCURRENCY": str(workers),
+    env = {**os.environ, "PORT": str(free_port()), "INSTANCE_PATH": instance, "WEB_CONCURRENCY": str(workers),
            "SANDBOX_DB": os.path.join(instance, "sandbox.sqlite3"), "LOG_LEVEL": "WARNING",
            "FACESITE_PASSWORD": PASSWORD, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    for name, role in (("bench.viewer", "viewer"), ("bench.operator", "operator")):
-        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "create-user", name, "--role", role],
-                       cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
-    log = open(os.path.join(instance, "portal.log"), "w")
-    portal = subprocess.Popen(shlex.split(line.split(":", 1)[1]), cwd=ROOT, env=env, start_new_session=True,
-                              stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(url, timeout=90, process=portal)
-    return portal, url
+    return start_web(ROOT, env, instance, {"bench.viewer": "viewer", "bench.operator": "operator"})
 
 
 def signed_in(url: str, username: str) -> requests.Session:
