@@ -234,3 +234,16 @@ def test_photos_over_the_size_limit_are_skipped_and_reads_stop_there_whatever_th
     [row] = rows_of(app, job_id).values()
     assert row.state == "skipped" and "the ZIP entry is damaged" in row.message
     assert count(app, BatchPicture, BatchPicture.job_id == job_id) == 0
+
+
+def test_entries_named_the_windows_way_are_read_like_any_other(fake_app):
+    """A ZIP made on Windows may name an entry ``C:\\photos\\face.jpg`` or ``\\face.jpg``: the row that names
+    it finds it, and its background check reads it instead of failing the job."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("C:\\\\face.jpg", face("obama.jpg"))
+        archive.writestr("\\\\second.jpg", face("obama2.jpg"))
+    batch = BatchPage(sign_in(fake_app.test_client()))
+    job_id = batch.job_id(batch.upload(out.getvalue(), None, face_set="1"))
+    progress = batch.wait(job_id, states=("review",))
+    assert (progress["rows"], progress["skipped"]) == (2, 0), progress

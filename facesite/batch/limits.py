@@ -96,11 +96,31 @@ def check_referenced(infos: list[zipfile.ZipInfo], limits: UploadLimits) -> None
                             "split the upload.")
 
 
+def clean_name(name: str) -> str:
+    """A ZIP entry's name as rows refer to it: forward slashes, no leading ``./`` or ``/``."""
+    name = name.replace("\\", "/")
+    while name.startswith("./"):
+        name = name[2:]
+    return name.lstrip("/")
+
+
+def _entry(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
+    """The entry a (cleaned) name stands for; written as ``C:\\x.jpg`` or ``/x.jpg`` in the ZIP itself."""
+    try:
+        return archive.getinfo(name)
+    except KeyError:
+        for info in archive.infolist():
+            if clean_name(info.filename) == name:
+                return info
+    raise ManifestError("could not be read from the ZIP: the entry is not there")
+
+
 def read_member(archive: zipfile.ZipFile, name: str, limit: int, setting: str) -> bytes:
     """A file's bytes from the ZIP, reading no more than ``limit`` whatever its header says;
     ManifestError saying why when it cannot be read or is larger."""
+    entry = _entry(archive, name)
     try:
-        with archive.open(name) as member:
+        with archive.open(entry) as member:
             data = member.read(limit + 1)
     except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError, zlib.error) as error:
         reason = "it is encrypted" if "encrypted" in str(error) else "the ZIP entry is damaged"

@@ -19,7 +19,8 @@ import zipfile
 from dataclasses import dataclass, field
 
 from facesite import catalogue, preparation
-from facesite.batch.limits import ManifestError, UploadLimits, check_referenced, read_member, size_text
+from facesite.batch.limits import (ManifestError, UploadLimits, check_referenced, clean_name, read_member,
+                                   size_text)
 from facesite.countries import country_code
 from facesite.enrol.forms import DETAIL_MAX_LENGTH, unknown_country
 from facesite.extensions import db
@@ -98,19 +99,12 @@ def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     """Files in the ZIP by name, without folders and the hidden files some systems add."""
     found = {}
     for info in archive.infolist():
-        name = _clean(info.filename)
+        name = clean_name(info.filename)
         base = posixpath.basename(name)
         if info.is_dir() or name.startswith("__MACOSX/") or base.startswith(".") or not base:
             continue
         found[name] = info
     return found
-
-
-def _clean(name: str) -> str:
-    name = name.replace("\\", "/")
-    while name.startswith("./"):
-        name = name[2:]
-    return name.lstrip("/")
 
 
 def _rows_from_file_names(members: dict, default_face_set: str | None) -> tuple[list[PlannedRow], list[str]]:
@@ -233,7 +227,7 @@ def _find_member(wanted: str | None, members: dict, by_base: dict, row: PlannedR
     if not wanted:
         row.refuse("faceImage", "empty: give the picture's file name inside the ZIP")
         return None
-    wanted = _clean(wanted)
+    wanted = clean_name(wanted)
     if wanted in members:
         return wanted
     candidates = by_base.get(posixpath.basename(wanted).lower(), [])
