@@ -2,11 +2,11 @@
 
 The portal is started exactly as the Procfile starts it (gunicorn -c gunicorn.conf.py app:app) with a
 temporary INSTANCE_PATH and a stand-in vendor on loopback (its own process; every call answered after
---delay seconds), one user per role is made with `flask --app app create-user`, and --clients threads
-then work like staff for --minutes: enrol, search, browse the register and the audit log, upload small
-batches (ZIP + CSV) and start them, download CSV exports. About --hostile of the requests are hostile:
-a PNG of 8000 × 7990 pixels, a PNG whose header claims 65500 × 65500, a ZIP whose manifest names one
-member on every row, a broken multipart body, odd query arguments.
+--delay seconds). --clients threads, each signed in as its own three users (one per role, made with
+`flask --app app create-user`), then work like staff for --minutes: enrol, search, browse the register
+and the audit log, upload small batches (ZIP + CSV) and start them, download CSV exports. About --hostile
+of the requests are hostile: a PNG of 8000 × 7990 pixels, a PNG whose header claims 65500 × 65500, a ZIP
+whose manifest names one member on every row, a broken multipart body, odd query arguments.
 
 Printed: requests, errors (5xx and connection errors) with the first few, p50/p99 latency (all, and per
 kind of request), the summed resident memory of the web worker processes at the start, after the
@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from soak_staff import PASSWORD, USERS, Figures, Staff, pictures  # noqa: E402  (beside this script)
+from soak_staff import PASSWORD, ROLES, Figures, Staff, pictures, username  # noqa: E402  (beside this script)
 
 WARM_UP_SECONDS = 60
 TOKEN_PATH = "/openapi/auth/ticket/v1/generate-token"
@@ -100,11 +100,12 @@ def fresh_schema(database_url: str) -> tuple[str, str]:
     return schema, f"{database_url}{separator}options=-csearch_path%3D{schema}"
 
 
-def start_portal(env: dict, log_path: str) -> subprocess.Popen:
+def start_portal(env: dict, log_path: str, clients: int) -> subprocess.Popen:
     line = next(text for text in (ROOT / "Procfile").read_text().splitlines() if text.startswith("web:"))
-    for role, username in USERS.items():
-        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "create-user", username, "--role", role],
-                       cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    for client in range(clients):
+        for role in ROLES:
+            subprocess.run([sys.executable, "-m", "flask", "--app", "app", "create-user", username(role, client),
+                            "--role", role], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     log = open(log_path, "w")
     return subprocess.Popen(shlex.split(line.split(":", 1)[1]), cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -231,7 +232,7 @@ def main() -> None:
                "RATE_LIMIT_ENROL": unlimited, "RATE_LIMIT_SEARCH": unlimited, "RATE_LIMIT_LOGIN": unlimited}
         if database_url:
             env["DATABASE_URL"] = database_url
-        portal = start_portal(env, log_path)
+        portal = start_portal(env, log_path, args.clients)
         try:
             from facesite.sandbox.launcher import wait_until_up
 
@@ -240,8 +241,8 @@ def main() -> None:
             memory = {"start": workers_rss(portal.pid)}
             figures, started = Figures(), time.monotonic()
             deadline = started + args.minutes * 60
-            clients = [Staff(url, figures, staff_pictures, args.seed + i, args.hostile, deadline)
-                       for i in range(args.clients)]
+            clients = [Staff(url, figures, staff_pictures, client, args.hostile, deadline, args.seed)
+                       for client in range(args.clients)]
             for client in clients:
                 client.start()
             time.sleep(min(WARM_UP_SECONDS, args.minutes * 60))

@@ -17,7 +17,12 @@ from tests.pictures import png_claiming_size
 
 FACES = Path(__file__).resolve().parents[1] / "tests" / "data" / "faces"
 PASSWORD = "soak-password-1"
-USERS = {"viewer": "soak-viewer", "operator": "soak-operator", "admin": "soak-admin"}
+ROLES = ("viewer", "operator", "admin")
+
+
+def username(role: str, client: int) -> str:
+    """Each client thread is its own three members of staff (one a role), as in an office."""
+    return f"soak-{role}-{client}"
 
 
 def hidden(html: str, name: str) -> str:
@@ -34,10 +39,10 @@ class Figures:
         self.requests = 0  # HTTP requests, redirects followed included
         self.errors: list[str] = []
 
-    def add(self, kind: str, status: int, seconds: float, what: str, requests: int = 1) -> None:
+    def add(self, kind: str, status: int, seconds: float, what: str, hops: int = 1) -> None:
         with self.lock:
             self.records.append((kind, status, seconds))
-            self.requests += requests
+            self.requests += hops
             if (status >= 500 or status == 0) and len(self.errors) < 10:
                 self.errors.append(f"{kind}: {status} {what}")
 
@@ -47,18 +52,19 @@ def pictures() -> dict[str, bytes]:
     out = io.BytesIO()
     Image.new("RGBA", (8000, 7990), (40, 80, 120, 255)).save(out, "PNG")  # small file, 255 MB decoded
     return {"face": (FACES / "obama.jpg").read_bytes(), "other face": (FACES / "biden.jpg").read_bytes(),
-            "small face": (FACES / "obama2.jpg").read_bytes(), "giant png": out.getvalue(),
+            "third face": (FACES / "obama2.jpg").read_bytes(), "giant png": out.getvalue(),
             "claims giant": png_claiming_size(65500, 65500)}
 
 
 class Staff(threading.Thread):
     """One client: signed in once per role, then a random mix of what staff do, until the deadline."""
 
-    def __init__(self, portal: str, figures: Figures, pictures: dict, seed: int, hostile: float, deadline: float):
+    def __init__(self, portal: str, figures: Figures, pictures: dict, client: int, hostile: float, deadline: float,
+                 seed: int = 1):
         super().__init__(daemon=True)
         self.portal, self.figures, self.pictures, self.hostile = portal, figures, pictures, hostile
-        self.random, self.deadline = random.Random(seed), deadline
-        self.sessions = {role: requests.Session() for role in USERS}
+        self.client, self.random, self.deadline = client, random.Random(seed + client), deadline
+        self.sessions = {role: requests.Session() for role in ROLES}
         self.batches: list[int] = []
 
     def call(self, kind: str, role: str, method: str, path: str, **options) -> requests.Response | None:
@@ -69,14 +75,19 @@ class Staff(threading.Thread):
             self.figures.add(kind, 0, time.monotonic() - started, f"{method} {path[:80]}: {error}")
             return None
         self.figures.add(kind, answer.status_code, time.monotonic() - started, f"{method} {path[:80]}",
-                         requests=1 + len(answer.history))
+                         hops=1 + len(answer.history))
         return answer
 
-    def sign_in(self) -> None:
-        for role, username in USERS.items():
+    def sign_in(self) -> bool:
+        for role in ROLES:
             page = self.call("sign in", role, "GET", "/auth/login")
-            self.call("sign in", role, "POST", "/auth/login",
-                      data={"csrf_token": hidden(page.text, "csrf_token"), "username": username, "password": PASSWORD})
+            answer = self.call("sign in", role, "POST", "/auth/login", data={
+                "csrf_token": hidden(page.text, "csrf_token") if page is not None else "",
+                "username": username(role, self.client), "password": PASSWORD})
+            if answer is None or "/auth/login" in answer.url:  # every later figure would be the sign-in page's
+                self.figures.add("sign in", 0, 0.0, f"client {self.client} could not sign in as {role}")
+                return False
+        return True
 
     def form(self, kind: str, role: str, path: str, data: dict, files: dict) -> requests.Response | None:
         page = self.call(kind, role, "GET", path)
@@ -88,7 +99,7 @@ class Staff(threading.Thread):
     # What staff do ---------------------------------------------------------------------------------------------
 
     def enrol(self):
-        picture = self.pictures[self.random.choice(["face", "other face", "small face"])]
+        picture = self.pictures[self.random.choice(["face", "other face", "third face"])]
         self.form("enrol", "operator", "/enrol/", {"faceSetId": "demo", "name": "Soak Person", "country": "ID",
                                                    "idNumber": f"{self.random.randrange(10 ** 15):016}"},
                   {"faceImage": ("face.jpg", picture, "image/jpeg")})
@@ -104,7 +115,7 @@ class Staff(threading.Thread):
         self.call("browse", role, "GET", path)
 
     def batch(self):
-        members = {f"p{i}.jpg": self.pictures[name] for i, name in enumerate(["face", "other face", "small face"])}
+        members = {f"p{i}.jpg": self.pictures[name] for i, name in enumerate(["face", "other face", "third face"])}
         rows = [["demo", name, "", "", "", "ID", f"Batch {name}"] for name in members]
         answer = self.form("batch", "operator", "/batch/new", {"faceSetId": "demo"},
                            {"archive": ("photos.zip", make_zip(members), "application/zip"),
@@ -146,7 +157,8 @@ class Staff(threading.Thread):
                       self.random.choice(["/register/", "/admin/audit", "/batch/", "/auth/login"]) + "?" + query)
 
     def run(self):
-        self.sign_in()
+        if not self.sign_in():
+            return
         actions = [self.enrol] * 20 + [self.search] * 25 + [self.browse] * 35 + [self.batch] * 5 + [self.export] * 15
         while time.monotonic() < self.deadline:
             (self.attack if self.random.random() < self.hostile else self.random.choice(actions))()

@@ -77,6 +77,13 @@ def rows_for(members: dict[str, bytes], face_set: str = "demo") -> list[list[str
 
 
 @functools.cache
+def good_upload(face_set: str = "demo") -> tuple[bytes, bytes]:
+    """A ZIP of two real photos and its manifest, as staff would upload them."""
+    members = photo_members(2)
+    return make_zip(members), manifest(rows_for(members, face_set)).encode()
+
+
+@functools.cache
 def zip_bomb(megabytes: int, rows: int) -> tuple[bytes, str]:
     """``megabytes`` of zeros in a ZIP a thousand times smaller, and a manifest of ``rows`` rows that all
     name it. (Kept small enough that a portal without limits survives a long run of them.)"""

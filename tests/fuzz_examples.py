@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from tests.fuzz_archives import good_upload
 from tests.fuzz_client import AUTO, FormReader
-from tests.fuzz_http import KNOWN_TRAPS, Part
-from tests.fuzz_payloads import PLAUSIBLE, encode_text, repeated
+from tests.fuzz_http import KNOWN_TRAPS, Part, multipart
+from tests.fuzz_payloads import PLAUSIBLE, VALID, encode_text, photos, repeated
 from tests.fuzz_plans import ODD_INTS, STATIC_PATHS, FieldPlan, FormPlan, ProtocolPlan, RoutePlan
 from tests.fuzz_portal import ROLES, FuzzPortal
 
@@ -57,7 +58,16 @@ def run_route(portal: FuzzPortal, role: str, plan: RoutePlan, pools: dict):
                 what=f"query={plan.query[:120]!r} headers={headers!r:.300} body={body[:120]!r}")
 
 
+KEEP = FieldPlan("keep", 0, "")
+
+
 def part_for(field, plan: FieldPlan, form_plan: FormPlan, upload) -> Part | None:
+    if field.kind == "file" and plan is KEEP:  # as staff would send it
+        if field.name == "archive":
+            return Part(field.name, good_upload()[0], "photos.zip", "application/zip")
+        if field.name == "manifest":
+            return Part(field.name, good_upload()[1], "manifest.csv", "text/csv")
+        return Part(field.name, photos()[form_plan.photo], "face.jpg", "image/jpeg")
     if field.kind == "file":
         if field.name == "archive":
             return Part(field.name, upload[0], form_plan.zip_name, "application/zip")
@@ -69,7 +79,9 @@ def part_for(field, plan: FieldPlan, form_plan: FormPlan, upload) -> Part | None
         how = "keep"  # mostly the real token, so the fuzz reaches what the form does
     if how == "omit":
         return None
-    if how == "keep":
+    if how == "keep" and plan is KEEP:
+        value = field.value or VALID.get(field.name, "")
+    elif how == "keep":
         value = pick(field.options, plan.number) if field.kind == "select" and field.options else field.value
     elif how == "plausible" and field.name in PLAUSIBLE:
         value = pick(PLAUSIBLE[field.name], plan.number)
@@ -85,17 +97,26 @@ def run_form(portal: FuzzPortal, role: str, plan: FormPlan):
     # Not on the page for this role (signed out, not allowed, job finished): sent as another role saw it.
     form = fresh[index] if index < len(fresh) else discovered
     upload = plan.upload() if any(field.name == "archive" for field in form.fields) else None
-    parts = [part for field, field_plan in zip(form.fields, plan.fields * 3)
+    field_plans = plan.fields * 3
+    if plan.nearly_valid:
+        field_plans = [KEEP] * len(form.fields)
+        if form.fields:
+            field_plans[plan.mutated % len(form.fields)] = plan.fields[0]
+    parts = [part for field, field_plan in zip(form.fields, field_plans)
              if (part := part_for(field, field_plan, plan, upload)) is not None]
-    if plan.extra_field:
+    if plan.extra_field and not plan.nearly_valid:
         parts.append(Part(plan.extra_field[0], encode_text(plan.extra_field[1])))
-    if plan.every_field_twice:
+    if plan.every_field_twice and not plan.nearly_valid:
         parts += parts
-    content_type, body = plan.encode_body(parts)
+    if plan.nearly_valid:
+        content_type, body = "multipart/form-data; boundary=nearly-valid", multipart(parts, b"nearly-valid")
+    else:
+        content_type, body = plan.encode_body(parts)
     portal.script_vendor(plan.vendor_answer)
-    target = with_query(form.action or page, plan.query)
-    headers = [("Content-Type", content_type)] + list(plan.headers)
-    portal.send(role, plan.odd_method or form.method, target, headers, body,
+    target = with_query(form.action or page, "" if plan.nearly_valid else plan.query)
+    headers = [("Content-Type", content_type)] + ([] if plan.nearly_valid else list(plan.headers))
+    method = form.method if plan.nearly_valid else plan.odd_method or form.method
+    portal.send(role, method, target, headers, body,
                 what=f"form on {page} fields={[(p.name, p.value[:40], p.filename) for p in parts]!r:.500} "
                      f"content-type={content_type[:80]!r} query={plan.query[:80]!r} headers={plan.headers!r:.200} "
                      f"vendor={plan.vendor_answer!r:.80}")

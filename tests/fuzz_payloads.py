@@ -73,6 +73,12 @@ PLAUSIBLE = {
     "until": ["2024-01-01", "9999-12-31", "0001-01-01", "31/12/2024"],
 }
 
+# What a careful user types into an empty field: a nearly valid form gets these.
+VALID = {"faceSetId": "1", "topK": "5", "threshold": "80", "country": "ID", "name": "Fuzz Person",
+         "idNumber": "3201234567890001", "idCardType": "KTP", "username": "fuzz.user", "current": PASSWORD,
+         "password": "a long enough passphrase", "confirm": "a long enough passphrase", "id": "fuzz-set",
+         "label": "Fuzz set", "default_top_k": "10", "default_threshold": "75"}
+
 
 # -- pictures ---------------------------------------------------------------------------------------
 

@@ -69,6 +69,11 @@ class FormPlan:
     odd_method: str | None
     query: str
     headers: list
+    # Nearly valid: the form as the page gave it, a real photo, a proper body, and only the field at
+    # ``mutated`` (an index, wrapped) as the plan says, so the fuzz reaches the vendor call and what follows.
+    nearly_valid: bool
+    mutated: int
+    photo: str
 
 
 @dataclass
@@ -115,7 +120,8 @@ form_plans = st.builds(
     pictures(), file_names("face.jpg"), st.sampled_from(["image/jpeg", "application/octet-stream", None]),
     batch_upload(), file_names("batch.zip"), file_names("manifest.csv"), body_encoders(), vendor_answers(),
     st.one_of(st.none(), st.none(), st.none(), st.sampled_from(ODD_METHODS + ["GET"])),
-    st.one_of(st.just(""), st.just(""), query_strings()), some_headers)
+    st.one_of(st.just(""), st.just(""), query_strings()), some_headers,
+    st.integers(0, 2).map(lambda n: n == 0), NUMBER, st.sampled_from(["obama.jpg", "biden.jpg", "obama2.jpg", "png"]))
 
 protocol_plans = st.builds(
     ProtocolPlan, NUMBER, NUMBER, arguments,

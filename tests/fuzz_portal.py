@@ -59,7 +59,7 @@ class FuzzPortal:
         self.stale = set() if identity_headers else set(ROLES) - {"anonymous"}
         self.secrets = {"SECRET_KEY": app.config["SECRET_KEY"], "PASSWORD": PASSWORD, "vendor token": "fake-token-",
                         **dict(secrets)}
-        self.sent = self.server_errors = self.sign_ins = 0
+        self.sent = self.server_errors = self.vendor_fault_pages = self.sign_ins = 0
         self.slowest: list[tuple[float, str]] = []  # the slowest answers, for the report
         self.unchecked = None  # the last answer, checked by settle()
         self.statuses: dict[str, Counter] = defaultdict(Counter)  # route -> status -> answers (what was reached)
@@ -107,20 +107,29 @@ class FuzzPortal:
         if "cookie" not in names:  # the fuzz's own cookies are not this role's session
             self.jars[role].update(answer)
             self.remember_token(role, answer)
-        self.unchecked = (role, method, target, answer, len(self.vendor.requests) > calls_before, logged_before, what)
+        # a 502/503/504 may be the vendor-fault page only when a fault was scripted and the vendor was called
+        fault_reached = self.fault_scripted and len(self.vendor.requests) > calls_before
+        self.unchecked = (role, method, target, answer, fault_reached, logged_before, what)
         return answer
 
     def settle(self):
         """Check the last answer, with every line logged since its request was sent. (Done just before the
         next request: the server may log an error a moment after the answer has gone out.)"""
         if self.unchecked:
-            role, method, target, answer, reached_vendor, logged_before, what = self.unchecked
+            role, method, target, answer, fault_reached, logged_before, what = self.unchecked
             self.unchecked = None
-            waited = 0.0
-            while answer.status == 500 and len(self.log.records) == logged_before and waited < 0.5:
-                time.sleep(0.05)  # werkzeug logs an exception that escaped the portal after answering 500
-                waited += 0.05
-            self.check(role, method, target, answer, reached_vendor, self.log.records[logged_before:], what)
+            if answer.status == 500:
+                self.wait_for_quiet_log(logged_before)
+            self.check(role, method, target, answer, fault_reached, self.log.records[logged_before:], what)
+
+    def wait_for_quiet_log(self, logged_before: int) -> None:
+        """Until the log has had something to say and then said nothing for 0.1 s (0.5 s at most): werkzeug
+        logs an exception that escaped the portal only after it has answered 500."""
+        for _ in range(5):
+            count = len(self.log.records)
+            time.sleep(0.1)
+            if len(self.log.records) == count > logged_before:
+                return
 
     def remember_token(self, role, answer: Answer):
         found = CSRF.search(answer.text) if answer.header("Content-Type").startswith("text/html") else None
@@ -132,7 +141,7 @@ class FuzzPortal:
         if signed_out or not self.jars[role].cookies:
             self.stale.add(role)  # (the fuzz may well have pressed "sign out")
 
-    def check(self, role, method, target, answer: Answer, reached_vendor: bool, logged: list[str], what: str):
+    def check(self, role, method, target, answer: Answer, fault_reached: bool, logged: list[str], what: str):
         route = self.route_of(method, target)
         self.statuses[route if route.startswith("/") and len(route) < 60 else "(other)"][answer.status] += 1
         shown = f"{role}: {method} {str(target)[:150]!r} {what}"[:600]
@@ -140,11 +149,14 @@ class FuzzPortal:
             self.found("no answer", method, route, 0, answer.error, shown)
         if answer.status >= 500:
             self.server_errors += 1
-            vendor_fault = (answer.status in VENDOR_FAULT_STATUSES and self.fault_scripted and reached_vendor
-                            and b'id="problem"' in answer.body)
+            vendor_fault = answer.status in VENDOR_FAULT_STATUSES and fault_reached and b'id="problem"' in answer.body
+            self.vendor_fault_pages += vendor_fault and not logged
             if not vendor_fault or logged:
                 # the exception behind it, when the log has one, names the cause best
-                cause = next((line for line in logged if " | " in line), (logged or ["nothing logged"])[-1])
+                title = re.search(rb"<h[12][^>]*>([^<]{0,120})", answer.body)
+                shown_page = f"nothing logged; the page says {title.group(1).decode(errors='replace')!r}" \
+                    if title else "nothing logged"
+                cause = next((line for line in logged if " | " in line), (logged or [shown_page])[-1])
                 self.found("server error", method, route, answer.status, cause, shown)
         else:  # an error logged while the answer looked fine: a background job, a broken stream, ...
             for line in logged:
@@ -157,7 +169,9 @@ class FuzzPortal:
     def found(self, kind, method, route, status, detail, reproduction):
         # one finding per cause: the same exception on many routes (paths and numbers aside) is one
         cause = re.sub(r"\d+", "N", re.sub(r" on \S+ \S+| on \S+ \[\w+\]", "", detail))[:300]
-        finding = self.findings.setdefault((kind, status, cause), Finding(kind, status, detail[:500], reproduction))
+        # (an error logged beside an answer says nothing about that answer's status: one finding for all)
+        key = (kind, None if kind == "unhandled exception" else status, cause)
+        finding = self.findings.setdefault(key, Finding(kind, status, detail[:500], reproduction))
         where_seen = f"{method[:20]} {route[:80]}"
         finding.routes[where_seen] = finding.routes.get(where_seen, 0) + 1
 
@@ -233,8 +247,8 @@ class FuzzPortal:
     def report(self) -> str:
         time.sleep(0.5)  # what the server still logs about the last request
         self.settle()
-        lines = [f"fuzz: {self.sent} requests sent, {self.server_errors} answered 5xx "
-                 f"(vendor-fault pages included), {len(self.findings)} distinct findings, {self.sign_ins} sign-ins"]
+        lines = [f"fuzz: {self.sent} requests sent, {self.server_errors} answered 5xx ({self.vendor_fault_pages} of "
+                 f"them vendor-fault pages), {len(self.findings)} distinct findings, {self.sign_ins} sign-ins"]
         lines += [str(finding) for finding in self.findings.values()]
         lines += ["answers by route:"] + [f"  {route}: {dict(sorted(counts.items()))}"
                                           for route, counts in sorted(self.statuses.items())]

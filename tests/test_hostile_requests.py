@@ -93,3 +93,21 @@ def test_dates_at_the_ends_of_the_calendar_filter_without_an_error(app, query):
         assert answer.status_code == 200, path
         answer.get_data()  # a streamed CSV fails, if at all, while it is read
         answer.close()
+
+
+@pytest.mark.parametrize("data", [None, [1, 2], "é" * 5000, "", {"id": 1}, True])
+def test_a_success_without_a_face_id_is_no_success(fake_app, fake_vendor, data):
+    """The vendor says SUCCESS but sends no usable face id: staff are told the answer could not be read and
+    that the face may have been added (search before sending again); nothing goes into the register."""
+    from facesite.extensions import db
+    from facesite.models import Enrolment
+    from tests.conftest import face
+    from tests.servers import envelope
+
+    fake_vendor.add_face.append(envelope(data=data))
+    answer = EnrolPage(sign_in(fake_app.test_client(), "operator")).send(face("obama.jpg"), faceSetId="1",
+                                                                         name="Kept Name")
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 502 and "could not be read" in text and "Kept Name" in text
+    with fake_app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Enrolment)) == 0

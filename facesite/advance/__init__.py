@@ -47,6 +47,14 @@ def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
     return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
 
 
+def is_face_id(value) -> bool:
+    """A face id as the vendor documents it: a short number or text (the register keeps up to 64 characters)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return False
+    text = str(value)
+    return 0 < len(text) <= 64 and text.isprintable() and not text.isspace()
+
+
 class AdvanceClient:
     """Calls Face Search on one host with either signed tokens or one fixed token."""
 
@@ -88,7 +96,12 @@ class AdvanceClient:
         if unknown:
             raise ValueError(f"not Add Face fields: {sorted(unknown)}")
         fields = {"faceSetId": face_set_id, **details}
-        return self._call("add_face", ADD_FACE_PATH, fields, ("faceImage", filename, image, mime_type))
+        answer = self._call("add_face", ADD_FACE_PATH, fields, ("faceImage", filename, image, mime_type))
+        if not is_face_id(answer.data):
+            # "SUCCESS" with no usable face id: the face may be added, but nothing can refer to it.
+            raise TransportError("not_json", f"the vendor said {answer.code} but sent no face id",
+                                 may_have_reached=True, step="add_face", http_status=answer.http_status)
+        return answer
 
     def search(self, face_set_id: str, image: bytes, *, filename: str, mime_type: str,
                top_k: int | None = None, threshold: float | None = None) -> VendorResponse:
