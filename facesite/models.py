@@ -28,6 +28,7 @@ class User(UserMixin, db.Model):
     source: Mapped[str] = mapped_column(String(16), default="local")  # local or header
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # No longer read or written: sign-in attempts are counted in sign_in_throttle (auth/throttle.py).
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]  # set: the account may not sign in and its sessions end
@@ -45,8 +46,6 @@ class User(UserMixin, db.Model):
     def can(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
 
-    def is_locked(self) -> bool:
-        return self.locked_until is not None and self.locked_until > utcnow()
 
 
 class SecurityEvent(db.Model):

@@ -47,11 +47,11 @@ def purge(config, now: datetime | None = None, remember: bool = False) -> dict[s
                 .values(thumbnail=None)).rowcount
     figures["sessions"] = sessions.purge(SESSIONS_KEEP_DAYS)
     figures["sessions"] += throttle.purge(now)
-    log.info("purge: %s; kept pictures and form outcomes %d, register thumbnails %d, old sign-in sessions %d",
-             batch_retention.describe(figures), figures["drafts"], figures["thumbnails"], figures["sessions"])
+    log.info("purge: %s", describe(figures))
     return figures
 
 
 def describe(figures: dict[str, int]) -> str:
-    return (f"{batch_retention.describe(figures)}; {figures['drafts']} kept pictures and form outcomes, "
-            f"{figures['thumbnails']} register thumbnails, {figures['sessions']} old sign-in sessions deleted")
+    """What a purge removed, in counts only (the log line and ``flask purge`` say the same)."""
+    return (f"{batch_retention.describe(figures)}; deleted: kept pictures and form outcomes {figures['drafts']}, "
+            f"register thumbnails {figures['thumbnails']}, old sign-in sessions {figures['sessions']}")

@@ -21,7 +21,7 @@ from facesite.auth.accounts import AccountError, create_user
 from facesite.auth.forms import NewUserForm, PasswordForm
 from facesite.auth.sessions import end_all_sessions
 from facesite.extensions import db
-from facesite.models import ROLES, SignInThrottle, User, utcnow
+from facesite.models import ROLES, User, utcnow
 
 ENABLED_ADMIN = (User.role == "admin", User.disabled_at.is_(None))
 HISTORY_ROWS = 10  # security events shown on a user's page; the security log has the rest
@@ -29,10 +29,8 @@ HISTORY_ROWS = 10  # security events shown on a user's page; the security log ha
 
 def _locked_user_ids(people: list[User]) -> set[int]:
     """Who is locked out by the sign-in throttle (one query for the whole list)."""
-    by_key = {throttle.account_key(person.username): person.id for person in people}
-    keys = db.session.scalars(select(SignInThrottle.key).where(SignInThrottle.key.in_(by_key),
-                                                               SignInThrottle.locked_until > utcnow()))
-    return {by_key[key] for key in keys}
+    held = throttle.locked_names(person.username for person in people)
+    return {person.id for person in people if person.username in held}
 
 
 @bp.route("/users", methods=["GET", "POST"])

@@ -1,6 +1,6 @@
 """Sign in and out, the first administrator, and changing one's password."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, logout_user
 
 from facesite import security_events
 from facesite.auth import bp, sessions, throttle
@@ -85,8 +85,7 @@ def setup(token):
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@login_required
-def password():
+def password():  # signed-in staff only: auth/policy.py
     if current_user.password_hash is None:
         flash("Your account signs in through your company's identity provider; it has no password here.", "info")
         return redirect(url_for("main.index"))

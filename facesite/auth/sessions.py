@@ -15,6 +15,7 @@ from flask import current_app, flash, request, session
 from flask_login import login_user
 from sqlalchemy import insert, select, update
 
+from facesite import security_events
 from facesite.extensions import db
 from facesite.models import User, UserSession, utcnow
 
@@ -57,8 +58,6 @@ def user_for_request(user_id: str) -> User | None:
         _end(UserSession.id == record.id)
         reason = "without activity" if now - record.last_seen_at > idle else "at the end of its longest allowed time"
         flash(f"You were signed out {reason}. Sign in again.", "info")
-        from facesite import security_events
-
         security_events.record("session_expired", actor=user.username, subject=user.username, detail=reason)
         return None
     if not user.is_active:
