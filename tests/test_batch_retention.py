@@ -102,7 +102,9 @@ def test_every_state_that_holds_personal_data_is_purged_after_its_own_time(queue
     assert batch.progress(jobs["paused"])["state"] == "finished"
     assert all(r.code == "PURGED" and "(BATCH_KEEP_PAUSED_DAYS)" in r.message for r in paused.values())
     assert "(BATCH_KEEP_STALLED_DAYS)" in batch.client.get(f"/batch/{jobs['queued']}").get_data(as_text=True)
-    assert batch.results(jobs["finished"])[0]["result"] == "done", "what was enrolled stays in the results"
+    # Two rows are prepared at once, so which of them met the vendor's SUCCESS first is not fixed.
+    results = sorted(row["result"] for row in batch.results(jobs["finished"]))
+    assert results == ["done", "failed"], "what was enrolled stays in the results"
 
 
 def test_the_purge_runs_once_a_day_for_the_whole_cluster(queue_down_app, fake_vendor, caplog):
