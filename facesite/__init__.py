@@ -48,10 +48,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     prepare_database(app)
 
     from facesite.drafts import DraftStore
-    from facesite.extensions import db
+    from facesite.extensions import db, init_drafts
 
     with app.app_context():
-        app.extensions["drafts"] = DraftStore(db.engine, max_age_seconds=app.config["DRAFT_MAX_AGE_HOURS"] * 3600)
+        init_drafts(app, DraftStore(db.engine, max_age_seconds=app.config["DRAFT_MAX_AGE_HOURS"] * 3600))
 
     from facesite.batch.scheduler import BatchScheduler
 

@@ -15,16 +15,10 @@ from flask_login import current_user
 from sqlalchemy import insert, update
 
 from facesite.extensions import db
+from facesite.faces.person import mask_id_number
 from facesite.models import VendorCall, utcnow
 
 log = logging.getLogger(__name__)
-
-
-def mask_id_number(value: str | None) -> str | None:
-    """Keep the last four characters only: enough to tell records apart, not to misuse them."""
-    if not value:
-        return None
-    return "••••" + value[-4:] if len(value) > 4 else "••••"
 
 
 # Who background work (a batch job) acts for: there is no request, hence no current_user.
@@ -42,9 +36,10 @@ def acting_for(username: str):
 
 
 def acting_user() -> str | None:
-    if has_request_context() and current_user and current_user.is_authenticated:
+    named = _acting_for.get()
+    if named is None and has_request_context() and current_user and current_user.is_authenticated:
         return current_user.username
-    return _acting_for.get()
+    return named
 
 
 class AuditTrail:
@@ -57,10 +52,6 @@ class AuditTrail:
 
     def started(self, step: str, fields: dict) -> int:
         username = acting_user()
-        if has_request_context():
-            # The vendor may take seconds: give the request's pooled database connection back
-            # now rather than hold it idle through the call (objects already loaded stay usable).
-            db.session.close()
         row = {"username": username, "call": step, "face_set_id": fields.get("faceSetId"),
                "external_reference_id": fields.get("externalReferenceId"),
                "id_number_masked": mask_id_number(fields.get("idNumber"))}
@@ -75,7 +66,7 @@ class AuditTrail:
                            transaction_id=answer.transaction_id, pricing_strategy=answer.pricing_strategy,
                            http_status=answer.http_status)
         else:
-            outcome.update(outcome_code=f"TRANSPORT_{error.kind.upper()}" if error else "INTERRUPTED",
+            outcome.update(outcome_code=error.kind.audit_code if error else "INTERRUPTED",
                            outcome_message=error.detail if error else "the call was interrupted",
                            http_status=getattr(error, "http_status", None))
         try:

@@ -43,19 +43,24 @@ def options_html() -> Markup:
     return Markup("").join(Markup('<option value="{}">{}</option>').format(s.id, s.label) for s in all_face_sets())
 
 
-def resolve(value: str) -> FaceSet | None:
-    """The catalogue entry named by its id or its label; None when staff may not use it."""
+def resolve(value: str | None) -> FaceSet | None:
+    """The catalogue entry named by its id or its label; None when staff may not use it.
+    Reads the database only (see ``adopt_from_sandbox``)."""
     value = (value or "").strip()
     if not value:
         return None
-    entry = db.session.get(FaceSet, value) or db.session.scalar(
+    return db.session.get(FaceSet, value) or db.session.scalar(
         db.select(FaceSet).where(func.lower(FaceSet.label) == value.lower()))
-    if entry is None and current_app.config["SANDBOX_MODE"]:
-        entry = _adopt_from_sandbox(value)
-    return entry
 
 
-def _adopt_from_sandbox(face_set_id: str) -> FaceSet | None:
+def adopt_from_sandbox(value: str | None) -> FaceSet | None:
+    """Sandbox mode only: a face set made with the sandbox's own commands joins the catalogue the
+    first time staff name it. Asks the sandbox over HTTP, so callers do it before checking a form,
+    never inside the check. Returns the new entry, or None (not sandbox mode, known already, or
+    the sandbox has no such set)."""
+    face_set_id = (value or "").strip()
+    if not face_set_id or not current_app.config["SANDBOX_MODE"] or resolve(face_set_id) is not None:
+        return None
     base_url = current_app.config["ADVANCE_BASE_URL"]
     try:
         known = {s["id"]: s for s in operator_api.list_face_sets(base_url)} if base_url else {}

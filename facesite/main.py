@@ -3,6 +3,7 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, url_for
 from flask_login import current_user
 
 from facesite.auth.policy import draft_reader
+from facesite.extensions import drafts
 
 bp = Blueprint("main", __name__)
 
@@ -16,7 +17,7 @@ def index():
 def picture(picture_id):
     """A picture kept from a form: only for whoever sent it (and administrators); anyone else gets the
     404 of a picture that does not exist."""
-    kept = current_app.extensions["drafts"].picture(picture_id, draft_reader())
+    kept = drafts().picture(picture_id, draft_reader())
     if kept is None:
         abort(404)
     data, mime_type = kept

@@ -7,6 +7,8 @@ new file uses the kept one. What is kept is what is sent: metadata-free.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import current_app
 from flask_login import current_user
 from flask_wtf.file import FileField
@@ -16,6 +18,8 @@ from wtforms.validators import ValidationError
 from facesite import image_rules, preparation, settings
 from facesite.auth.policy import draft_reader
 from facesite.drafts import valid_id
+from facesite.extensions import drafts
+from facesite.faces.results import Picture
 
 PICTURE_GONE = "The picture from your last attempt has expired: attach it again."
 
@@ -29,8 +33,7 @@ class PictureFields:
     # What preparation did to the kept picture, for the result page.
     preparation = HiddenField()
 
-    picture: bytes | None = None
-    picture_facts: image_rules.ImageFacts | None = None
+    picture: Picture | None = None  # a new upload, checked
 
     def validate_faceImage(self, field):
         upload = field.data
@@ -39,36 +42,36 @@ class PictureFields:
                 raise ValidationError("Attach a face picture.")
             return
         try:
-            self.picture, self.picture_facts, self.preparation.data = picture_to_send(upload.read())
+            self.picture = picture_to_send(upload.read())
+            self.preparation.data = self.picture.preparation
         except image_rules.ImageRuleError as error:
             self.keptPicture.data = ""  # a new, refused picture replaces any kept one
             raise ValidationError(str(error)) from None
 
-    def attach_picture(self) -> tuple[bytes, image_rules.ImageFacts] | None:
+    def attach_picture(self) -> Picture | None:
         """The picture to send: a new upload (now kept), else the kept one; None (with an
         error on the field) when there is neither."""
         if self.faceImage.errors:
             return None
-        drafts = current_app.extensions["drafts"]
         if self.picture is not None:
-            self.keptPicture.data = drafts.keep_picture(self.picture, self.picture_facts.extension,
-                                                        current_user.username)
-            return self.picture, self.picture_facts
-        kept = drafts.picture(self.keptPicture.data, draft_reader())  # never someone else's picture
+            self.keptPicture.data = drafts().keep_picture(self.picture.data, self.picture.facts.extension,
+                                                          current_user.username)
+            return replace(self.picture, kept_id=self.keptPicture.data)
+        kept = drafts().picture(self.keptPicture.data, draft_reader())  # never someone else's picture
         if kept is None:
             self.keptPicture.data = ""
             self.faceImage.errors = [PICTURE_GONE]
             return None
-        return kept[0], image_rules.check_image(kept[0])
+        return Picture(kept[0], image_rules.check_image(kept[0]), self.preparation.data or "", self.keptPicture.data)
 
 
-def picture_to_send(data: bytes) -> tuple[bytes, image_rules.ImageFacts, str]:
+def picture_to_send(data: bytes) -> Picture:
     """What is sent for an uploaded picture under the admin setting: prepared (and what was done), or
     checked as it is. Raises ImageRuleError. Forms and batch rows alike."""
     if settings.prepare_pictures():
         prepared = preparation.prepare(data)
-        return prepared.data, prepared.facts, prepared.summary
-    return data, image_rules.check_image(data), ""
+        return Picture(prepared.data, prepared.facts, prepared.summary)
+    return Picture(data, image_rules.check_image(data))
 
 
 def picture_problem(data: bytes) -> str | None:

@@ -46,4 +46,5 @@ def build_client(app: Flask) -> AdvanceClient:
     return AdvanceClient(
         base_url, token_period=app.config["ADVANCE_TOKEN_PERIOD"],
         connect_timeout=app.config["ADVANCE_CONNECT_TIMEOUT"], read_timeout=app.config["ADVANCE_READ_TIMEOUT"],
-        use_env_proxy=app.config["ADVANCE_USE_ENV_PROXY"], observer=AuditTrail(app), **credentials)
+        use_env_proxy=app.config["ADVANCE_USE_ENV_PROXY"], observer=AuditTrail(app),
+        score_field=app.config["SCORE_FIELD"], **credentials)

@@ -11,7 +11,7 @@ from typing import Callable
 
 from hypothesis import strategies as st
 
-from facesite.outcomes import VENDOR_CODES
+from facesite.faces.problems import VENDOR_CODES
 from tests.fuzz_archives import batch_upload
 from tests.fuzz_http import body_encoders, header_pairs, query_strings
 from tests.fuzz_payloads import choice_of, file_names, hostile_text, pictures

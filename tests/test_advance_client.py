@@ -40,7 +40,7 @@ def test_retry_after_as_an_http_date():
 
 def test_token_request_is_signed_with_a_13_digit_millisecond_timestamp(fake_vendor):
     answer = add(client_for(fake_vendor, token_period=600))
-    assert answer.data == "101"
+    assert answer.face_id == "101"
     body = fake_vendor.calls("token")[0]["json"]
     assert len(body["timestamp"]) == 13 and abs(int(body["timestamp"]) / 1000 - time.time()) < 5
     assert body["signature"] == sign("ak-test", "sk-test", body["timestamp"])
@@ -87,7 +87,7 @@ def test_one_token_request_for_many_threads():
 def test_an_expired_token_is_replaced_and_the_call_retried_once(fake_vendor):
     fake_vendor.add_face.append(envelope("IAM_FAILED", "Token not found or expired"))
     answer = add(client_for(fake_vendor))
-    assert answer.code == "SUCCESS"
+    assert answer.envelope.code == "SUCCESS"
     assert [c["headers"]["X-Access-Token"] for c in fake_vendor.calls("add_face")] == ["fake-token-1", "fake-token-2"]
 
 

@@ -86,37 +86,37 @@ def test_pictures_without_a_face_are_refused(vendor, face_set, picture):
 
 def test_enrolled_person_is_found_first_from_another_photo(vendor, face_set):
     enrolled = add(vendor, face_set, face("obama.jpg"), name="Person A", externalReferenceId="ref-a", country="US")
-    assert enrolled.code == "SUCCESS" and enrolled.data.isdigit() and enrolled.pricing_strategy == "FREE"
+    assert enrolled.envelope.code == "SUCCESS" and enrolled.face_id.isdigit() and enrolled.pricing_strategy == "FREE"
     add(vendor, face_set, face("biden.jpg"), name="Person B")
     found = search(vendor, face_set, face("obama2.jpg"))
     assert found.pricing_strategy == "PAY"
-    matches = found.data["faceReferences"]
-    assert [m["name"] for m in matches] == ["Person A"]  # person B is below the default threshold of 80
+    assert [(m.name, m.face_id) for m in found.faces] == [("Person A", enrolled.face_id)]  # B is below 80
+    matches = found.envelope.data["faceReferences"]  # the JSON itself, as the contract writes it
     best = matches[0]
-    assert best["id"] == enrolled.data and best["similarity"] > 80
+    assert best["id"] == enrolled.face_id and best["similarity"] > 80 and found.faces[0].score == best["similarity"]
     assert best["externalReferenceId"] == "ref-a" and best["country"] == "US" and best["deletedAt"] is None
     assert best["faceImageId"].endswith(".jpg") and len(best["createdAt"]) == len("2024-08-08T03:44:11.594")
-    assert found.data["topK"] == 20 and found.data["threshold"] == 80 and found.data["total"] == 1
+    assert found.envelope.data["topK"] == 20 and found.envelope.data["threshold"] == 80 and found.envelope.data["total"] == 1
 
 
 def test_a_different_person_scores_below_80_and_threshold_zero_ranks_everyone(vendor, face_set):
     add(vendor, face_set, face("obama.jpg"), name="Person A")
-    assert search(vendor, face_set, face("biden.jpg")).data["faceReferences"] == []
-    everyone = search(vendor, face_set, face("biden.jpg"), threshold=0, top_k=5).data["faceReferences"]
-    assert len(everyone) == 1 and everyone[0]["similarity"] < 80
+    assert search(vendor, face_set, face("biden.jpg")).faces == ()
+    everyone = search(vendor, face_set, face("biden.jpg"), threshold=0, top_k=5).faces
+    assert len(everyone) == 1 and everyone[0].score < 80
 
 
 def test_several_faces_use_the_largest_and_say_so(vendor, face_set):
     answer = add(vendor, face_set, face("obama_and_biden.jpg"), name="pair")
-    assert answer.code == "SUCCESS"
-    assert answer.extra["faceCount"] >= 2 and "largest" in answer.extra["note"]
+    assert answer.envelope.code == "SUCCESS" and "largest" in answer.note
+    assert answer.envelope.extra["faceCount"] >= 2 and answer.note == answer.envelope.extra["note"]
 
 
 def test_top_k_limits_the_matches(vendor, face_set):
     for photo in ("obama.jpg", "obama2.jpg", "32bit.png"):
         add(vendor, face_set, face(photo))
-    found = search(vendor, face_set, face("obama2.jpg"), top_k=2, threshold=50).data["faceReferences"]
-    assert len(found) == 2 and found[0]["similarity"] >= found[1]["similarity"]
+    found = search(vendor, face_set, face("obama2.jpg"), top_k=2, threshold=50).faces
+    assert len(found) == 2 and found[0].score >= found[1].score
 
 
 def test_faces_survive_a_restart(sandbox, tmp_path):
@@ -137,7 +137,7 @@ def test_operators_create_face_sets_by_endpoint_and_revoke_tokens(sandbox, vendo
     assert {"id": "branch-7", "name": "Branch 7"}.items() <= next(s for s in listed if s["id"] == "branch-7").items()
     add(vendor, "branch-7", face("obama.jpg"))
     requests.post(sandbox.url + "/sandbox/tokens/revoke", timeout=5)
-    assert add(vendor, "branch-7", face("obama2.jpg")).code == "SUCCESS"  # the client renewed its token
+    assert add(vendor, "branch-7", face("obama2.jpg")).envelope.code == "SUCCESS"  # the client renewed its token
 
 
 def test_operator_commands_create_a_set_and_enrol_a_folder(tmp_path, monkeypatch):
@@ -169,7 +169,7 @@ def test_sixteen_bit_and_palette_pictures_are_read_properly(vendor, face_set):
     palette = io.BytesIO()
     Image.open(io.BytesIO(face("obama.jpg"))).convert("P").save(palette, "PNG")
     for picture in (sixteen_bit.getvalue(), palette.getvalue()):
-        assert vendor.add_face(face_set, picture, filename="f.png", mime_type="image/png").code == "SUCCESS"
+        assert vendor.add_face(face_set, picture, filename="f.png", mime_type="image/png").envelope.code == "SUCCESS"
 
 
 def test_a_second_process_finds_the_sandbox_already_serving_its_data(tmp_path, monkeypatch):

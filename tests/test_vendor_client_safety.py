@@ -141,7 +141,7 @@ def test_https_anywhere_and_plain_http_on_loopback_are_accepted(monkeypatch, url
 
 def test_proxy_settings_in_the_environment_are_ignored(fake_vendor, proxy):
     answer = add_face(client_for(fake_vendor))
-    assert answer.code == "SUCCESS"
+    assert answer.envelope.code == "SUCCESS"
     assert proxy.seen == []
     assert len(fake_vendor.calls("token")) == 1 and len(fake_vendor.calls("add_face")) == 1
 

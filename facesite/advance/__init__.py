@@ -14,8 +14,9 @@ import time
 import requests
 import urllib3
 
-from facesite.advance.envelope import (AdvanceError, TransportError, VendorError, VendorResponse,  # noqa: F401
-                                       parse_retry_after)
+from facesite.advance.answers import AddedFace, FaceReference, SearchAnswer, is_face_id  # noqa: F401
+from facesite.advance.envelope import (AdvanceError, TransportError, TransportFailure, VendorError,  # noqa: F401
+                                       VendorResponse, parse_retry_after)
 from facesite.advance.tokens import AccessTokenCache, sign  # noqa: F401
 from facesite.advance.transport import base_url_problem, is_loopback, refuse_redirect, vendor_session  # noqa: F401
 
@@ -47,14 +48,6 @@ def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
     return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
 
 
-def is_face_id(value) -> bool:
-    """A face id as the vendor documents it: a short number or text (the register keeps up to 64 characters)."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        return False
-    text = str(value)
-    return 0 < len(text) <= 64 and text.isprintable() and not text.isspace()
-
-
 class AdvanceClient:
     """Calls Face Search on one host with either signed tokens or one fixed token."""
 
@@ -62,7 +55,7 @@ class AdvanceClient:
                  fixed_token: str | None = None, token_period: int = 3600,
                  connect_timeout: float = 5.0, read_timeout: float = 30.0,
                  token_cache: AccessTokenCache | None = None, pool_size: int = 32, observer=None,
-                 use_env_proxy: bool = False):
+                 use_env_proxy: bool = False, score_field: str = "similarity"):
         if not fixed_token and not (access_key and secret_key):
             raise ValueError("AdvanceClient needs an access key and secret key, or a fixed token")
         problem = base_url_problem(base_url)
@@ -73,6 +66,7 @@ class AdvanceClient:
         self._secret_key = secret_key
         self._fixed_token = fixed_token
         self.token_period = token_period
+        self.score_field = score_field  # the contract does not name the field of a match's score
         self.timeout = (connect_timeout, read_timeout)
         self._tokens = token_cache or _shared_token_cache
         # Told of every call before it is sent and after it ends (the portal's audit trail):
@@ -86,8 +80,8 @@ class AdvanceClient:
     # -- the API ---------------------------------------------------------------
 
     def add_face(self, face_set_id: str, image: bytes, *, filename: str, mime_type: str,
-                 details: dict | None = None) -> VendorResponse:
-        """Add a face; ``data`` of the answer is the new face's id.
+                 details: dict | None = None) -> AddedFace:
+        """Add a face; the answer holds the new face's id.
 
         ``details`` holds the optional fields by their API names (ADD_FACE_DETAILS).
         """
@@ -99,15 +93,16 @@ class AdvanceClient:
         answer = self._call("add_face", ADD_FACE_PATH, fields, ("faceImage", filename, image, mime_type))
         if not is_face_id(answer.data):
             # "SUCCESS" with no usable face id: the face may be added, but nothing can refer to it.
-            raise TransportError("not_json", f"the vendor said {answer.code} but sent no face id",
+            raise TransportError(TransportFailure.NOT_JSON, f"the vendor said {answer.code} but sent no face id",
                                  may_have_reached=True, step="add_face", http_status=answer.http_status)
-        return answer
+        return AddedFace.from_envelope(answer)
 
     def search(self, face_set_id: str, image: bytes, *, filename: str, mime_type: str,
-               top_k: int | None = None, threshold: float | None = None) -> VendorResponse:
-        """Search a face set (1:N); ``data`` holds ``faceReferences``."""
+               top_k: int | None = None, threshold: float | None = None) -> SearchAnswer:
+        """Search a face set (1:N); the answer's faces come best first."""
         fields = {"faceSetId": face_set_id, "topK": top_k, "threshold": threshold}
-        return self._call("search", SEARCH_PATH, fields, ("faceImage", filename, image, mime_type))
+        answer = self._call("search", SEARCH_PATH, fields, ("faceImage", filename, image, mime_type))
+        return SearchAnswer.from_envelope(answer, self.score_field)
 
     def generate_token(self) -> tuple[str, float]:
         """A fresh token and its expiry (epoch seconds)."""
@@ -177,18 +172,18 @@ class AdvanceClient:
         try:
             response = self._session.post(url, timeout=self.timeout, allow_redirects=False, **kwargs)
         except requests.exceptions.ConnectTimeout:
-            raise TransportError("timeout", "the vendor did not accept the connection in time",
+            raise TransportError(TransportFailure.TIMEOUT, "the vendor did not accept the connection in time",
                                  may_have_reached=False, step=step) from None
         except requests.exceptions.ReadTimeout:
-            raise TransportError("timeout", f"no answer within {self.timeout[1]:g} s",
+            raise TransportError(TransportFailure.TIMEOUT, f"no answer within {self.timeout[1]:g} s",
                                  may_have_reached=True, step=step) from None
         except requests.exceptions.ConnectionError as exc:
             refused = _never_connected(exc)
-            raise TransportError("connection", "could not reach the vendor" if refused
+            raise TransportError(TransportFailure.CONNECTION, "could not reach the vendor" if refused
                                  else "the connection was cut before the answer",
                                  may_have_reached=not refused, step=step) from None
         except requests.exceptions.RequestException as exc:
-            raise TransportError("connection", type(exc).__name__, may_have_reached=True, step=step) from None
+            raise TransportError(TransportFailure.CONNECTION, type(exc).__name__, may_have_reached=True, step=step) from None
         if 300 <= response.status_code < 400:
             raise refuse_redirect(step, response)
         return self._envelope(step, response)
@@ -204,11 +199,11 @@ class AdvanceClient:
             return VendorResponse.from_http(response, body)
         status = response.status_code
         if status == 429:
-            raise TransportError("rate_limited", "HTTP 429 Too Many Requests", may_have_reached=False,
+            raise TransportError(TransportFailure.RATE_LIMITED, "HTTP 429 Too Many Requests", may_have_reached=False,
                                  step=step, http_status=status, retry_after=retry_after)
         if status >= 400:
-            raise TransportError("http_status", f"HTTP {status} {response.reason or ''}".strip(),
+            raise TransportError(TransportFailure.HTTP_STATUS, f"HTTP {status} {response.reason or ''}".strip(),
                                  may_have_reached=status >= 500, step=step, http_status=status,
                                  retry_after=retry_after)
-        raise TransportError("not_json", "the answer was not the vendor's JSON envelope",
+        raise TransportError(TransportFailure.NOT_JSON, "the answer was not the vendor's JSON envelope",
                              may_have_reached=True, step=step, http_status=status)

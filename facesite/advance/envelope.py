@@ -5,6 +5,7 @@ import email.utils
 import re
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import requests
@@ -66,6 +67,21 @@ class VendorError(AdvanceError):
         self.step = step
 
 
+class TransportFailure(StrEnum):
+    """How a call can fail without a usable answer (recorded in the audit trail as TRANSPORT_<NAME>)."""
+
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    HTTP_STATUS = "http_status"  # the vendor's gateway answered an HTTP error without the envelope
+    RATE_LIMITED = "rate_limited"  # HTTP 429 without the envelope
+    NOT_JSON = "not_json"  # an answer that is not the envelope, or SUCCESS without a usable result
+    REDIRECT = "redirect"
+
+    @property
+    def audit_code(self) -> str:
+        return f"TRANSPORT_{self.name}"
+
+
 class TransportError(AdvanceError):
     """No usable answer: timeout, refused connection, HTTP error, or a body that is not the envelope.
 
@@ -73,10 +89,10 @@ class TransportError(AdvanceError):
     (it was sent in full before the failure), so it must not be replayed blindly.
     """
 
-    def __init__(self, kind: str, detail: str, *, may_have_reached: bool, step: str = "call",
+    def __init__(self, kind: TransportFailure, detail: str, *, may_have_reached: bool, step: str = "call",
                  http_status: int | None = None, retry_after: int | None = None):
         super().__init__(f"{kind}: {detail}")
-        self.kind = kind
+        self.kind = TransportFailure(kind)
         self.detail = detail
         self.may_have_reached = may_have_reached
         self.step = step

@@ -16,7 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from facesite.advance.envelope import TransportError
+from facesite.advance.envelope import TransportError, TransportFailure
 
 
 def is_loopback(url: str) -> bool:
@@ -67,6 +67,6 @@ def refuse_redirect(step: str, response: requests.Response) -> TransportError:
     the call (a redirect says "not here"), so nothing was done."""
     target = urlsplit(response.headers.get("Location", "")).hostname
     where = f" to {target[:100]}" if target else ""
-    return TransportError("redirect", f"HTTP {response.status_code} redirect{where}, not followed: the portal "
+    return TransportError(TransportFailure.REDIRECT, f"HTTP {response.status_code} redirect{where}, not followed: the portal "
                                       "never sends the token or the data on to another address",
                           may_have_reached=False, step=step, http_status=response.status_code)

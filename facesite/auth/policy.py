@@ -20,7 +20,7 @@ from flask_login import current_user
 
 from facesite import security_events
 from facesite.drafts import ANY_OWNER
-from facesite.extensions import db
+from facesite.extensions import db, drafts
 from facesite.models import ROLES, BatchJob
 
 log = logging.getLogger(__name__)
@@ -32,11 +32,11 @@ LEVELS = (ANYONE, *ROLES)
 
 
 def _kept_picture_owner(picture_id: str) -> str | None:
-    return current_app.extensions["drafts"].owner("picture", picture_id)
+    return drafts().owner("picture", picture_id)
 
 
 def _form_outcome_owner(submission_id: str) -> str | None:
-    return current_app.extensions["drafts"].owner("outcome", submission_id)
+    return drafts().owner("outcome", submission_id)
 
 
 def _batch_job_owner(job_id: int) -> str | None:

@@ -7,7 +7,7 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import Length, Optional, ValidationError
 
 from facesite import catalogue
-from facesite.enrol.forms import strip
+from facesite.form_fields import strip
 
 
 class BatchUploadForm(FlaskForm):

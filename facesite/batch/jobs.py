@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, update
 
-from facesite.audit import mask_id_number
+from facesite.faces.person import mask_id_number
 from facesite.batch import archive
 from facesite.batch.manifest import Plan
 from facesite.extensions import db

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from facesite import catalogue, preparation
 from facesite.batch.limits import (ManifestError, UploadLimits, check_referenced, clean_name, read_member,
                                    size_text)
-from facesite.countries import country_code
-from facesite.enrol.forms import DETAIL_MAX_LENGTH, unknown_country
 from facesite.extensions import db
+from facesite.faces.person import check_person
 from facesite.models import Enrolment
 
 COLUMNS = ("faceSetId", "faceImage", "externalReferenceId", "idNumber", "idCardType", "country", "name")
@@ -195,7 +194,7 @@ def _check_rows(rows: list[PlannedRow], members: dict, max_picture_bytes: int) -
         values = row.fields
         wanted = values.get("faceSetId")
         if wanted not in face_sets:
-            entry = catalogue.resolve(wanted) if wanted else None
+            entry = (catalogue.resolve(wanted) or catalogue.adopt_from_sandbox(wanted)) if wanted else None
             face_sets[wanted] = entry.id if entry else None
         if not wanted:
             row.refuse("faceSetId", "empty: fill it in, or choose a face set on the form")
@@ -203,14 +202,10 @@ def _check_rows(rows: list[PlannedRow], members: dict, max_picture_bytes: int) -
             row.refuse("faceSetId", catalogue.NOT_IN_CATALOGUE.format(id=wanted))
         else:
             values["faceSetId"] = face_sets[wanted]
-        if values.get("country"):
-            code = country_code(values["country"])
-            if code is None:
-                row.refuse("country", unknown_country(values["country"]))
-            values["country"] = code or values["country"]
-        for name, longest in DETAIL_MAX_LENGTH.items():
-            if values.get(name) and len(values[name]) > longest:
-                row.refuse(name, f"longer than {longest} characters")
+        person, problems = check_person(values)  # the enrol form's rules
+        values.update(person.api_fields())
+        for name, problem in problems.items():
+            row.refuse(name, problem)
         reference = values.get("externalReferenceId")
         if reference:
             key = (values.get("faceSetId"), reference)

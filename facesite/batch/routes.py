@@ -40,6 +40,8 @@ def new():
     form = BatchUploadForm()
     if request.method in ("GET", "HEAD"):
         form.faceSetId.data = catalogue.default_face_set_id(request.args.get("faceSetId"))
+    else:
+        catalogue.adopt_from_sandbox(form.faceSetId.data)
     problem, limits = None, UploadLimits.from_config(current_app.config)
     if form.validate_on_submit():
         try:  # every limit is checked before anything is stored (limits.py)

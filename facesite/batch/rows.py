@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
-from facesite.advance import TransportError, VendorError
+from facesite.advance import TransportError, TransportFailure, VendorError
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
-from facesite.outcomes import UNSURE, explain
+from facesite.faces.person import PersonDetails
+from facesite.faces.problems import UNSURE, explain
+from facesite.faces.results import Enrolled
 
 # The vendor asks to slow down: the row goes back to the queue and the job waits.
 BUSY_CODES = ("SERVICE_BUSY", "RETRY_LATER")
@@ -19,10 +21,9 @@ UNKNOWN_AFTER_RESTART = ("The portal stopped while this row was being sent, so t
                          "before sending it again.")
 
 
-def details(row: BatchRow) -> dict:
-    """The optional Add Face fields of a row, by their API names."""
-    return {"externalReferenceId": row.external_reference_id, "idNumber": row.id_number,
-            "idCardType": row.id_card_type, "country": row.country, "name": row.name}
+def person(row: BatchRow) -> PersonDetails:
+    """The details a row is enrolled with."""
+    return PersonDetails(row.external_reference_id, row.name, row.id_number, row.id_card_type, row.country)
 
 
 def claim(row_id: int) -> bool:
@@ -63,12 +64,11 @@ def failed(code: str, message: str, transaction_id: str | None = None) -> dict:
             "finished_at": utcnow()}
 
 
-def enrolled(answer, preparation_summary: str, entry) -> dict:
+def enrolled(result: Enrolled) -> dict:
     # The picture and the full ID number were kept only to send them: let go of them now.
-    return {"state": "done", "face_id": str(answer.data), "transaction_id": answer.transaction_id,
-            "code": answer.code, "message": None, "preparation": preparation_summary,
-            "register_id": entry.id if entry else None, "finished_at": utcnow(), "picture_id": None,
-            "id_number": None}
+    return {"state": "done", "face_id": result.face_id, "transaction_id": result.transaction_id,
+            "code": "SUCCESS", "message": None, "preparation": result.preparation,
+            "register_id": result.register_id, "finished_at": utcnow(), "picture_id": None, "id_number": None}
 
 
 def unknown_after_restart(now) -> dict:
@@ -83,9 +83,9 @@ def back_to_queue(uncount: bool = True) -> dict:
     return values
 
 
-def after_error(error, sent: dict, gate, attempts: int) -> dict:
+def after_error(error, sent: PersonDetails, gate, attempts: int) -> dict:
     """The row's new values after a failed call; may make the whole job wait or pause."""
-    problem = explain(error, reference=sent.get("externalReferenceId"))
+    problem = explain(error, reference=sent.external_reference_id)
     if isinstance(error, VendorError):
         code = error.response.code
         if code in BUSY_CODES:
@@ -98,7 +98,7 @@ def after_error(error, sent: dict, gate, attempts: int) -> dict:
             return back_to_queue()
         return failed(code, error.response.message or problem.title, error.response.transaction_id)
     assert isinstance(error, TransportError)
-    if error.kind == "rate_limited":
+    if error.kind == TransportFailure.RATE_LIMITED:
         wait = error.retry_after or BUSY_WAIT_SECONDS
         gate.hold(wait, f"The vendor is busy (HTTP 429): waiting {wait} s as it asked, then going on.")
         return back_to_queue()
@@ -106,9 +106,9 @@ def after_error(error, sent: dict, gate, attempts: int) -> dict:
         if attempts < MAX_UNSENT_ATTEMPTS:
             gate.hold(2 ** attempts, f"{problem.title} Trying again in {2 ** attempts} s.")
             return back_to_queue(uncount=False)
-        return failed(f"TRANSPORT_{error.kind.upper()}", f"{problem.title} {problem.advice}")
-    return {"state": "unknown", "code": f"TRANSPORT_{error.kind.upper()}", "finished_at": utcnow(),
-            "message": f"{problem.title} " + UNSURE.format(reference=sent.get("externalReferenceId") or "—")}
+        return failed(error.kind.audit_code, f"{problem.title} {problem.advice}")
+    return {"state": "unknown", "code": error.kind.audit_code, "finished_at": utcnow(),
+            "message": f"{problem.title} " + UNSURE.format(reference=sent.external_reference_id or "—")}
 
 
 def pause_job(job_id: int, note: str) -> None:

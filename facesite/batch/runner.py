@@ -26,16 +26,15 @@ from flask import Flask
 from sqlalchemy import update
 
 from facesite import image_rules
-from facesite.advance import TransportError, VendorError
 from facesite.audit import acting_for
 from facesite.batch import rows as row_outcome
 from facesite.batch.checking import check_pictures
 from facesite.batch.lease import RUNNABLE, Lease, release_lease, runner_name, take_lease
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
+from facesite.faces.enrolment import enrol
+from facesite.faces.results import Refused
 from facesite.pictures import picture_to_send
-from facesite.register.records import record_enrolment
-from facesite.upstream import vendor
 
 log = logging.getLogger(__name__)
 
@@ -205,13 +204,13 @@ def _enrol_row(row_id: int, username: str, gate: VendorGate) -> None:
     if found is None or found[0].state != "pending":
         return  # another runner took it (only while a job changes hands)
     row, original = found
-    face_set_id, attempts, details, picture_id = row.face_set_id, row.attempts, row_outcome.details(row), row.picture_id
+    face_set_id, attempts, person, picture_id = row.face_set_id, row.attempts, row_outcome.person(row), row.picture_id
     if original is None:
         row_outcome.finish(row_id, row_outcome.failed("NO_PICTURE", "The picture is no longer kept: upload "
                                                       "this row again in a new batch."), states=row_outcome.UNSENT)
         return
     try:
-        data, facts, summary = picture_to_send(original)
+        picture = picture_to_send(original)
     except image_rules.ImageRuleError as error:
         row_outcome.finish(row_id, row_outcome.failed("PICTURE", str(error)), states=row_outcome.UNSENT)
         return
@@ -219,13 +218,9 @@ def _enrol_row(row_id: int, username: str, gate: VendorGate) -> None:
     with gate.call_slot() as go:
         if not go or not row_outcome.claim(row_id):  # halting (it waits for the resume), or taken
             return
-        try:
-            answer = vendor().add_face(face_set_id, data, filename=f"face{facts.extension}",
-                                       mime_type=facts.mime_type, details=details)
-        except (VendorError, TransportError) as error:
+        outcome = enrol(face_set_id, person, picture, by=username)
+        if isinstance(outcome, Refused):
             # Decided while holding the slot: a "busy" or an account refusal holds back the next call.
-            row_outcome.finish(row_id, row_outcome.after_error(error, details, gate, attempts + 1))
+            row_outcome.finish(row_id, row_outcome.after_error(outcome.error, person, gate, attempts + 1))
             return
-    entry = record_enrolment(face_set_id, answer.data, details, answer.transaction_id, data, facts.decoded,
-                             enrolled_by=username)
-    row_outcome.finish_enrolled(row_id, row_outcome.enrolled(answer, summary, entry), picture_id)
+    row_outcome.finish_enrolled(row_id, row_outcome.enrolled(outcome), picture_id)

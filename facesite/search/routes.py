@@ -1,22 +1,22 @@
-"""Search a face set (1:N): the form, the charged call, and the ranked results (post/redirect/get)."""
+"""Search a face set (1:N): the form, the charged call, and the ranked results (post/redirect/get).
+The work itself is the domain layer's (``faces.searching``); this is the web side."""
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from facesite import catalogue
-from facesite.advance import AdvanceError
-from facesite.auth.policy import draft_reader
 from facesite.drafts import new_id
 from facesite.extensions import limiter
-from facesite.outcomes import Problem, explain
+from facesite.faces import searching
+from facesite.faces.problems import Problem
+from facesite.faces.register import enrolments_for
+from facesite.faces.results import Refused, SearchResult
 from facesite.pictures import picture_template_context
-from facesite.register.records import enrolments_for
 from facesite.search import bp
 from facesite.search.forms import SearchForm
-from facesite.search.matches import matches_from
 from facesite.security import user_or_address
-from facesite.submissions import send_once
-from facesite.upstream import vendor
+from facesite.submissions import SOMEONE_ELSES, kept_outcome, send_once
 
 
 def search_rate():
@@ -42,37 +42,28 @@ def search():
         form.threshold.data = request.args.get("threshold", type=float)
         return render_form(form)
 
+    catalogue.adopt_from_sandbox(form.faceSetId.data)
     valid = form.validate_on_submit()
     picture = form.attach_picture()
     if not valid or picture is None:
         return render_form(form, status=422)
-    form.apply_face_set_defaults()
-    outcome = send_once(form.submissionId.data, lambda: run_search(form, picture))
-    if outcome["state"] == "done":
+    top_k, threshold = searching.search_settings(form.face_set, form.topK.data, form.threshold.data)
+    form.topK.data, form.threshold.data = top_k, threshold  # shown again if the call fails
+    face_set, by = form.face_set, current_user.username
+    outcome = send_once(form.submissionId.data,
+                        lambda: searching.search(face_set, picture, by=by, top_k=top_k, threshold=threshold))
+    if isinstance(outcome, SearchResult):
         return redirect(url_for(".results", submission_id=form.submissionId.data), 303)
     form.submissionId.data = new_id()
-    problem = Problem(**outcome["problem"])
+    # Anything but a refusal here is another form's outcome sent under this id.
+    problem = (outcome if isinstance(outcome, Refused) else SOMEONE_ELSES).problem
     return render_form(form, problem, problem.status)
-
-
-def run_search(form: SearchForm, picture) -> dict:
-    data, facts = picture
-    threshold = float(form.threshold.data)
-    try:
-        answer = vendor().search(form.faceSetId.data, data, filename=f"face{facts.extension}",
-                                 mime_type=facts.mime_type, top_k=form.topK.data, threshold=threshold)
-    except AdvanceError as error:
-        return {"state": "failed", "problem": explain(error).to_dict()}
-    return {"state": "done", "faceSetId": form.faceSetId.data, "faceSetLabel": form.face_set.label,
-            "topK": form.topK.data, "threshold": threshold, "pictureId": form.keptPicture.data,
-            "matches": matches_from(answer.data, current_app.config["SCORE_FIELD"]),
-            "transactionId": answer.transaction_id, "pricingStrategy": answer.pricing_strategy}
 
 
 @bp.get("/results/<submission_id>")
 def results(submission_id):
-    outcome = current_app.extensions["drafts"].outcome(submission_id, draft_reader())
-    if not outcome or outcome["state"] != "done" or "matches" not in outcome:  # an enrolment's id is not a search
+    outcome = kept_outcome(submission_id)
+    if not isinstance(outcome, SearchResult):  # an enrolment's id is not a search
         abort(404)
-    register = enrolments_for(outcome["faceSetId"], [m["faceId"] for m in outcome["matches"]])
-    return render_template("search/results.html", result=outcome, matches=outcome["matches"], register=register)
+    register = enrolments_for(outcome.face_set_id, [m.face_id for m in outcome.matches])
+    return render_template("search/results.html", result=outcome, matches=outcome.matches, register=register)

@@ -1,4 +1,4 @@
-"""Writing and reading the register of enrolments."""
+"""The register: the portal's own record of every face it enrolled (the vendor offers no way to list them)."""
 from __future__ import annotations
 
 import io
@@ -8,8 +8,8 @@ from flask import current_app
 from PIL import Image, ImageOps
 from sqlalchemy.exc import SQLAlchemyError
 
-from facesite.audit import mask_id_number
 from facesite.extensions import db
+from facesite.faces.person import PersonDetails
 from facesite.models import Enrolment
 
 THUMBNAIL_SIDE = 160
@@ -31,15 +31,15 @@ def thumbnail(picture: bytes, decoded: Image.Image | None = None) -> bytes:
     return out.getvalue()
 
 
-def record_enrolment(face_set_id: str, face_id: str, details: dict, transaction_id: str | None,
+def record_enrolment(face_set_id: str, face_id: str, person: PersonDetails, transaction_id: str | None,
                      picture: bytes, decoded: Image.Image | None = None, *, enrolled_by: str) -> Enrolment | None:
     """Add the face to the register. The vendor has already added it, so a failure here is logged,
     never raised: the staff member must still see the face id they got."""
+    person = person.masked()
     entry = Enrolment(
-        face_id=str(face_id), face_set_id=face_set_id, external_reference_id=details.get("externalReferenceId"),
-        name=details.get("name"), country=details.get("country"), id_card_type=details.get("idCardType"),
-        id_number_masked=mask_id_number(details.get("idNumber")), enrolled_by=enrolled_by,
-        transaction_id=transaction_id,
+        face_id=str(face_id), face_set_id=face_set_id, external_reference_id=person.external_reference_id,
+        name=person.name, country=person.country, id_card_type=person.id_card_type,
+        id_number_masked=person.id_number, enrolled_by=enrolled_by, transaction_id=transaction_id,
         thumbnail=thumbnail(picture, decoded) if current_app.config["KEEP_THUMBNAILS"] else None)
     try:
         db.session.add(entry)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from facesite import image_rules
-from facesite.advance import AdvanceError, TransportError, VendorError
+from facesite.advance import AdvanceError, TransportError, TransportFailure, VendorError
 
 ADMIN = "This is not something you can fix from this form: tell the portal's administrator."
 
@@ -101,13 +101,13 @@ def _vendor_problem(error: VendorError) -> Problem:
 
 def _transport_problem(error: TransportError, reference: str | None) -> Problem:
     titles = {
-        "timeout": ("The vendor did not answer in time.", 504),
-        "connection": ("The portal could not reach the vendor." if not error.may_have_reached
-                       else "The connection to the vendor broke.", 502),
-        "http_status": (f"The vendor's gateway answered with an error ({error.detail}).", 502),
-        "rate_limited": ("The vendor is busy (rate limit reached).", 503),
-        "not_json": ("The vendor's answer could not be read.", 502),
-        "redirect": (f"The vendor's address answered with a redirect ({error.detail}). " + ADMIN, 502),
+        TransportFailure.TIMEOUT: ("The vendor did not answer in time.", 504),
+        TransportFailure.CONNECTION: ("The portal could not reach the vendor." if not error.may_have_reached
+                                      else "The connection to the vendor broke.", 502),
+        TransportFailure.HTTP_STATUS: (f"The vendor's gateway answered with an error ({error.detail}).", 502),
+        TransportFailure.RATE_LIMITED: ("The vendor is busy (rate limit reached).", 503),
+        TransportFailure.NOT_JSON: ("The vendor's answer could not be read.", 502),
+        TransportFailure.REDIRECT: (f"The vendor's address answered with a redirect ({error.detail}). " + ADMIN, 502),
     }
     title, status = titles.get(error.kind, ("The call to the vendor failed.", 502))
     if error.may_have_reached and error.step == "add_face":
