@@ -314,11 +314,16 @@ class Settings:
         )
 
     @classmethod
-    def for_tests(cls, instance_path: str, env: Mapping[str, str] | None = None, **fields_by_config_key) -> Settings:
+    def for_tests(cls, instance_path: str | None, env: Mapping[str, str] | None = None,
+                  **fields_by_config_key) -> Settings:
         """Settings for a test portal: ``env`` as a process's environment would hold them (read from this
         dict only), then app.config keys set directly (``BATCH_SWEEP_SECONDS=0``)."""
         settings = cls.from_env({"INSTANCE_PATH": instance_path, **(env or {})})
-        return replace(settings, testing=True, **{key.lower(): value for key, value in fields_by_config_key.items()})
+        return settings.overridden(**{"TESTING": True, **fields_by_config_key})
+
+    def overridden(self, **fields_by_config_key) -> Settings:
+        """These settings with some set directly, named by their app.config keys."""
+        return replace(self, **{key.lower(): value for key, value in fields_by_config_key.items()})
 
     def in_instance_folder(self, instance_path: str) -> Settings:
         """With the secret key and the database that default to files in the instance folder filled in."""
