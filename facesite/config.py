@@ -226,16 +226,16 @@ class Settings:
     # Redis down must not lock staff out: count in this process's memory until it answers again.
     ratelimit_in_memory_fallback_enabled: bool = True
     ratelimit_swallow_errors: bool = True
-    ratelimit_key_prefix: str = ""  # tests sharing one Redis keep their counters apart with it
     # The cookie's expiry is not pushed back on every request: the server's limits decide.
     session_refresh_each_request: bool = False
     session_cookie_httponly: bool = True
-    testing: bool = False
     # Where the portal's files live (SQLite database, sandbox data, secret key); None: ./instance.
     instance_path: str | None = field(default=None, metadata=PROCESS)
     # False where something else migrates: gunicorn's master for its workers, or a Procfile release: line.
     migrate_on_start: bool = field(default=True, metadata=PROCESS)
     port: str = field(default="5000", metadata=PROCESS)  # the first-administrator link without PUBLIC_URL
+    # app.config keys no setting stands for (Flask's own, such as TESTING): set last, as given.
+    other_config: dict = field(default_factory=dict, metadata=PROCESS)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -314,16 +314,17 @@ class Settings:
         )
 
     @classmethod
-    def for_tests(cls, instance_path: str | None, env: Mapping[str, str] | None = None,
-                  **fields_by_config_key) -> Settings:
+    def for_tests(cls, instance_path: str | None, env: Mapping[str, str] | None = None, **config) -> Settings:
         """Settings for a test portal: ``env`` as a process's environment would hold them (read from this
         dict only), then app.config keys set directly (``BATCH_SWEEP_SECONDS=0``)."""
         settings = cls.from_env({"INSTANCE_PATH": instance_path, **(env or {})})
-        return settings.overridden(**{"TESTING": True, **fields_by_config_key})
+        return settings.overridden(**{"TESTING": True, **config})
 
-    def overridden(self, **fields_by_config_key) -> Settings:
+    def overridden(self, **config) -> Settings:
         """These settings with some set directly, named by their app.config keys."""
-        return replace(self, **{key.lower(): value for key, value in fields_by_config_key.items()})
+        own = {f.name for f in fields(self) if f.metadata.get("app_config", True)}
+        return replace(self, **{key.lower(): value for key, value in config.items() if key.lower() in own},
+                       other_config={**self.other_config, **{k: v for k, v in config.items() if k.lower() not in own}})
 
     def in_instance_folder(self, instance_path: str) -> Settings:
         """With the secret key and the database that default to files in the instance folder filled in."""
@@ -334,7 +335,8 @@ class Settings:
 
     def app_config(self) -> dict:
         """The app.config keys Flask, its extensions and the portal read."""
-        return {f.name.upper(): getattr(self, f.name) for f in fields(self) if f.metadata.get("app_config", True)}
+        own = {f.name.upper(): getattr(self, f.name) for f in fields(self) if f.metadata.get("app_config", True)}
+        return {**own, **self.other_config}
 
 
 def kept_secret_key(instance_path: str) -> str:

@@ -25,7 +25,7 @@ def portal_settings():
         before, after = runtime_settings.prepare_pictures(), form.prepare_pictures.data
         runtime_settings.set_prepare_pictures(after, current_user.username)
         if before != after:
-            security_events.record("setting_changed", subject=settings.PREPARE_PICTURES,
+            security_events.record("setting_changed", subject=runtime_settings.PREPARE_PICTURES,
                                    detail=f"{_on_off(before)} → {_on_off(after)}")
         flash("Settings saved.", "info")
         return redirect(url_for(".portal_settings"), 303)
