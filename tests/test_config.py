@@ -2,7 +2,7 @@
 import pytest
 
 from facesite import config, create_app
-from tests.conftest import portal_settings
+from tests.conftest import UNLISTED_ENV, documented_env, portal_settings
 
 
 def test_region_picks_the_documented_host():
@@ -66,3 +66,22 @@ def test_heroku_style_postgres_urls_are_accepted(tmp_path):
 def test_header_sign_in_without_a_proxy_secret_is_refused():
     with pytest.raises(RuntimeError, match="AUTH_PROXY_SECRET"):
         create_app(portal_settings({"AUTH_MODE": "header"}))
+
+
+def test_every_setting_read_is_listed_in_the_env_example():
+    read = set()
+
+    class Recording(dict):
+        def get(self, name, default=None):
+            read.add(name)
+            return super().get(name, default)
+
+        def __getitem__(self, name):
+            read.add(name)
+            return super().__getitem__(name)
+
+    for env in ({}, {"ADVANCE_ACCESS_KEY": "k", "ADVANCE_SECRET_KEY": "s", "SECRET_KEY": "x"},
+                {"AUTH_MODE": "header", "AUTH_PROXY_SECRET": "p", "AUTH_GROUPS_HEADER": "g"}):
+        config.Settings.from_env(Recording(env))
+        config.ServingSettings.from_env(Recording(env))
+    assert read - documented_env() <= set(UNLISTED_ENV)
