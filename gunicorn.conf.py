@@ -8,59 +8,45 @@ thread (facesite/serving: why, and how).
 """
 import os
 
-from facesite.serving import MB, ServingLimits, buffering_worker
+from facesite.config import ServingSettings
+from facesite.serving import buffering_worker
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "50"))
-
-
-def _setting(name: str, default: str) -> str:
-    return os.environ.get(name) or default  # an empty variable (as in .env.example) means the default
-
-
+# Every value from the environment is read by facesite/config.py (README, "Configuration").
+serving = ServingSettings.from_env(os.environ)
+bind = serving.bind
+workers = serving.workers
+threads = serving.threads
 # Open connections per worker; at the cap an idle or stalled one makes room for a new one.
-worker_connections = int(_setting("SERVER_MAX_CONNECTIONS", "1000"))
-# By default the largest body is the largest upload the portal itself accepts (a batch), so
-# anything it would refuse anyway is refused before it is read.
-_largest_upload_mb = max(int(_setting("MAX_UPLOAD_MB", "16")), int(_setting("BATCH_MAX_UPLOAD_MB", "1024")))
-worker_class = buffering_worker(ServingLimits(
-    header_timeout=float(_setting("SERVER_HEADER_TIMEOUT", "10")),
-    body_timeout=float(_setting("SERVER_BODY_TIMEOUT", "30")),
-    body_min_rate=max(1, int(float(_setting("SERVER_BODY_MIN_RATE_KB", "10")) * 1024)),
-    max_header_bytes=int(_setting("SERVER_MAX_HEADER_KB", "32")) * 1024,
-    max_body_bytes=int(_setting("SERVER_MAX_BODY_MB", str(_largest_upload_mb))) * MB,
-    max_buffered_bytes=int(_setting("SERVER_BUFFER_MB", str(2 * _largest_upload_mb))) * MB,
-    send_timeout=float(_setting("SERVER_SEND_TIMEOUT", "60")),
-))
+worker_connections = serving.worker_connections
+worker_class = buffering_worker(serving.limits)
 # Longer than the vendor read timeout (ADVANCE_READ_TIMEOUT, 30 s) so a slow vendor
 # call ends with the portal's own error page, not a killed worker.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "90"))
+timeout = serving.timeout
 graceful_timeout = 30
 # Seconds a kept-alive connection may stay silent before it is closed.
-keepalive = int(_setting("SERVER_KEEPALIVE", "5"))
+keepalive = serving.keepalive
 accesslog = "-"
 # gunicorn's runtime control socket (one per user's home by default) would let several portals on one
 # machine talk over each other, and nothing here uses it: deploys go through the platform.
 control_socket_disable = True
 # The access log shows paths and status codes only; no query holds a secret.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = serving.forwarded_allow_ips
 
 
 def on_starting(server):
     """Once for all workers: start the sandbox (when there are no vendor credentials)
-    and bring the database up to date."""
-    from facesite.config import needs_embedded_sandbox
+    and bring the database up to date. What it finds is kept in SERVER_MASTER, which the
+    workers, forked later, inherit."""
+    from facesite.config import SERVER_MASTER, Settings
 
-    if needs_embedded_sandbox():
+    if Settings.from_env(os.environ).advance_base_url is None:  # no credentials and no upstream named
         from facesite.sandbox.cli import sandbox_db_path
         from facesite.sandbox.launcher import start_sandbox
 
-        base_url, process = start_sandbox(sandbox_db_path())
-        os.environ["ADVANCE_BASE_URL"] = base_url  # the workers, forked later, read it
+        SERVER_MASTER.sandbox_url, process = start_sandbox(sandbox_db_path())
         server.sandbox_process = process
-        server.log.info("no vendor credentials: using the embedded sandbox at %s", base_url)
+        server.log.info("no vendor credentials: using the embedded sandbox at %s", SERVER_MASTER.sandbox_url)
 
     # Migrate and announce the first administrator's link once, here, not in every worker.
     from facesite import create_app
@@ -69,7 +55,7 @@ def on_starting(server):
     app = create_app()
     with app.app_context():
         db.engine.dispose()  # workers are forked from here: they must not inherit open connections
-    os.environ["FACESITE_DB_READY"] = "1"
+    SERVER_MASTER.database_ready = True
 
 
 def post_worker_init(worker):

@@ -15,15 +15,15 @@ MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 log = logging.getLogger(__name__)
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(settings: config.Settings | None = None) -> Flask:
+    """The portal, configured by ``settings`` (default: this process's, read by facesite/config.py)."""
+    settings = settings or config.from_process()
     # INSTANCE_PATH points the portal's files (SQLite database, sandbox data, secret key)
     # at a persistent disk; the default is ./instance beside the code.
-    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("INSTANCE_PATH") or None,
+    app = Flask(__name__, instance_relative_config=True, instance_path=settings.instance_path,
                 template_folder="../templates", static_folder="../static")
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.from_mapping(config.from_environment(app.instance_path))
-    if test_config:
-        app.config.from_mapping(test_config)
+    config.attach(app, settings.in_instance_folder(app.instance_path))
 
     configure_logging(app)
     from facesite import decoding
@@ -151,10 +151,11 @@ def register_commands(app: Flask) -> None:
 def prepare_database(app: Flask) -> None:
     """Bring the schema up to date and, with no users yet, print the first administrator's link.
 
-    Skipped where gunicorn's master has done it already for all its workers
-    (FACESITE_DB_READY), or when MIGRATE_ON_START=0 (a Procfile release: line migrates).
+    Skipped where gunicorn's master has done it already for all its workers, or when
+    MIGRATE_ON_START=0 (a Procfile release: line migrates): both leave migrate_on_start off.
     """
-    if os.environ.get("FACESITE_DB_READY") or not config.flag("MIGRATE_ON_START", True):
+    settings = config.settings(app)
+    if not settings.migrate_on_start:
         return
     from flask_migrate import upgrade
 
@@ -166,5 +167,5 @@ def prepare_database(app: Flask) -> None:
         seed_sandbox_catalogue()
         token = issue_setup_link()
     if token:
-        base = os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+        base = settings.public_url or f"http://127.0.0.1:{settings.port}"
         log.warning("No administrator yet. Create one within 24 hours at %s/auth/setup/%s", base.rstrip("/"), token)

@@ -1,31 +1,57 @@
-"""Settings, read only from the environment, each with a safe default."""
+"""Every setting the portal reads from its environment, parsed in one place into a frozen ``Settings``.
+
+``Settings.from_env(os.environ)`` in a process, ``Settings.for_tests(...)`` in tests (a dict, never the real
+environment). Each field's upper-cased name is its ``app.config`` key (Flask and its extensions read those);
+fields marked ``PROCESS`` are about this process, not app.config. Settings administrators change at run
+time live in the database instead (facesite/runtime_settings.py).
+"""
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from flask import Flask, current_app
+
 from facesite.advance import REGION_HOSTS, base_url_problem, is_loopback
+from facesite.serving import MB, ServingLimits
+
+PROCESS = {"app_config": False}  # a field that is no app.config key
 
 
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
+def whole(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
     try:
         return int(value) if value else default
     except ValueError:
         raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
 
 
-def has_vendor_credentials(env=os.environ) -> bool:
+def number(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise RuntimeError(f"{name} must be a number, not {value!r}") from None
+
+
+def flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    return default if not value else value in ("1", "true", "yes", "on")
+
+
+def names(env: Mapping[str, str], name: str) -> frozenset[str]:
+    """A comma- or space-separated list setting, compared without case."""
+    return frozenset(part.strip().lower() for part in env.get(name, "").replace(",", " ").split() if part.strip())
+
+
+def has_vendor_credentials(env: Mapping[str, str]) -> bool:
     return bool(env.get("ADVANCE_ACCESS_TOKEN") or (env.get("ADVANCE_ACCESS_KEY") and env.get("ADVANCE_SECRET_KEY")))
 
 
-def needs_embedded_sandbox(env=os.environ) -> bool:
-    """No vendor credentials and no upstream named: the portal starts its own sandbox."""
-    return not has_vendor_credentials(env) and not env.get("ADVANCE_BASE_URL")
-
-
-def vendor_base_url(env=os.environ) -> str | None:
+def vendor_base_url(env: Mapping[str, str]) -> str | None:
     """ADVANCE_BASE_URL wins over ADVANCE_REGION; None means 'start the sandbox'."""
     if env.get("ADVANCE_BASE_URL"):
         url = env["ADVANCE_BASE_URL"].strip().rstrip("/")
@@ -41,26 +67,19 @@ def vendor_base_url(env=os.environ) -> str | None:
     return REGION_HOSTS[region]
 
 
-def secret_key(instance_path: str) -> str:
-    """SECRET_KEY from the environment, else one made once and kept in the instance
-    folder, so every worker process (and a restart) signs sessions and CSRF tokens alike."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
-    path = Path(instance_path) / "secret_key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
+def is_production(env: Mapping[str, str]) -> bool:
+    """Credentials for a vendor that is not on this machine. A sandbox, or a stand-in vendor on
+    loopback (development, tests), is not production."""
+    if not has_vendor_credentials(env):
+        return False
+    return not is_loopback(vendor_base_url(env) or "")
 
 
-def database_url(instance_path: str) -> str:
-    """DATABASE_URL (Heroku's postgres:// form accepted), else SQLite in the instance folder."""
-    url = os.environ.get("DATABASE_URL", "").strip()
+def database_url(env: Mapping[str, str]) -> str | None:
+    """DATABASE_URL (Heroku's postgres:// form accepted); None means SQLite in the instance folder."""
+    url = env.get("DATABASE_URL", "").strip()
     if not url:
-        return "sqlite:///" + os.path.join(instance_path, "facesite.sqlite3")
+        return None
     # SQLAlchemy 2.1 picks psycopg 3 for a bare postgresql:// URL; the portal ships psycopg2.
     for bare in ("postgres://", "postgresql://"):
         if url.startswith(bare):
@@ -68,12 +87,7 @@ def database_url(instance_path: str) -> str:
     return url
 
 
-def _names(name: str) -> set[str]:
-    """A comma- or space-separated list setting, compared without case."""
-    return {part.strip().lower() for part in os.environ.get(name, "").replace(",", " ").split() if part.strip()}
-
-
-def trusted_proxy_hops(env=os.environ) -> int:
+def trusted_proxy_hops(env: Mapping[str, str]) -> int:
     """How many proxies in front of the portal add X-Forwarded-* headers that may be believed. 0 (trust
     none: a client could claim any address) unless set; 1 on Heroku, whose router documents that it
     appends the client's address (it sets DYNO in every process)."""
@@ -85,27 +99,29 @@ def trusted_proxy_hops(env=os.environ) -> int:
     return int(value)
 
 
-def flag(name: str, default: bool) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    return default if not value else value in ("1", "true", "yes", "on")
-
-
-def is_production(env=os.environ) -> bool:
-    """Credentials for a vendor that is not on this machine. A sandbox, or a stand-in vendor on
-    loopback (development, tests), is not production."""
-    if not has_vendor_credentials(env):
-        return False
-    return not is_loopback(vendor_base_url(env) or "")
-
-
-def batch_runner() -> str:
+def batch_runner(env: Mapping[str, str]) -> str:
     """thread: batch jobs run inside the web processes; rq: in RQ workers (the default with REDIS_URL)."""
-    runner = os.environ.get("BATCH_RUNNER", "").strip().lower() or ("rq" if os.environ.get("REDIS_URL") else "thread")
+    runner = env.get("BATCH_RUNNER", "").strip().lower() or ("rq" if env.get("REDIS_URL") else "thread")
     if runner not in ("thread", "rq"):
         raise RuntimeError(f"BATCH_RUNNER must be thread or rq, not {runner!r}")
-    if runner == "rq" and not os.environ.get("REDIS_URL"):
+    if runner == "rq" and not env.get("REDIS_URL"):
         raise RuntimeError("BATCH_RUNNER=rq needs REDIS_URL (the queue lives in Redis)")
     return runner
+
+
+def check_sign_on(env: Mapping[str, str]) -> str:
+    """AUTH_MODE, refused where header sign-on would let anyone in."""
+    auth_mode = env.get("AUTH_MODE", "builtin").strip().lower()
+    if auth_mode not in ("builtin", "header"):
+        raise RuntimeError(f"AUTH_MODE must be builtin or header, not {auth_mode!r}")
+    if auth_mode == "header" and not env.get("AUTH_PROXY_SECRET"):
+        raise RuntimeError("AUTH_MODE=header needs AUTH_PROXY_SECRET, or anyone could claim any user")
+    if auth_mode == "header" and not (env.get("AUTH_GROUPS_HEADER") or env.get("AUTH_DEFAULT_ROLE")):
+        raise RuntimeError("AUTH_MODE=header needs AUTH_GROUPS_HEADER (roles from the proxy's groups) or an "
+                           "explicit AUTH_DEFAULT_ROLE: otherwise everyone the proxy lets through would get in")
+    if env.get("AUTH_DEFAULT_ROLE", "viewer") not in ("viewer", "operator", "admin"):
+        raise RuntimeError("AUTH_DEFAULT_ROLE must be viewer, operator or admin")
+    return auth_mode
 
 
 # What one batch upload may cost (each checked from the ZIP's own records before anything is stored; a
@@ -119,111 +135,289 @@ BATCH_KEEP_UNFINISHED_DAYS = {"BATCH_KEEP_UNSTARTED_DAYS": 7, "BATCH_KEEP_PAUSED
                               "BATCH_KEEP_STALLED_DAYS": 7}
 
 
-def from_environment(instance_path: str) -> dict:
-    sandbox = not has_vendor_credentials()
-    production = is_production()
-    if production and not os.environ.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set when the portal talks to the real vendor "
-                           "(it signs sessions and CSRF tokens; use a long random value)")
-    frame_ancestors = os.environ.get("FRAME_ANCESTORS", "").split()
-    auth_mode = os.environ.get("AUTH_MODE", "builtin").strip().lower()
-    if auth_mode not in ("builtin", "header"):
-        raise RuntimeError(f"AUTH_MODE must be builtin or header, not {auth_mode!r}")
-    if auth_mode == "header" and not os.environ.get("AUTH_PROXY_SECRET"):
-        raise RuntimeError("AUTH_MODE=header needs AUTH_PROXY_SECRET, or anyone could claim any user")
-    if auth_mode == "header" and not (os.environ.get("AUTH_GROUPS_HEADER") or os.environ.get("AUTH_DEFAULT_ROLE")):
-        raise RuntimeError("AUTH_MODE=header needs AUTH_GROUPS_HEADER (roles from the proxy's groups) or an "
-                           "explicit AUTH_DEFAULT_ROLE: otherwise everyone the proxy lets through would get in")
-    if os.environ.get("AUTH_DEFAULT_ROLE", "viewer") not in ("viewer", "operator", "admin"):
-        raise RuntimeError("AUTH_DEFAULT_ROLE must be viewer, operator or admin")
-    return {
-        "SECRET_KEY": secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        # Connections are held only between vendor calls (see AuditTrail.started), so a small
-        # pool serves many threads; size it for PostgreSQL's connection limit across processes.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": _int("DB_POOL_SIZE", 10),
-                                      "max_overflow": _int("DB_POOL_OVERFLOW", 20)},
-        "AUTH_MODE": auth_mode,
-        "AUTH_HEADER": os.environ.get("AUTH_HEADER", "X-Forwarded-Email"),
-        "AUTH_PROXY_SECRET": os.environ.get("AUTH_PROXY_SECRET") or None,
-        "AUTH_DEFAULT_ROLE": os.environ.get("AUTH_DEFAULT_ROLE", "viewer"),
-        # Header sign-on: roles from the proxy's group header, an allow-list of groups, and the
-        # break-glass switch that lets local passwords in beside the proxy (off: the proxy alone).
-        "AUTH_GROUPS_HEADER": os.environ.get("AUTH_GROUPS_HEADER", "").strip() or None,
-        "AUTH_ROLE_GROUPS": {role: _names(f"AUTH_{role.upper()}_GROUPS") for role in ("viewer", "operator", "admin")},
-        "AUTH_ALLOWED_GROUPS": _names("AUTH_ALLOWED_GROUPS"),
-        "AUTH_BREAK_GLASS": flag("AUTH_BREAK_GLASS", False),
-        # A session ends after this long without a request, and this long after sign-in whatever happens.
-        "SESSION_IDLE_MINUTES": max(1, _int("SESSION_IDLE_MINUTES", 30)),
-        "SESSION_MAX_HOURS": max(1, _int("SESSION_MAX_HOURS", _int("SESSION_HOURS", 8))),
-        "PERMANENT_SESSION_LIFETIME": max(1, _int("SESSION_MAX_HOURS", _int("SESSION_HOURS", 8))) * 3600,
-        # The cookie's expiry is not pushed back on every request: the server's limits decide.
-        "SESSION_REFRESH_EACH_REQUEST": False,
-        "TRUSTED_PROXY_HOPS": trusted_proxy_hops(),
-        "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
-        "LOGIN_LOCK_MINUTES": _int("LOGIN_LOCK_MINUTES", 15),
-        "FRAME_ANCESTORS": frame_ancestors,
-        # The portal's public address: the first-administrator link and the HTTPS redirect use it.
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").strip() or None,
-        # Secure cookies need HTTPS; the sandbox is often tried on plain http://127.0.0.1.
-        "SESSION_COOKIE_SECURE": flag("SESSION_COOKIE_SECURE", production) or bool(frame_ancestors),
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "None" if frame_ancestors else "Lax",
-        "SESSION_COOKIE_PARTITIONED": bool(frame_ancestors),
-        # Plain HTTP is redirected to HTTPS wherever secure cookies are the default: with a real vendor,
-        # not in sandbox mode or with a stand-in vendor on loopback (tried on http://127.0.0.1).
-        # Outside sandbox mode plain HTTP is redirected (security.redirect_to_https says where not).
-        "FORCE_HTTPS": flag("FORCE_HTTPS", not sandbox),
-        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
-        # Redis down must not lock staff out: count in this process's memory until it answers again.
-        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
-        "RATELIMIT_SWALLOW_ERRORS": True,
-        "RATE_LIMIT_LOGIN": os.environ.get("RATE_LIMIT_LOGIN", "10 per minute"),
-        "RATE_LIMIT_ENROL": os.environ.get("RATE_LIMIT_ENROL", "30 per minute"),
-        "RATE_LIMIT_SEARCH": os.environ.get("RATE_LIMIT_SEARCH", "60 per minute"),
-        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 16) * 1024 * 1024,
-        # Text fields of a form together, and the number of fields and files in one form.
-        "MAX_FORM_MEMORY_SIZE": max(1, _int("FORM_MAX_TEXT_KB", 500)) * 1024,
-        "MAX_FORM_PARTS": max(10, _int("FORM_MAX_PARTS", 1000)),
-        # Pixels: the most one picture may decode to (a large JPEG decodes at a reduced scale first), and
-        # the most one process decodes at once; a decode waits this long for room, then staff retry.
-        "PICTURE_MAX_PIXELS": max(1, _int("PICTURE_MAX_MEGAPIXELS", 50)) * 1_000_000,
-        "PICTURE_DECODE_BUDGET": max(1, _int("PICTURE_DECODE_BUDGET_MEGAPIXELS", 50)) * 1_000_000,
-        "PICTURE_DECODE_WAIT_SECONDS": max(1, _int("PICTURE_DECODE_WAIT_SECONDS", 20)),
-        "ADVANCE_BASE_URL": vendor_base_url(),
-        "ADVANCE_ACCESS_KEY": os.environ.get("ADVANCE_ACCESS_KEY") or None,
-        "ADVANCE_SECRET_KEY": os.environ.get("ADVANCE_SECRET_KEY") or None,
-        "ADVANCE_ACCESS_TOKEN": os.environ.get("ADVANCE_ACCESS_TOKEN") or None,
-        "ADVANCE_TOKEN_PERIOD": min(max(_int("ADVANCE_TOKEN_PERIOD", 3600), 60), 86400),
-        "ADVANCE_CONNECT_TIMEOUT": _int("ADVANCE_CONNECT_TIMEOUT", 5),
-        "ADVANCE_READ_TIMEOUT": _int("ADVANCE_READ_TIMEOUT", 30),
-        # Proxy and CA settings from the environment (HTTPS_PROXY, REQUESTS_CA_BUNDLE, ...) reach the
-        # vendor client only when asked for: otherwise a stray variable could route faces elsewhere.
-        "ADVANCE_USE_ENV_PROXY": flag("ADVANCE_USE_ENV_PROXY", False),
-        "SANDBOX_MODE": sandbox,
-        "DRAFT_MAX_AGE_HOURS": _int("DRAFT_MAX_AGE_HOURS", 24),
-        # Thumbnails in the register of enrolments; KEEP_THUMBNAILS=0 keeps no picture at all.
-        "KEEP_THUMBNAILS": flag("KEEP_THUMBNAILS", True),
-        # ...and for this many days after the enrolment (0: as long as the register entry).
-        "THUMBNAIL_KEEP_DAYS": max(0, _int("THUMBNAIL_KEEP_DAYS", 365)),
-        # Default of the admin setting "prepare pictures" (rotate, convert, scale, strip metadata).
-        "PREPARE_PICTURES": flag("PREPARE_PICTURES", True),
-        # Where a search match carries its score: the vendor's docs do not name the field.
-        "SCORE_FIELD": os.environ.get("SCORE_FIELD", "similarity"),
-        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
-        "REDIS_URL": os.environ.get("REDIS_URL") or None,
-        # Batch enrolment: who runs jobs, how many vendor calls each job keeps in flight, how
-        # long a silent runner is trusted before another takes its job over, how often every
-        # process looks for such jobs, and how big an upload may be.
-        "BATCH_RUNNER": batch_runner(),
-        "BATCH_QUEUE": os.environ.get("BATCH_QUEUE", "facesite-batch"),
-        "BATCH_CONCURRENCY": max(1, _int("BATCH_CONCURRENCY", 4)),
-        "BATCH_LEASE_SECONDS": max(3, _int("BATCH_LEASE_SECONDS", 30)),
-        "BATCH_SWEEP_SECONDS": _int("BATCH_SWEEP_SECONDS", 5),
-        "BATCH_MAX_ROWS": max(1, _int("BATCH_MAX_ROWS", 5000)),
-        # Pictures and full ID numbers of a batch are kept this long after it finishes (for retries).
-        "BATCH_KEEP_DAYS": max(0, _int("BATCH_KEEP_DAYS", 7)),
-        "BATCH_MAX_UPLOAD_MB": max(1, _int("BATCH_MAX_UPLOAD_MB", 1024)),
-        **{name: max(1, _int(name, default)) for name, default in BATCH_UPLOAD_LIMITS.items()},
-        **{name: max(0, _int(name, default)) for name, default in BATCH_KEEP_UNFINISHED_DAYS.items()},
-    }
+@dataclass(frozen=True)
+class Settings:
+    """The portal's settings (README, "Configuration"; .env.example). Comments say why where the name cannot."""
+
+    secret_key: str | None  # None until create_app: then SECRET_KEY, else one kept in the instance folder
+    sqlalchemy_database_uri: str | None  # None until create_app: then DATABASE_URL, else SQLite there
+    # Connections are held only between vendor calls (see AuditTrail.started), so a small
+    # pool serves many threads; size it for PostgreSQL's connection limit across processes.
+    sqlalchemy_engine_options: dict
+    auth_mode: str
+    auth_header: str
+    auth_proxy_secret: str | None
+    auth_default_role: str
+    # Header sign-on: roles from the proxy's group header, an allow-list of groups, and the
+    # break-glass switch that lets local passwords in beside the proxy (off: the proxy alone).
+    auth_groups_header: str | None
+    auth_role_groups: dict
+    auth_allowed_groups: frozenset
+    auth_break_glass: bool
+    # A session ends after this long without a request, and this long after sign-in whatever happens.
+    session_idle_minutes: int
+    session_max_hours: int
+    permanent_session_lifetime: int
+    trusted_proxy_hops: int
+    login_max_failures: int
+    login_lock_minutes: int
+    frame_ancestors: list
+    # The portal's public address: the first-administrator link and the HTTPS redirect use it.
+    public_url: str | None
+    # Secure cookies need HTTPS; the sandbox is often tried on plain http://127.0.0.1.
+    session_cookie_secure: bool
+    session_cookie_samesite: str
+    session_cookie_partitioned: bool
+    # Plain HTTP is redirected to HTTPS outside sandbox mode (security.redirect_to_https says where not).
+    force_https: bool
+    ratelimit_storage_uri: str
+    rate_limit_login: str
+    rate_limit_enrol: str
+    rate_limit_search: str
+    max_content_length: int
+    # Text fields of a form together, and the number of fields and files in one form.
+    max_form_memory_size: int
+    max_form_parts: int
+    # Pixels: the most one picture may decode to (a large JPEG decodes at a reduced scale first), and
+    # the most one process decodes at once; a decode waits this long for room, then staff retry.
+    picture_max_pixels: int
+    picture_decode_budget: int
+    picture_decode_wait_seconds: int
+    advance_base_url: str | None  # None: the portal starts its own sandbox
+    advance_access_key: str | None
+    advance_secret_key: str | None
+    advance_access_token: str | None
+    advance_token_period: int
+    advance_connect_timeout: int
+    advance_read_timeout: int
+    # Proxy and CA settings from the environment (HTTPS_PROXY, REQUESTS_CA_BUNDLE, ...) reach the
+    # vendor client only when asked for: otherwise a stray variable could route faces elsewhere.
+    advance_use_env_proxy: bool
+    sandbox_mode: bool
+    draft_max_age_hours: int
+    # Thumbnails in the register of enrolments (False: no picture at all), for this many days (0: as long
+    # as the register entry); the default of the admin setting "prepare pictures".
+    keep_thumbnails: bool
+    thumbnail_keep_days: int
+    prepare_pictures: bool
+    score_field: str  # where a search match carries its score: the vendor's docs do not name the field
+    log_level: str
+    redis_url: str | None
+    # Batch enrolment: who runs jobs, how many vendor calls each job keeps in flight, how long a silent
+    # runner is trusted before another takes its job over, how often every process looks for such jobs,
+    # how big an upload may be, and how long a job's pictures and full ID numbers are kept.
+    batch_runner: str
+    batch_queue: str
+    batch_concurrency: int
+    batch_lease_seconds: int
+    batch_sweep_seconds: int
+    batch_max_rows: int
+    batch_keep_days: int
+    batch_max_upload_mb: int
+    batch_max_zip_members: int
+    batch_max_uncompressed_mb: int
+    batch_max_compression_ratio: int
+    batch_max_picture_mb: int
+    batch_max_manifest_mb: int
+    batch_max_stored_mb: int
+    batch_keep_unstarted_days: int
+    batch_keep_paused_days: int
+    batch_keep_stalled_days: int
+    # Redis down must not lock staff out: count in this process's memory until it answers again.
+    ratelimit_in_memory_fallback_enabled: bool = True
+    ratelimit_swallow_errors: bool = True
+    # The cookie's expiry is not pushed back on every request: the server's limits decide.
+    session_refresh_each_request: bool = False
+    session_cookie_httponly: bool = True
+    # Where the portal's files live (SQLite database, sandbox data, secret key); None: ./instance.
+    instance_path: str | None = field(default=None, metadata=PROCESS)
+    # False where something else migrates: gunicorn's master for its workers, or a Procfile release: line.
+    migrate_on_start: bool = field(default=True, metadata=PROCESS)
+    port: str = field(default="5000", metadata=PROCESS)  # the first-administrator link without PUBLIC_URL
+    # app.config keys no setting stands for (Flask's own, such as TESTING): set last, as given.
+    other_config: dict = field(default_factory=dict, metadata=PROCESS)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        production = is_production(env)
+        if production and not env.get("SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY must be set when the portal talks to the real vendor "
+                               "(it signs sessions and CSRF tokens; use a long random value)")
+        auth_mode = check_sign_on(env)
+        sandbox = not has_vendor_credentials(env)
+        frame_ancestors = env.get("FRAME_ANCESTORS", "").split()
+        session_max_hours = max(1, whole(env, "SESSION_MAX_HOURS", whole(env, "SESSION_HOURS", 8)))
+        return cls(
+            secret_key=env.get("SECRET_KEY") or None,
+            sqlalchemy_database_uri=database_url(env),
+            sqlalchemy_engine_options={"pool_pre_ping": True, "pool_size": whole(env, "DB_POOL_SIZE", 10),
+                                       "max_overflow": whole(env, "DB_POOL_OVERFLOW", 20)},
+            auth_mode=auth_mode,
+            auth_header=env.get("AUTH_HEADER", "X-Forwarded-Email"),
+            auth_proxy_secret=env.get("AUTH_PROXY_SECRET") or None,
+            auth_default_role=env.get("AUTH_DEFAULT_ROLE", "viewer"),
+            auth_groups_header=env.get("AUTH_GROUPS_HEADER", "").strip() or None,
+            auth_role_groups={role: names(env, f"AUTH_{role.upper()}_GROUPS") for role in ("viewer", "operator", "admin")},
+            auth_allowed_groups=names(env, "AUTH_ALLOWED_GROUPS"),
+            auth_break_glass=flag(env, "AUTH_BREAK_GLASS", False),
+            session_idle_minutes=max(1, whole(env, "SESSION_IDLE_MINUTES", 30)),
+            session_max_hours=session_max_hours,
+            permanent_session_lifetime=session_max_hours * 3600,
+            trusted_proxy_hops=trusted_proxy_hops(env),
+            login_max_failures=whole(env, "LOGIN_MAX_FAILURES", 5),
+            login_lock_minutes=whole(env, "LOGIN_LOCK_MINUTES", 15),
+            frame_ancestors=frame_ancestors,
+            public_url=env.get("PUBLIC_URL", "").strip() or None,
+            session_cookie_secure=flag(env, "SESSION_COOKIE_SECURE", production) or bool(frame_ancestors),
+            session_cookie_samesite="None" if frame_ancestors else "Lax",
+            session_cookie_partitioned=bool(frame_ancestors),
+            force_https=flag(env, "FORCE_HTTPS", not sandbox),
+            ratelimit_storage_uri=env.get("REDIS_URL") or "memory://",
+            rate_limit_login=env.get("RATE_LIMIT_LOGIN", "10 per minute"),
+            rate_limit_enrol=env.get("RATE_LIMIT_ENROL", "30 per minute"),
+            rate_limit_search=env.get("RATE_LIMIT_SEARCH", "60 per minute"),
+            max_content_length=whole(env, "MAX_UPLOAD_MB", 16) * 1024 * 1024,
+            max_form_memory_size=max(1, whole(env, "FORM_MAX_TEXT_KB", 500)) * 1024,
+            max_form_parts=max(10, whole(env, "FORM_MAX_PARTS", 1000)),
+            picture_max_pixels=max(1, whole(env, "PICTURE_MAX_MEGAPIXELS", 50)) * 1_000_000,
+            picture_decode_budget=max(1, whole(env, "PICTURE_DECODE_BUDGET_MEGAPIXELS", 50)) * 1_000_000,
+            picture_decode_wait_seconds=max(1, whole(env, "PICTURE_DECODE_WAIT_SECONDS", 20)),
+            advance_base_url=vendor_base_url(env),
+            advance_access_key=env.get("ADVANCE_ACCESS_KEY") or None,
+            advance_secret_key=env.get("ADVANCE_SECRET_KEY") or None,
+            advance_access_token=env.get("ADVANCE_ACCESS_TOKEN") or None,
+            advance_token_period=min(max(whole(env, "ADVANCE_TOKEN_PERIOD", 3600), 60), 86400),
+            advance_connect_timeout=whole(env, "ADVANCE_CONNECT_TIMEOUT", 5),
+            advance_read_timeout=whole(env, "ADVANCE_READ_TIMEOUT", 30),
+            advance_use_env_proxy=flag(env, "ADVANCE_USE_ENV_PROXY", False),
+            sandbox_mode=sandbox,
+            draft_max_age_hours=whole(env, "DRAFT_MAX_AGE_HOURS", 24),
+            keep_thumbnails=flag(env, "KEEP_THUMBNAILS", True),
+            thumbnail_keep_days=max(0, whole(env, "THUMBNAIL_KEEP_DAYS", 365)),
+            prepare_pictures=flag(env, "PREPARE_PICTURES", True),
+            score_field=env.get("SCORE_FIELD", "similarity"),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            redis_url=env.get("REDIS_URL") or None,
+            batch_runner=batch_runner(env),
+            batch_queue=env.get("BATCH_QUEUE", "facesite-batch"),
+            batch_concurrency=max(1, whole(env, "BATCH_CONCURRENCY", 4)),
+            batch_lease_seconds=max(3, whole(env, "BATCH_LEASE_SECONDS", 30)),
+            batch_sweep_seconds=whole(env, "BATCH_SWEEP_SECONDS", 5),
+            batch_max_rows=max(1, whole(env, "BATCH_MAX_ROWS", 5000)),
+            batch_keep_days=max(0, whole(env, "BATCH_KEEP_DAYS", 7)),
+            batch_max_upload_mb=max(1, whole(env, "BATCH_MAX_UPLOAD_MB", 1024)),
+            **{name.lower(): max(1, whole(env, name, default)) for name, default in BATCH_UPLOAD_LIMITS.items()},
+            **{name.lower(): max(0, whole(env, name, default)) for name, default in BATCH_KEEP_UNFINISHED_DAYS.items()},
+            instance_path=env.get("INSTANCE_PATH") or None,
+            migrate_on_start=flag(env, "MIGRATE_ON_START", True),
+            port=env.get("PORT", "5000"),
+        )
+
+    @classmethod
+    def for_tests(cls, instance_path: str | None, env: Mapping[str, str] | None = None, **config) -> Settings:
+        """Settings for a test portal: ``env`` as a process's environment would hold them (read from this
+        dict only), then app.config keys set directly (``BATCH_SWEEP_SECONDS=0``)."""
+        settings = cls.from_env({"INSTANCE_PATH": instance_path, **(env or {})})
+        return settings.overridden(**{"TESTING": True, **config})
+
+    def overridden(self, **config) -> Settings:
+        """These settings with some set directly, named by their app.config keys."""
+        own = {f.name for f in fields(self) if f.metadata.get("app_config", True)}
+        return replace(self, **{key.lower(): value for key, value in config.items() if key.lower() in own},
+                       other_config={**self.other_config, **{k: v for k, v in config.items() if k.lower() not in own}})
+
+    def in_instance_folder(self, instance_path: str) -> Settings:
+        """With the secret key and the database that default to files in the instance folder filled in."""
+        return replace(self, instance_path=instance_path,
+                       secret_key=self.secret_key or kept_secret_key(instance_path),
+                       sqlalchemy_database_uri=self.sqlalchemy_database_uri
+                       or "sqlite:///" + os.path.join(instance_path, "facesite.sqlite3"))
+
+    def app_config(self) -> dict:
+        """The app.config keys Flask, its extensions and the portal read."""
+        own = {f.name.upper(): getattr(self, f.name) for f in fields(self) if f.metadata.get("app_config", True)}
+        return {**own, **self.other_config}
+
+
+def kept_secret_key(instance_path: str) -> str:
+    """One secret key made once and kept in the instance folder, so every worker process (and a
+    restart) signs sessions and CSRF tokens alike."""
+    path = Path(instance_path) / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    """The Procfile's web server (gunicorn.conf.py): where it listens, how many processes and threads,
+    its timeouts, and the bounds slow or stalled clients live within (facesite/serving)."""
+
+    bind: str
+    workers: int
+    threads: int
+    timeout: int  # longer than ADVANCE_READ_TIMEOUT: a slow vendor ends in the portal's page, not a kill
+    keepalive: int
+    worker_connections: int
+    forwarded_allow_ips: str
+    limits: ServingLimits
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ServingSettings:
+        # By default the largest body is the largest upload the portal itself accepts (a batch), so
+        # anything it would refuse anyway is refused before it is read.
+        largest_upload_mb = max(whole(env, "MAX_UPLOAD_MB", 16), whole(env, "BATCH_MAX_UPLOAD_MB", 1024))
+        return cls(
+            bind=f"{env.get('HOST', '0.0.0.0')}:{env.get('PORT', '5000')}",
+            workers=whole(env, "WEB_CONCURRENCY", 2),
+            threads=whole(env, "GUNICORN_THREADS", 50),
+            timeout=whole(env, "GUNICORN_TIMEOUT", 90),
+            keepalive=whole(env, "SERVER_KEEPALIVE", 5),
+            worker_connections=whole(env, "SERVER_MAX_CONNECTIONS", 1000),
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            limits=ServingLimits(
+                header_timeout=number(env, "SERVER_HEADER_TIMEOUT", 10),
+                body_timeout=number(env, "SERVER_BODY_TIMEOUT", 30),
+                body_min_rate=max(1, int(number(env, "SERVER_BODY_MIN_RATE_KB", 10) * 1024)),
+                max_header_bytes=whole(env, "SERVER_MAX_HEADER_KB", 32) * 1024,
+                max_body_bytes=whole(env, "SERVER_MAX_BODY_MB", largest_upload_mb) * MB,
+                max_buffered_bytes=whole(env, "SERVER_BUFFER_MB", 2 * largest_upload_mb) * MB,
+                send_timeout=number(env, "SERVER_SEND_TIMEOUT", 60),
+            ),
+        )
+
+
+@dataclass
+class ServerMaster:
+    """What gunicorn's master process found before it forked its workers (gunicorn.conf.py, on_starting):
+    the workers inherit this object with the rest of the master's memory."""
+
+    sandbox_url: str | None = None  # the one embedded sandbox the master started for every worker
+    database_ready: bool = False  # the master has migrated: the workers must not
+
+
+SERVER_MASTER = ServerMaster()
+
+
+def from_process() -> Settings:
+    """This process's settings: its environment, and what gunicorn's master found for it, if anything."""
+    settings = Settings.from_env(os.environ)
+    if SERVER_MASTER.sandbox_url:
+        settings = replace(settings, advance_base_url=SERVER_MASTER.sandbox_url)
+    if SERVER_MASTER.database_ready:
+        settings = replace(settings, migrate_on_start=False)
+    return settings
+
+
+def attach(app: Flask, settings: Settings) -> None:
+    app.extensions["settings"] = settings
+    app.config.from_mapping(settings.app_config())
+
+
+def settings(app: Flask | None = None) -> Settings:
+    """The settings ``app`` (default: the current app) was created with."""
+    return (app or current_app).extensions["settings"]

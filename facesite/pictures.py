@@ -15,7 +15,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
-from facesite import image_rules, preparation, settings
+from facesite import image_rules, preparation, runtime_settings
 from facesite.auth.policy import draft_reader
 from facesite.drafts import valid_id
 from facesite.extensions import drafts
@@ -68,7 +68,7 @@ class PictureFields:
 def picture_to_send(data: bytes) -> Picture:
     """What is sent for an uploaded picture under the admin setting: prepared (and what was done), or
     checked as it is. Raises ImageRuleError. Forms and batch rows alike."""
-    if settings.prepare_pictures():
+    if runtime_settings.prepare_pictures():
         prepared = preparation.prepare(data)
         return Picture(prepared.data, prepared.facts, prepared.summary)
     return Picture(data, image_rules.check_image(data))
@@ -77,7 +77,7 @@ def picture_to_send(data: bytes) -> Picture:
 def picture_problem(data: bytes) -> str | None:
     """What ``picture_to_send`` would refuse, found without encoding anything (``preparation.inspect``);
     None when fine. For checking the many pictures of a batch upload."""
-    check = preparation.inspect if settings.prepare_pictures() else image_rules.check_image
+    check = preparation.inspect if runtime_settings.prepare_pictures() else image_rules.check_image
     try:
         check(data)
     except image_rules.ImageRuleError as error:
@@ -87,7 +87,7 @@ def picture_problem(data: bytes) -> str | None:
 
 def picture_template_context() -> dict:
     """What a page with the picture field needs: the rules, for the hint and the browser's pre-check."""
-    if settings.prepare_pictures():
+    if runtime_settings.prepare_pictures():
         return {"rules": preparation.browser_rules(current_app.config["MAX_CONTENT_LENGTH"]),
                 "rules_text": preparation.RULES_TEXT}
     return {"rules": image_rules.browser_rules(), "rules_text": image_rules.RULES_TEXT}

@@ -5,7 +5,7 @@ import pytest
 
 from facesite.extensions import db
 from facesite.models import User
-from tests.conftest import PASSWORD, EnrolPage, face, make_app, sign_in
+from tests.conftest import PASSWORD, EnrolPage, face, make_app, portal_settings, sign_in
 
 PUBLIC = {"/auth/login", "/healthz", "/static/style.css"}
 
@@ -53,11 +53,9 @@ def test_roles_are_checked_on_the_server(app):
     assert "Enrol a face" not in viewer.get("/auth/password").get_data(as_text=True)
 
 
-def test_a_forged_user_header_without_the_proxy_secret_gets_nothing(sandbox, monkeypatch):
-    monkeypatch.setenv("AUTH_MODE", "header")
-    monkeypatch.setenv("AUTH_PROXY_SECRET", "proxy-shared-secret")
-    monkeypatch.setenv("AUTH_DEFAULT_ROLE", "operator")
-    app = make_app(sandbox.url)
+def test_a_forged_user_header_without_the_proxy_secret_gets_nothing(sandbox):
+    app = make_app(sandbox.url, {"AUTH_MODE": "header", "AUTH_PROXY_SECRET": "proxy-shared-secret",
+                                 "AUTH_DEFAULT_ROLE": "operator"})
     client = app.test_client()
     forged = client.get("/enrol/", headers={"X-Forwarded-Email": "ada"})  # ada is an admin
     assert forged.status_code == 302 and "/auth/login" in forged.headers["Location"]
@@ -143,7 +141,7 @@ def test_the_first_administrator_comes_from_a_one_time_link(sandbox, caplog):
     from facesite import create_app
 
     caplog.set_level("WARNING")
-    app = create_app({"TESTING": True, "ADVANCE_BASE_URL": sandbox.url})
+    app = create_app(portal_settings(ADVANCE_BASE_URL=sandbox.url))
     link = next(r.getMessage() for r in caplog.records if "/auth/setup/" in r.getMessage())
     path = "/auth/setup/" + link.rsplit("/auth/setup/", 1)[1]
     client = app.test_client()
@@ -154,5 +152,5 @@ def test_the_first_administrator_comes_from_a_one_time_link(sandbox, caplog):
     assert client.get("/admin/users").status_code == 200  # signed in as the new administrator
     assert app.test_client().get(path).status_code == 404  # used up
     caplog.clear()
-    create_app({"TESTING": True, "ADVANCE_BASE_URL": sandbox.url})
+    create_app(portal_settings(ADVANCE_BASE_URL=sandbox.url))
     assert not any("/auth/setup/" in r.getMessage() for r in caplog.records)  # users exist: no new link

@@ -145,10 +145,9 @@ def test_an_administrator_sets_a_new_password_and_the_old_one_stops_working(app,
     assert password_sign_in(app.test_client(), "vera", new).status_code == 303
 
 
-def test_the_lifecycle_on_postgresql(postgres_url, sandbox, monkeypatch):
+def test_the_lifecycle_on_postgresql(postgres_url, sandbox):
     """The same migration and the same guards on the scale-out database (row locks, cascading sessions)."""
-    monkeypatch.setenv("DATABASE_URL", postgres_url)
-    app = make_app(sandbox.url)
+    app = make_app(sandbox.url, {"DATABASE_URL": postgres_url})
     admin = sign_in(app.test_client(), "admin")
     otto = sign_in(app.test_client(), "operator")
     otto_id, ada = user_id(app, "otto"), user_id(app, "ada")

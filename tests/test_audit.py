@@ -72,9 +72,11 @@ def test_nothing_secret_is_kept(app, face_set, sandbox):
 def test_a_call_cut_off_by_a_dying_process_still_leaves_its_record(fake_vendor, tmp_path):
     fake_vendor.add_face.append(lambda: (time.sleep(30), envelope())[1])
     script = f"""
+import os
 from facesite import create_app
+from facesite.config import Settings
 from facesite.upstream import vendor
-app = create_app({{"ADVANCE_BASE_URL": "{fake_vendor.url}", "ADVANCE_READ_TIMEOUT": 60}})
+app = create_app(Settings.from_env(os.environ).overridden(ADVANCE_BASE_URL="{fake_vendor.url}", ADVANCE_READ_TIMEOUT=60))
 with app.app_context():
     vendor().add_face("1", b"x", filename="f.jpg", mime_type="image/jpeg", details={{"idNumber": "12345678"}})
 """

@@ -375,10 +375,9 @@ def test_pictures_and_id_numbers_of_old_batches_are_dropped(fake_vendor):
     assert "no longer kept" in batch.client.get(refused.headers["Location"]).get_data(as_text=True)
 
 
-def test_a_job_no_worker_takes_up_says_so(sandbox, face_set, redis_url, monkeypatch):
+def test_a_job_no_worker_takes_up_says_so(sandbox, face_set, redis_url):
     """REDIS_URL set but no worker process running: the job page says what is missing."""
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    app = make_app(sandbox.url, BATCH_QUEUE=f"nobody-listens-{face_set}")
+    app = make_app(sandbox.url, {"REDIS_URL": redis_url}, BATCH_QUEUE=f"nobody-listens-{face_set}")
     batch = BatchPage(sign_in(app.test_client()))
     answer = batch.upload(make_zip({"a.jpg": face("obama.jpg")}), None, face_set=face_set)
     job_id = int(answer.headers["Location"].rsplit("/", 1)[1])
@@ -392,10 +391,9 @@ def test_a_job_no_worker_takes_up_says_so(sandbox, face_set, redis_url, monkeypa
         as_text=True)
 
 
-def test_staff_can_still_sign_in_and_upload_when_redis_is_down(sandbox, face_set, monkeypatch):
+def test_staff_can_still_sign_in_and_upload_when_redis_is_down(sandbox, face_set):
     """Rate-limit counters and the queue live in Redis; an outage must not lock staff out."""
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
-    app = make_app(sandbox.url)
+    app = make_app(sandbox.url, {"REDIS_URL": "redis://127.0.0.1:1/0"})  # nothing listens there
     batch = BatchPage(sign_in(app.test_client()))
     answer = batch.upload(make_zip({"a.jpg": face("obama.jpg")}), None, face_set=face_set)
     assert answer.status_code == 303

@@ -125,16 +125,15 @@ def test_a_portal_stopped_for_a_deploy_leaves_no_row_to_check(sandbox, face_set)
     assert_each_row_enrolled_once(results, 0, sandbox.store.external_references(face_set))
 
 
-def run_rq_workers_and_stop_one(sandbox, face_set_id: str, stop_signal, monkeypatch, postgres_url, redis_url):
+def run_rq_workers_and_stop_one(sandbox, face_set_id: str, stop_signal, postgres_url, redis_url):
     """The web process queues a job for the Procfile's RQ worker on PostgreSQL; the worker is stopped
     with ``stop_signal`` mid-job and two new workers finish it. Returns as run_procfile_portal_and_stop_it."""
     upstream = ServerThread(SlowUpstream(sandbox.app, UPSTREAM_DELAY))
     queue = f"facesite-test-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("DATABASE_URL", postgres_url)
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    app = make_app(upstream.url, BATCH_QUEUE=queue)  # the web process: it only queues jobs
+    shared = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url}
+    app = make_app(upstream.url, shared, BATCH_QUEUE=queue)  # the web process: it only queues jobs
     assert app.config["BATCH_RUNNER"] == "rq"
-    env = {**os.environ, "ADVANCE_BASE_URL": upstream.url, "BATCH_QUEUE": queue, "BATCH_SWEEP_SECONDS": "1",
+    env = {**os.environ, **shared, "ADVANCE_BASE_URL": upstream.url, "BATCH_QUEUE": queue, "BATCH_SWEEP_SECONDS": "1",
            "BATCH_LEASE_SECONDS": "5"}
     workers = [start_process(procfile_command("worker"), env)]
     stopped = workers[0]
@@ -160,18 +159,16 @@ def run_rq_workers_and_stop_one(sandbox, face_set_id: str, stop_signal, monkeypa
     return in_flight, final, results
 
 
-def test_rq_workers_on_postgresql_resume_a_killed_workers_job(sandbox, face_set, postgres_url, redis_url,
-                                                               monkeypatch):
-    in_flight, final, results = run_rq_workers_and_stop_one(sandbox, face_set, signal.SIGKILL, monkeypatch,
+def test_rq_workers_on_postgresql_resume_a_killed_workers_job(sandbox, face_set, postgres_url, redis_url):
+    in_flight, final, results = run_rq_workers_and_stop_one(sandbox, face_set, signal.SIGKILL,
                                                             postgres_url, redis_url)
     assert in_flight >= 1, "the worker should have died with rows on their way"
     assert final["unknown"] == in_flight
     assert_each_row_enrolled_once(results, in_flight, sandbox.store.external_references(face_set))
 
 
-def test_an_rq_worker_stopped_for_a_deploy_hands_its_job_back(sandbox, face_set, postgres_url, redis_url,
-                                                              monkeypatch):
-    in_flight, final, results = run_rq_workers_and_stop_one(sandbox, face_set, signal.SIGTERM, monkeypatch,
+def test_an_rq_worker_stopped_for_a_deploy_hands_its_job_back(sandbox, face_set, postgres_url, redis_url):
+    in_flight, final, results = run_rq_workers_and_stop_one(sandbox, face_set, signal.SIGTERM,
                                                             postgres_url, redis_url)
     assert in_flight == 0 and final["unknown"] == 0 and final["done"] == ROWS
     assert_each_row_enrolled_once(results, 0, sandbox.store.external_references(face_set))

@@ -22,12 +22,12 @@ ID_NUMBER = "3201999988887777"
 
 
 @pytest.fixture
-def queue_down_app(fake_vendor, monkeypatch):
+def queue_down_app(fake_vendor):
     """Jobs are handed to a queue nobody serves (its Redis is down), so each stays where the test puts
     it; the test runs them itself with the portal's own runner. No background sweeper either: it would
     run the day's purge whenever its thread gets there, before or after the test ages its jobs."""
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
-    return make_app(fake_vendor.url, BATCH_CONCURRENCY=1, BATCH_SWEEP_SECONDS=0, **KEEP)
+    return make_app(fake_vendor.url, {"REDIS_URL": "redis://127.0.0.1:1/0"}, BATCH_CONCURRENCY=1,
+                    BATCH_SWEEP_SECONDS=0, **KEEP)
 
 
 def job_in_state(app, batch, state: str, fake_vendor) -> int:

@@ -50,8 +50,7 @@ def framed_portal(sandbox, monkeypatch):
     from facesite.sandbox.launcher import free_port
 
     allowed_port = free_port()
-    monkeypatch.setenv("FRAME_ANCESTORS", f"http://127.0.0.1:{allowed_port}")
-    portal = ServerThread(make_app(sandbox.url))
+    portal = ServerThread(make_app(sandbox.url, {"FRAME_ANCESTORS": f"http://127.0.0.1:{allowed_port}"}))
     portal.url = portal.url.replace("127.0.0.1", "localhost")
     yield portal, allowed_port
     portal.stop()

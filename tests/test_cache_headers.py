@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from facesite import config, create_app
+from facesite import create_app
+from facesite.config import Settings
 from facesite.extensions import db
 from facesite.models import Enrolment
 from tests.batch_files import make_manifest, make_zip
-from tests.conftest import EnrolPage, face, sign_in
+from tests.conftest import EnrolPage, face, portal_settings, sign_in
 from tests.servers import envelope
 from tests.test_batch import BatchPage
 
@@ -53,12 +54,9 @@ def test_style_sheets_and_scripts_may_still_be_cached(client):
         assert answer.status_code == 200 and "no-store" not in answer.headers.get("Cache-Control", "")
 
 
-def real_vendor(monkeypatch, **settings):
-    monkeypatch.setenv("ADVANCE_ACCESS_KEY", "ak")
-    monkeypatch.setenv("ADVANCE_SECRET_KEY", "sk")
-    monkeypatch.setenv("SECRET_KEY", "s" * 32)
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
+def real_vendor(**settings) -> dict:
+    """The environment of a portal with vendor credentials (and ``settings``)."""
+    return {"ADVANCE_ACCESS_KEY": "ak", "ADVANCE_SECRET_KEY": "sk", "SECRET_KEY": "s" * 32, **settings}
 
 
 @pytest.mark.parametrize("settings, forced", [
@@ -67,18 +65,16 @@ def real_vendor(monkeypatch, **settings):
     ({"ADVANCE_BASE_URL": "http://127.0.0.1:9100"}, True),         # a stand-in vendor: still not sandbox mode
     ({"FORCE_HTTPS": "0"}, False),                                 # the platform's router does it
 ])
-def test_https_is_forced_by_default_outside_sandbox_mode(monkeypatch, tmp_path, settings, forced):
-    real_vendor(monkeypatch, **settings)
-    assert config.from_environment(str(tmp_path))["FORCE_HTTPS"] is forced
+def test_https_is_forced_by_default_outside_sandbox_mode(settings, forced):
+    assert Settings.from_env(real_vendor(**settings)).force_https is forced
 
 
-def test_sandbox_mode_does_not_force_https(tmp_path):
-    assert config.from_environment(str(tmp_path))["FORCE_HTTPS"] is False
+def test_sandbox_mode_does_not_force_https():
+    assert Settings.from_env({}).force_https is False
 
 
-def test_a_real_deployment_sends_plain_http_to_https_but_answers_the_health_check(monkeypatch):
-    real_vendor(monkeypatch, ADVANCE_REGION="sg")
-    browser = create_app().test_client()
+def test_a_real_deployment_sends_plain_http_to_https_but_answers_the_health_check():
+    browser = create_app(portal_settings(real_vendor(ADVANCE_REGION="sg"), TESTING=False)).test_client()
     plain = browser.get("/auth/login?next=/register/", base_url="http://faces.example.com")
     assert plain.status_code == 301
     assert plain.headers["Location"] == "https://faces.example.com/auth/login?next=/register/"
@@ -92,8 +88,8 @@ def test_a_real_deployment_sends_plain_http_to_https_but_answers_the_health_chec
         assert browser.get("/auth/login", base_url=host).status_code == 200, host
 
 
-def test_the_https_redirect_goes_to_the_public_address_not_to_any_host_sent(monkeypatch):
-    real_vendor(monkeypatch, ADVANCE_REGION="sg", PUBLIC_URL="https://faces.example.com")
-    browser = create_app().test_client()
+def test_the_https_redirect_goes_to_the_public_address_not_to_any_host_sent():
+    env = real_vendor(ADVANCE_REGION="sg", PUBLIC_URL="https://faces.example.com")
+    browser = create_app(portal_settings(env, TESTING=False)).test_client()
     answer = browser.get("/register/?page=2", base_url="http://evil.example")
     assert answer.status_code == 301 and answer.headers["Location"] == "https://faces.example.com/register/?page=2"

@@ -159,9 +159,8 @@ def test_two_simultaneous_sends_of_one_form_add_the_face_once(live_portal, sandb
     assert sandbox.store.count_faces(face_set) == 1
 
 
-def test_an_upload_over_the_portal_limit_gets_a_friendly_413(sandbox, monkeypatch):
-    monkeypatch.setenv("MAX_UPLOAD_MB", "1")
-    client = sign_in(make_app(sandbox.url).test_client())
+def test_an_upload_over_the_portal_limit_gets_a_friendly_413(sandbox):
+    client = sign_in(make_app(sandbox.url, {"MAX_UPLOAD_MB": "1"}).test_client())
     response = EnrolPage(client).send(b"\xff\xd8" + b"0" * (1024 * 1024 + 10))
     assert response.status_code == 413
     assert "That upload is far too large" in text(response) and "up to 1 MB" in text(response)

@@ -94,10 +94,12 @@ def test_every_formula_variant_is_neutralised_in_the_audit_export(app):
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_the_register_export_streams_row_by_row(sandbox, request, monkeypatch, database):
+def test_the_register_export_streams_row_by_row(sandbox, request, database):
     if database == "postgresql":  # yield_per reads through a server-side cursor there
-        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("postgres_url"))
-    app = make_app(sandbox.url)
+        env = {"DATABASE_URL": request.getfixturevalue("postgres_url")}
+    else:
+        env = {}
+    app = make_app(sandbox.url, env)
     client = sign_in(app.test_client(), "operator")
     count = 1500
     enrolments(app, [f"Person {i}" for i in range(count)])

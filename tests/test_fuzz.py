@@ -117,11 +117,11 @@ QUIET_PORTAL = {"PROPAGATE_EXCEPTIONS": False, "RATE_LIMIT_ENROL": UNLIMITED, "R
                 "RATE_LIMIT_LOGIN": UNLIMITED, "LOGIN_MAX_FAILURES": 10 ** 9, "ADVANCE_READ_TIMEOUT": 1}
 
 
-def fuzzed_portal(**options):
+def fuzzed_portal(env=None, **options):
     """A portal wired to its own numbering fake vendor, seeded and with its forms found; stopped after."""
     vendor = FuzzVendor()
     try:
-        portal = fuzz_portal_for(make_app(vendor.url, **QUIET_PORTAL), vendor, **options)
+        portal = fuzz_portal_for(make_app(vendor.url, env, **QUIET_PORTAL), vendor, **options)
         try:
             yield portal
         finally:
@@ -145,16 +145,14 @@ PROXY_SECRET = "proxy-shared-secret-for-the-fuzz"
 
 
 @pytest.fixture
-def fuzzed_behind_proxy(monkeypatch):
+def fuzzed_behind_proxy():
     """Header sign-on (AUTH_MODE=header): each role is who the identity proxy's headers say; the
     anonymous client claims to be an administrator with a wrong, non-ASCII proxy secret."""
-    monkeypatch.setenv("AUTH_MODE", "header")
-    monkeypatch.setenv("AUTH_PROXY_SECRET", PROXY_SECRET)
-    monkeypatch.setenv("AUTH_DEFAULT_ROLE", "viewer")
     staff = {role: f"proxy.{name}@example.com" for role, name in STAFF.items()}
     identity = {role: [("X-Forwarded-Email", name), ("X-Proxy-Secret", PROXY_SECRET)] for role, name in staff.items()}
     identity["anonymous"] = [("X-Forwarded-Email", staff["admin"]), ("X-Proxy-Secret", "é wrong secret ☃".encode())]
-    yield from fuzzed_portal(identity_headers=identity, staff=staff,
+    env = {"AUTH_MODE": "header", "AUTH_PROXY_SECRET": PROXY_SECRET, "AUTH_DEFAULT_ROLE": "viewer"}
+    yield from fuzzed_portal(env, identity_headers=identity, staff=staff,
                              secrets={"proxy secret": PROXY_SECRET, "sandbox secret key": SANDBOX_SECRET_KEY})
 
 

@@ -37,9 +37,8 @@ def test_session_cookie_is_http_only_and_lax_by_default(sandbox):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Partitioned" not in cookie
 
 
-def test_framing_allowed_origins_gets_a_partitioned_cross_site_cookie(sandbox, monkeypatch):
-    monkeypatch.setenv("FRAME_ANCESTORS", "https://tools.example.com https://intranet.example.com")
-    app = make_app(sandbox.url)
+def test_framing_allowed_origins_gets_a_partitioned_cross_site_cookie(sandbox):
+    app = make_app(sandbox.url, {"FRAME_ANCESTORS": "https://tools.example.com https://intranet.example.com"})
     response = app.test_client().get("/auth/login")
     assert "frame-ancestors https://tools.example.com https://intranet.example.com" in \
         response.headers["Content-Security-Policy"]
@@ -77,13 +76,12 @@ def test_guessing_passwords_is_limited_per_address(sandbox):
     assert codes == [401, 401, 401, 429]
 
 
-def test_rate_limit_counters_live_in_redis_and_are_shared(sandbox, face_set, redis_url, monkeypatch):
+def test_rate_limit_counters_live_in_redis_and_are_shared(sandbox, face_set, redis_url):
     import redis
 
     prefix = f"facesite-test-{uuid.uuid4().hex}"
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    first = make_app(sandbox.url, RATE_LIMIT_ENROL="2 per minute", RATELIMIT_KEY_PREFIX=prefix)
-    second = make_app(sandbox.url, RATE_LIMIT_ENROL="2 per minute", RATELIMIT_KEY_PREFIX=prefix)
+    first = make_app(sandbox.url, {"REDIS_URL": redis_url}, RATE_LIMIT_ENROL="2 per minute", RATELIMIT_KEY_PREFIX=prefix)
+    second = make_app(sandbox.url, {"REDIS_URL": redis_url}, RATE_LIMIT_ENROL="2 per minute", RATELIMIT_KEY_PREFIX=prefix)
     assert first.config["RATELIMIT_STORAGE_URI"] == redis_url
     one, two = EnrolPage(sign_in(first.test_client())), EnrolPage(sign_in(second.test_client()))
     assert one.send(face("obama-240p.jpg"), faceSetId=face_set).status_code == 422

@@ -3,17 +3,14 @@ import pytest
 
 from facesite.extensions import db
 from facesite.models import User
-from tests.conftest import PASSWORD, EnrolPage, make_app, sign_in, sign_out
+from tests.conftest import PASSWORD, EnrolPage, make_app, portal_settings, sign_in, sign_out
 
 SECRET = "proxy-shared-secret"
 
 
 @pytest.fixture
-def header_app(sandbox, monkeypatch):
-    monkeypatch.setenv("AUTH_MODE", "header")
-    monkeypatch.setenv("AUTH_PROXY_SECRET", SECRET)
-    monkeypatch.setenv("AUTH_DEFAULT_ROLE", "viewer")
-    return make_app(sandbox.url)
+def header_app(sandbox):
+    return make_app(sandbox.url, {"AUTH_MODE": "header", "AUTH_PROXY_SECRET": SECRET, "AUTH_DEFAULT_ROLE": "viewer"})
 
 
 def proxied(email, secret=SECRET, **more):
@@ -29,12 +26,9 @@ def test_password_sign_in_and_the_setup_link_are_off(header_app):
     assert client.get("/auth/setup/any-token").status_code == 404
 
 
-def test_break_glass_lets_local_passwords_in(sandbox, monkeypatch):
-    monkeypatch.setenv("AUTH_MODE", "header")
-    monkeypatch.setenv("AUTH_PROXY_SECRET", SECRET)
-    monkeypatch.setenv("AUTH_BREAK_GLASS", "1")
-    monkeypatch.setenv("AUTH_DEFAULT_ROLE", "viewer")
-    app = make_app(sandbox.url)
+def test_break_glass_lets_local_passwords_in(sandbox):
+    app = make_app(sandbox.url, {"AUTH_MODE": "header", "AUTH_PROXY_SECRET": SECRET, "AUTH_BREAK_GLASS": "1",
+                                 "AUTH_DEFAULT_ROLE": "viewer"})
     client = sign_in(app.test_client(), "admin")
     assert client.get("/admin/users").status_code == 200
     # Through the proxy, the proxy's identity wins over the password session in the same browser.
@@ -60,13 +54,10 @@ def test_a_non_ascii_secret_is_a_refusal_not_an_error(header_app):
     assert answer.status_code == 302
 
 
-def test_roles_come_from_the_proxy_groups_and_others_stay_out(sandbox, monkeypatch):
-    monkeypatch.setenv("AUTH_MODE", "header")
-    monkeypatch.setenv("AUTH_PROXY_SECRET", SECRET)
-    monkeypatch.setenv("AUTH_GROUPS_HEADER", "X-Forwarded-Groups")
-    monkeypatch.setenv("AUTH_OPERATOR_GROUPS", "face-operators")
-    monkeypatch.setenv("AUTH_ADMIN_GROUPS", "face-admins")
-    app = make_app(sandbox.url)
+def test_roles_come_from_the_proxy_groups_and_others_stay_out(sandbox):
+    app = make_app(sandbox.url, {"AUTH_MODE": "header", "AUTH_PROXY_SECRET": SECRET,
+                                 "AUTH_GROUPS_HEADER": "X-Forwarded-Groups", "AUTH_OPERATOR_GROUPS": "face-operators",
+                                 "AUTH_ADMIN_GROUPS": "face-admins"})
     client = app.test_client()
     mia = proxied("mia@example.com", **{"X-Forwarded-Groups": "staff, face-operators"})
     assert client.get("/enrol/", headers=mia).status_code == 200
@@ -92,10 +83,8 @@ def test_a_safe_next_never_carries_a_line_break(app, anonymous):
 def test_header_sign_on_lets_nobody_in_until_roles_are_configured(monkeypatch):
     from facesite import create_app
 
-    monkeypatch.setenv("AUTH_MODE", "header")
-    monkeypatch.setenv("AUTH_PROXY_SECRET", SECRET)
     with pytest.raises(RuntimeError, match="AUTH_DEFAULT_ROLE"):
-        create_app()
+        create_app(portal_settings({"AUTH_MODE": "header", "AUTH_PROXY_SECRET": SECRET}))
 
 
 def test_proxy_names_are_utf8_and_sent_once(header_app):

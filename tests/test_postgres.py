@@ -9,9 +9,8 @@ from tests.conftest import EnrolPage, face, make_app, sign_in
 from tests.servers import envelope
 
 
-def test_audit_trail_pages_and_export_on_postgresql(postgres_url, fake_vendor, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", postgres_url)
-    app = make_app(fake_vendor.url)
+def test_audit_trail_pages_and_export_on_postgresql(postgres_url, fake_vendor):
+    app = make_app(fake_vendor.url, {"DATABASE_URL": postgres_url})
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg2://")
     fake_vendor.add_face.append(envelope("PARAMETER_ERROR", "Failed to embed image: No face detected"))
     page = EnrolPage(sign_in(app.test_client()))
@@ -33,16 +32,13 @@ def test_audit_trail_pages_and_export_on_postgresql(postgres_url, fake_vendor, m
     assert sign_in(make_app(fake_vendor.url).test_client(), "admin").get("/admin/users").status_code == 200
 
 
-def test_web_processes_on_two_machines_share_forms_through_the_database(postgres_url, fake_vendor, monkeypatch,
-                                                                        tmp_path):
+def test_web_processes_on_two_machines_share_forms_through_the_database(postgres_url, fake_vendor, tmp_path):
     """No sticky sessions: the form goes to one machine, the retry and the result page to another.
     Each has its own instance folder; only the database (and SECRET_KEY) is shared."""
-    monkeypatch.setenv("DATABASE_URL", postgres_url)
-    monkeypatch.setenv("SECRET_KEY", "shared-by-every-machine")
     machines = []
     for name in ("a", "b"):
-        monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / name))
-        machines.append(make_app(fake_vendor.url))
+        machines.append(make_app(fake_vendor.url, {"DATABASE_URL": postgres_url, "SECRET_KEY": "shared-by-every-machine",
+                                                   "INSTANCE_PATH": str(tmp_path / name)}))
     first, second = sign_in(machines[0].test_client()), machines[1].test_client()
     fake_vendor.add_face.append(envelope("ERROR", "internal error"))
     page = EnrolPage(first)

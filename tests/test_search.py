@@ -153,9 +153,8 @@ def test_the_register_lists_filters_and_exports_enrolments(app, client, face_set
     assert "Ana Lima" in text(viewer.get(f"/register/{entry.id}"))
 
 
-def test_no_thumbnails_are_kept_when_turned_off(sandbox, face_set, monkeypatch):
-    monkeypatch.setenv("KEEP_THUMBNAILS", "0")
-    app = make_app(sandbox.url)
+def test_no_thumbnails_are_kept_when_turned_off(sandbox, face_set):
+    app = make_app(sandbox.url, {"KEEP_THUMBNAILS": "0"})
     enrol(sign_in(app.test_client()), face_set, name="No Picture")
     with app.app_context():
         assert db.session.scalar(db.select(Enrolment).filter_by(name="No Picture")).thumbnail is None

@@ -25,11 +25,9 @@ def vendor_with_keys(tmp_path):
 def test_keys_and_tokens_never_appear_in_pages_or_logs(vendor_with_keys, monkeypatch, caplog, capsys,
                                                       every_log_line):
     caplog.set_level(logging.DEBUG)
-    monkeypatch.setenv("ADVANCE_ACCESS_KEY", ACCESS_KEY)
-    monkeypatch.setenv("ADVANCE_SECRET_KEY", SECRET_KEY)
-    monkeypatch.setenv("ADVANCE_BASE_URL", vendor_with_keys.url)
-    monkeypatch.setenv("SECRET_KEY", "test-secret-key-for-signing-sessions")
-    app = make_app(vendor_with_keys.url)
+    app = make_app(vendor_with_keys.url, {"ADVANCE_ACCESS_KEY": ACCESS_KEY, "ADVANCE_SECRET_KEY": SECRET_KEY,
+                                          "ADVANCE_BASE_URL": vendor_with_keys.url,
+                                          "SECRET_KEY": "test-secret-key-for-signing-sessions"})
     assert not app.config["SANDBOX_MODE"]
     client = sign_in(app.test_client(use_cookies=True), "operator")
     page = EnrolPage(client)

@@ -10,7 +10,7 @@ import pytest
 
 from facesite import config, create_app
 from facesite.advance import AccessTokenCache, AdvanceClient, TransportError
-from tests.conftest import EnrolPage, face, make_app, sign_in
+from tests.conftest import EnrolPage, face, make_app, portal_settings, sign_in
 from tests.servers import FakeVendor
 
 ADD_FACE_PATH = "/intl/openapi/face-search/facereferences"
@@ -112,30 +112,24 @@ def test_staff_see_a_clear_page_when_the_vendor_address_redirects(fake_app, fake
 
 @pytest.mark.parametrize("url", ["http://10.0.0.5", "http://api.advance.ai", "http://[2001:db8::1]:8080",
                                  "ftp://127.0.0.1", "api.advance.ai", "https://user:pw@api.advance.ai"])
-def test_a_vendor_address_that_is_not_https_off_this_machine_stops_the_portal(monkeypatch, url):
-    monkeypatch.setenv("ADVANCE_ACCESS_KEY", "k")
-    monkeypatch.setenv("ADVANCE_SECRET_KEY", "s")
-    monkeypatch.setenv("SECRET_KEY", "x" * 32)
-    monkeypatch.setenv("ADVANCE_BASE_URL", url)
+def test_a_vendor_address_that_is_not_https_off_this_machine_stops_the_portal(url):
+    env = {"ADVANCE_ACCESS_KEY": "k", "ADVANCE_SECRET_KEY": "s", "SECRET_KEY": "x" * 32, "ADVANCE_BASE_URL": url}
     with pytest.raises(RuntimeError, match=r"^ADVANCE_BASE_URL must ") as caught:
-        create_app()
+        create_app(portal_settings(env))
     assert "pw" not in str(caught.value)
     with pytest.raises(ValueError, match="base URL must"):
         AdvanceClient(url, fixed_token="t")
 
 
-def test_plain_http_is_refused_even_in_sandbox_mode(monkeypatch):
-    monkeypatch.setenv("ADVANCE_BASE_URL", "http://10.0.0.5:9100")
+def test_plain_http_is_refused_even_in_sandbox_mode():
     with pytest.raises(RuntimeError, match="must use https: 10.0.0.5 is not this machine"):
-        create_app()
+        create_app(portal_settings({"ADVANCE_BASE_URL": "http://10.0.0.5:9100"}))
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9100", "http://localhost:9100", "http://127.0.0.2",
                                  "http://[::1]:9100", "https://10.0.0.5", "https://sg-api.advance.ai"])
-def test_https_anywhere_and_plain_http_on_loopback_are_accepted(monkeypatch, url):
-    monkeypatch.setenv("ADVANCE_ACCESS_TOKEN", "t")
-    monkeypatch.setenv("ADVANCE_BASE_URL", url)
-    assert config.vendor_base_url() == url
+def test_https_anywhere_and_plain_http_on_loopback_are_accepted(url):
+    assert config.vendor_base_url({"ADVANCE_ACCESS_TOKEN": "t", "ADVANCE_BASE_URL": url}) == url
     assert AdvanceClient(url, fixed_token="t").base_url == url
 
 
@@ -155,12 +149,11 @@ def test_the_environment_proxy_is_used_only_when_the_setting_asks(fake_vendor, p
     assert proxy.seen[0]["line"].startswith(f"POST {fake_vendor.url}{TOKEN_PATH}")
 
 
-def test_the_portal_ignores_proxy_variables_unless_configured(fake_vendor, proxy, monkeypatch):
+def test_the_portal_ignores_proxy_variables_unless_configured(fake_vendor, proxy):
     enrolled = EnrolPage(sign_in(make_app(fake_vendor.url).test_client())).send(face("obama.jpg"), faceSetId="1")
     assert enrolled.status_code == 303 and proxy.seen == []
     assert len(fake_vendor.calls("add_face")) == 1
 
-    monkeypatch.setenv("ADVANCE_USE_ENV_PROXY", "1")
-    refused = EnrolPage(sign_in(make_app(fake_vendor.url).test_client())).send(face("obama.jpg"), faceSetId="1")
+    refused = EnrolPage(sign_in(make_app(fake_vendor.url, {"ADVANCE_USE_ENV_PROXY": "1"}).test_client())).send(face("obama.jpg"), faceSetId="1")
     assert refused.status_code == 502 and proxy.seen
     assert len(fake_vendor.calls("add_face")) == 1

@@ -4,7 +4,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SubmitField
 
-from facesite import security_events, settings
+from facesite import runtime_settings, security_events
 from facesite.admin import bp
 
 
@@ -22,12 +22,12 @@ def _on_off(value: bool) -> str:
 def portal_settings():
     form = SettingsForm()
     if form.validate_on_submit():
-        before, after = settings.prepare_pictures(), form.prepare_pictures.data
-        settings.set_prepare_pictures(after, current_user.username)
+        before, after = runtime_settings.prepare_pictures(), form.prepare_pictures.data
+        runtime_settings.set_prepare_pictures(after, current_user.username)
         if before != after:
-            security_events.record("setting_changed", subject=settings.PREPARE_PICTURES,
+            security_events.record("setting_changed", subject=runtime_settings.PREPARE_PICTURES,
                                    detail=f"{_on_off(before)} → {_on_off(after)}")
         flash("Settings saved.", "info")
         return redirect(url_for(".portal_settings"), 303)
-    form.prepare_pictures.data = settings.prepare_pictures()
+    form.prepare_pictures.data = runtime_settings.prepare_pictures()
     return render_template("admin/settings.html", form=form)

@@ -25,10 +25,10 @@ def portal_app():
     (two processes migrating at once on a first deploy would race)."""
     global _app
     if _app is None:
-        os.environ.setdefault("MIGRATE_ON_START", "0")
         from facesite import create_app
+        from facesite.config import Settings
 
-        _app = create_app()
+        _app = create_app(Settings.from_env({"MIGRATE_ON_START": "0", **os.environ}))
     return _app
 
 

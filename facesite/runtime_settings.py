@@ -1,4 +1,5 @@
-"""Settings administrators change at run time, stored in the database; environment variables give defaults."""
+"""Settings administrators change at run time, stored in the database; the environment gives defaults
+(facesite/config.py)."""
 from __future__ import annotations
 
 from flask import current_app, g
