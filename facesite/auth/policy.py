@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
 from facesite import security_events
