@@ -161,8 +161,8 @@ def make_app(upstream_url: str, env: dict | None = None, **config):
     from facesite.models import FaceSet, User
 
     # No background sweeper unless a test asks for one: batch jobs a test starts run at once anyway.
-    app = create_app(portal_settings(env, ADVANCE_BASE_URL=upstream_url, BATCH_SWEEP_SECONDS=0,
-                                   **{**TEST_LIMITS, **config}))
+    app = create_app(portal_settings(env, ADVANCE_BASE_URL=upstream_url,
+                                   **{"BATCH_SWEEP_SECONDS": 0, **TEST_LIMITS, **config}))
     with app.app_context():
         existing = set(db.session.scalars(db.select(User.username)))
         db.session.add_all([User(username=name, role=role, password_hash=password_hash())

@@ -24,10 +24,9 @@ ID_NUMBER = "3201999988887777"
 @pytest.fixture
 def queue_down_app(fake_vendor):
     """Jobs are handed to a queue nobody serves (its Redis is down), so each stays where the test puts
-    it; the test runs them itself with the portal's own runner. No background sweeper either: it would
-    run the day's purge whenever its thread gets there, before or after the test ages its jobs."""
-    return make_app(fake_vendor.url, {"REDIS_URL": "redis://127.0.0.1:1/0"}, BATCH_CONCURRENCY=1,
-                    BATCH_SWEEP_SECONDS=0, **KEEP)
+    it; the test runs them itself with the portal's own runner (and make_app starts no background sweeper,
+    which would run the day's purge whenever its thread got there, before or after the test ages its jobs)."""
+    return make_app(fake_vendor.url, {"REDIS_URL": "redis://127.0.0.1:1/0"}, BATCH_CONCURRENCY=1, **KEEP)
 
 
 def job_in_state(app, batch, state: str, fake_vendor) -> int:
