@@ -90,7 +90,7 @@ def one_line_messages(record: logging.LogRecord) -> bool:
 
 
 def register_extensions(app: Flask) -> None:
-    from facesite.auth.policy import enforce_policy
+    from facesite.access.policy import enforce_policy
     from facesite.batch.routes import allow_large_uploads
     from facesite.extensions import csrf, db, login_manager, migrate
     from facesite.security import configure_security
@@ -159,7 +159,7 @@ def prepare_database(app: Flask) -> None:
         return
     from flask_migrate import upgrade
 
-    from facesite.auth.accounts import issue_setup_link
+    from facesite.access.accounts import issue_setup_link
     from facesite.catalogue import seed_sandbox_catalogue
 
     with app.app_context():

@@ -5,8 +5,8 @@ import click
 from flask.cli import with_appcontext
 
 from facesite import security_events
-from facesite.auth.accounts import AccountError, create_user
-from facesite.auth.forms import MIN_PASSWORD
+from facesite.access.accounts import AccountError, create_user
+from facesite.access.forms import MIN_PASSWORD
 from facesite.models import ROLES
 
 

@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, current_app, jsonify, redirect, url_for
 from flask_login import current_user
 
-from facesite.auth.policy import draft_reader
+from facesite.access.policy import draft_reader
 from facesite.extensions import drafts
 
 bp = Blueprint("main", __name__)

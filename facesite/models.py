@@ -28,7 +28,7 @@ class User(UserMixin, db.Model):
     source: Mapped[str] = mapped_column(String(16), default="local")  # local or header
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
-    # No longer read or written: sign-in attempts are counted in sign_in_throttle (auth/throttle.py).
+    # No longer read or written: sign-in attempts are counted in sign_in_throttle (access/throttle.py).
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]  # set: the account may not sign in and its sessions end
@@ -272,7 +272,7 @@ class UserSession(db.Model):
 
 class SignInThrottle(db.Model):
     """Sign-in attempts counted per key: an account name (hashed, whether or not such an account exists)
-    or a browser that signed in before (see auth/throttle.py)."""
+    or a browser that signed in before (see access/throttle.py)."""
 
     __tablename__ = "sign_in_throttle"
 

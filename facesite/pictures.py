@@ -16,7 +16,7 @@ from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
 from facesite import image_rules, preparation, runtime_settings
-from facesite.auth.policy import draft_reader
+from facesite.access.policy import draft_reader
 from facesite.drafts import valid_id
 from facesite.extensions import drafts
 from facesite.faces.results import Picture

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 
-from facesite.auth import sessions, throttle
+from facesite.access import sessions, throttle
 from facesite.batch import retention as batch_retention
 from facesite.extensions import db
 from facesite.models import Draft, Enrolment, utcnow

@@ -11,7 +11,7 @@ from typing import Callable
 from flask import current_app
 from flask_login import current_user
 
-from facesite.auth.policy import draft_reader
+from facesite.access.policy import draft_reader
 from facesite.extensions import drafts
 from facesite.faces.problems import Problem
 from facesite.faces.results import Outcome, Refused, outcome_from_json, outcome_to_json

@@ -1,7 +1,7 @@
 """The access policy walked whole: every role × every route × every method it accepts.
 
 EXPECTED below is the policy as README.md's "Who may do what" states it, written out here on its
-own (not read from facesite/auth/policy.py): changing who may do what in one place and not the
+own (not read from facesite/access/policy.py): changing who may do what in one place and not the
 other fails this test. URLs name real things made in the test through the portal's own pages.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from facesite.auth.policy import POLICY
+from facesite.access.policy import POLICY
 from facesite.extensions import db
 from facesite.models import Enrolment, User
 from tests import staff_work

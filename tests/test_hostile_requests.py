@@ -68,7 +68,7 @@ def test_creating_the_same_user_at_once_is_refused_cleanly(app):
 
 
 def test_a_removed_name_is_not_given_out_again(app):
-    from facesite.auth.accounts import AccountError, create_user
+    from facesite.access.accounts import AccountError, create_user
     from facesite.extensions import db
     from facesite.models import User
 

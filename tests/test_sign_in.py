@@ -4,7 +4,7 @@ import threading
 
 import requests
 
-from facesite.auth import accounts
+from facesite.access import accounts
 from tests.conftest import PASSWORD, EnrolPage, make_app, sign_in, sign_out
 from tests.servers import ServerThread
 

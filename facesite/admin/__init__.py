@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-# Who may use these views (administrators) is decided in facesite/auth/policy.py, like every other.
+# Who may use these views (administrators) is decided in facesite/access/policy.py, like every other.
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from facesite import security_events
 from facesite.admin import bp
 from facesite.admin.audit_query import events_about
-from facesite.auth import throttle
-from facesite.auth.accounts import AccountError, create_user
-from facesite.auth.forms import NewUserForm, PasswordForm
-from facesite.auth.sessions import end_all_sessions
+from facesite.access import throttle
+from facesite.access.accounts import AccountError, create_user
+from facesite.access.forms import NewUserForm, PasswordForm
+from facesite.access.sessions import end_all_sessions
 from facesite.extensions import db
 from facesite.models import ROLES, User, utcnow
 

@@ -1,34 +1,10 @@
-"""Sign-in, first administrator and password forms."""
+"""The sign-in form (the account forms shared with the admin pages are in access/forms.py)."""
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField, SubmitField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
-
-from facesite.models import ROLES
-
-MIN_PASSWORD = 10
-USERNAME = [DataRequired(), Length(max=254),
-            Regexp(r"^[A-Za-z0-9._@+-]+$", message="Letters, digits and . _ @ + - only.")]
-NEW_PASSWORD = [DataRequired(), Length(min=MIN_PASSWORD, max=200,
-                                       message=f"At least {MIN_PASSWORD} characters.")]
+from wtforms import PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
 
 
 class LoginForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired()])
     submit = SubmitField("Sign in")
-
-
-class NewUserForm(FlaskForm):
-    username = StringField("Username", validators=USERNAME)
-    password = PasswordField("Password", validators=NEW_PASSWORD)
-    confirm = PasswordField("Repeat the password", validators=[EqualTo("password", "The passwords differ.")])
-    role = SelectField("Role", choices=[SelectChoice(r) for r in ROLES], default="operator")
-    submit = SubmitField("Create user")
-
-
-class PasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired()])
-    password = PasswordField("New password", validators=NEW_PASSWORD)
-    confirm = PasswordField("Repeat the new password", validators=[EqualTo("password", "The passwords differ.")])
-    submit = SubmitField("Change password")

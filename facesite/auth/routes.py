@@ -3,10 +3,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, logout_user
 
 from facesite import security_events
-from facesite.auth import bp, sessions, throttle
-from facesite.auth.access import passwords_allowed, safe_next
-from facesite.auth.accounts import AccountError, authenticate, create_user, setup_token_is_valid, use_setup_token
-from facesite.auth.forms import LoginForm, NewUserForm, PasswordForm
+from facesite.access import sessions, throttle
+from facesite.access.accounts import AccountError, authenticate, create_user, setup_token_is_valid, use_setup_token
+from facesite.access.forms import NewUserForm, PasswordForm
+from facesite.access.sign_on import passwords_allowed, safe_next
+from facesite.auth import bp
+from facesite.auth.forms import LoginForm
 from facesite.extensions import db, limiter
 
 
@@ -85,7 +87,7 @@ def setup(token):
 
 
 @bp.route("/password", methods=["GET", "POST"])
-def password():  # signed-in staff only: auth/policy.py
+def password():  # signed-in staff only: access/policy.py
     if current_user.password_hash is None:
         flash("Your account signs in through your company's identity provider; it has no password here.", "info")
         return redirect(url_for("main.index"))

@@ -8,7 +8,7 @@ from flask import Response, abort, current_app, flash, jsonify, redirect, render
 from flask_login import current_user
 
 from facesite import catalogue
-from facesite.auth.policy import visible_jobs
+from facesite.access.policy import visible_jobs
 from facesite.batch import bp, jobs
 from facesite.batch.forms import BatchUploadForm, JobActionForm
 from facesite.batch.limits import ManifestError, UploadLimits, open_archive, read_manifest

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from facesite.auth import throttle
+from facesite.access import throttle
 from facesite.extensions import db
 from facesite.models import ROLES, BatchJob, Draft, SecurityEvent, SetupToken, User, utcnow
 

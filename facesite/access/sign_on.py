@@ -9,8 +9,8 @@ from flask import current_app, request
 from sqlalchemy.exc import IntegrityError
 
 from facesite import security_events
-from facesite.auth import sessions
-from facesite.auth.accounts import name_is_retired
+from facesite.access import sessions
+from facesite.access.accounts import name_is_retired
 from facesite.extensions import db, login_manager
 from facesite.models import ROLES, User
 
