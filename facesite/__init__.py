@@ -11,7 +11,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from facesite import config
 
-MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+
+def _project_folder(name: str) -> str:
+    """A folder of the project: inside the package when installed (pyproject.toml puts it there),
+    else at the top of the checkout, beside the package."""
+    package = Path(__file__).resolve().parent
+    return str(package / name if (package / name).is_dir() else package.parent / name)
+
+
+MIGRATIONS = _project_folder("migrations")
 log = logging.getLogger(__name__)
 
 
@@ -21,7 +29,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     # INSTANCE_PATH points the portal's files (SQLite database, sandbox data, secret key)
     # at a persistent disk; the default is ./instance beside the code.
     app = Flask(__name__, instance_relative_config=True, instance_path=settings.instance_path,
-                template_folder="../templates", static_folder="../static")
+                template_folder=_project_folder("templates"), static_folder=_project_folder("static"))
     os.makedirs(app.instance_path, exist_ok=True)
     config.attach(app, settings.in_instance_folder(app.instance_path))
 

@@ -1,0 +1,126 @@
+"""Creating accounts, checking sign-ins with lock-out, and the first administrator's one-time link."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from facesite.access import throttle
+from facesite.extensions import db
+from facesite.models import ROLES, BatchJob, Draft, SecurityEvent, SetupToken, User, utcnow
+
+log = logging.getLogger(__name__)
+SETUP_LINK_HOURS = 24
+
+
+class AccountError(ValueError):
+    pass
+
+
+def create_user(username: str, password: str | None, role: str) -> User:
+    username = username.strip().lower()
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if db.session.scalar(db.select(User).filter_by(username=username)):
+        raise AccountError(f"a user named {username!r} exists already")
+    if name_is_retired(username):
+        raise AccountError(f"{username!r} belonged to an account that was removed; its results and batch jobs "
+                           "still carry the name, so choose another one")
+    user = User(username=username, role=role)
+    if password:
+        user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:  # made by a parallel request a moment ago
+        db.session.rollback()
+        raise AccountError(f"a user named {username!r} exists already") from None
+    return user
+
+
+def name_is_retired(username: str) -> bool:
+    """A removed account's name is never given out again: what it made (results, kept pictures, batch
+    jobs) belongs to the name, and a newcomer under it would inherit them."""
+    owned = [db.select(SecurityEvent.id).where(SecurityEvent.event == "user_removed", SecurityEvent.subject == username),
+             db.select(Draft.key).where(Draft.owner == username),
+             db.select(BatchJob.id).where(BatchJob.created_by == username)]
+    return any(db.session.scalar(query.limit(1)) is not None for query in owned)
+
+
+@functools.cache
+def _stand_in_hash() -> str:
+    """A hash to check against when the name is unknown or disabled: the same scrypt work either way."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+@dataclass
+class SignIn:
+    user: User | None
+    problem: str = ""
+    locked_seconds: int = 0
+    throttle_key: str = ""
+    account_name: str | None = None  # the name, when such an account exists (for the security log)
+
+
+WRONG = "Wrong username or password."
+
+
+def authenticate(username: str, password: str, device_cookie: str | None, max_failures: int,
+                 lock_minutes: int) -> SignIn:
+    """Check a sign-in. Real, made-up and disabled names get the same work and the same words; attempts
+    are counted atomically before the password is checked (see throttle.py)."""
+    name = username.strip().lower()
+    key = throttle.device_key(device_cookie, name) or throttle.account_key(name)
+    locked = throttle.attempt(key, max_failures, lock_minutes)
+    user = db.session.scalar(db.select(User).filter_by(username=name, source="local"))
+    known = user.username if user is not None else None
+    if locked:
+        minutes = max(1, round(locked / 60))
+        return SignIn(None, f"Too many failed sign-ins for this username: try again in about {minutes} minute(s), "
+                            "or from a browser you have signed in with before.", locked, key, known)
+    usable = user is not None and user.is_active and user.password_hash is not None
+    if not check_password_hash(user.password_hash if usable else _stand_in_hash(), password) or not usable:
+        return SignIn(None, WRONG, 0, key, known)
+    throttle.succeeded(key)
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return SignIn(user, "", 0, key, known)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_setup_link() -> str | None:
+    """With no users and no live link, make a one-time token; returns it (to print) or None."""
+    if db.session.scalar(db.select(User.id).limit(1)) is not None:
+        return None
+    live = db.select(SetupToken).where(SetupToken.used_at.is_(None), SetupToken.expires_at > utcnow())
+    if db.session.scalar(live) is not None:
+        return None
+    token = secrets.token_urlsafe(32)
+    db.session.add(SetupToken(token_hash=_hash(token), expires_at=utcnow() + timedelta(hours=SETUP_LINK_HOURS)))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return token
+
+
+def setup_token_is_valid(token: str) -> bool:
+    row = db.session.scalar(db.select(SetupToken).filter_by(token_hash=_hash(token)))
+    no_users = db.session.scalar(db.select(User.id).limit(1)) is None
+    return bool(row and row.used_at is None and row.expires_at > utcnow() and no_users)
+
+
+def use_setup_token(token: str) -> None:
+    row = db.session.scalar(db.select(SetupToken).filter_by(token_hash=_hash(token)))
+    row.used_at = utcnow()
+    db.session.commit()

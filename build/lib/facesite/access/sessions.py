@@ -1,0 +1,97 @@
+"""Sign-in sessions kept on the server.
+
+The browser's (signed) Flask session holds only a random token; the ``user_sessions`` table says
+whether that token still stands. So signing out, changing a password or a role, or disabling an
+account ends a session for good, even for a copy of the cookie saved before. Each session ends
+after SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS after sign-in, however busy.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, flash, request, session
+from flask_login import login_user
+from sqlalchemy import insert, select, update
+
+from facesite import security_events
+from facesite.extensions import db
+from facesite.models import User, UserSession, utcnow
+
+TOKEN_KEY = "sid"
+SEEN_EVERY_SECONDS = 30  # last_seen_at is written at most this often per session: not one write per request
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def begin(user: User) -> None:
+    """A fresh session for ``user`` (nothing carried over from before signing in)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    with db.engine.begin() as connection:
+        connection.execute(insert(UserSession).values(token_hash=_hash(token), user_id=user.id, created_at=now,
+                                                      last_seen_at=now, address=(request.remote_addr or "")[:64]))
+    session.clear()
+    session.permanent = True
+    session[TOKEN_KEY] = token
+    login_user(user)
+
+
+def user_for_request(user_id: str) -> User | None:
+    """The user this request's session stands for, or None when it ended, expired or never was."""
+    token = session.get(TOKEN_KEY)
+    if not isinstance(token, str) or not user_id.isdigit():
+        return None
+    found = db.session.execute(select(UserSession, User).join(User, User.id == UserSession.user_id)
+                               .where(UserSession.token_hash == _hash(token))).first()
+    if found is None:
+        return None
+    record, user = found
+    if record.ended_at is not None or record.user_id != int(user_id):
+        return None
+    now, config = utcnow(), current_app.config
+    idle = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    if now - record.last_seen_at > idle or now - record.created_at > timedelta(hours=config["SESSION_MAX_HOURS"]):
+        _end(UserSession.id == record.id)
+        reason = "without activity" if now - record.last_seen_at > idle else "at the end of its longest allowed time"
+        flash(f"You were signed out {reason}. Sign in again.", "info")
+        security_events.record("session_expired", actor=user.username, subject=user.username, detail=reason)
+        return None
+    if not user.is_active:
+        return None
+    if (now - record.last_seen_at).total_seconds() > SEEN_EVERY_SECONDS:
+        with db.engine.begin() as connection:
+            connection.execute(update(UserSession).where(UserSession.id == record.id).values(last_seen_at=now))
+    return user
+
+
+def end_current() -> None:
+    token = session.get(TOKEN_KEY)
+    if isinstance(token, str):
+        _end(UserSession.token_hash == _hash(token))
+    session.clear()
+
+
+def end_all_sessions(user_id: int, keep_current: bool = False) -> int:
+    """End every open session of a user (password, role or account changed); how many were open."""
+    condition = [UserSession.user_id == user_id]
+    token = session.get(TOKEN_KEY) if keep_current else None
+    if isinstance(token, str):
+        condition.append(UserSession.token_hash != _hash(token))
+    return _end(*condition)
+
+
+def _end(*condition) -> int:
+    with db.engine.begin() as connection:
+        return connection.execute(update(UserSession).where(UserSession.ended_at.is_(None), *condition)
+                                  .values(ended_at=utcnow())).rowcount
+
+
+def purge(older_than_days: int = 30) -> int:
+    """Forget sessions that ended (or lapsed) long ago: they only say who signed in from where."""
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    with db.engine.begin() as connection:
+        return connection.execute(db.delete(UserSession).where(UserSession.last_seen_at < cutoff)).rowcount

@@ -1,0 +1,129 @@
+"""Who the visitor is: sign-in, header sign-on, safe redirects. What they may do is in policy.py."""
+from __future__ import annotations
+
+import hmac
+import logging
+from urllib.parse import urlsplit
+
+from flask import current_app, request
+from sqlalchemy.exc import IntegrityError
+
+from facesite import security_events
+from facesite.access import sessions
+from facesite.access.accounts import name_is_retired
+from facesite.extensions import db, login_manager
+from facesite.models import ROLES, User
+
+log = logging.getLogger(__name__)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never another host (no open redirect), never a control character (a CR/LF
+    would split the Location header) nor other than ASCII (a Location header cannot carry it as it is)."""
+    if not target or len(target) > 2000 or not target.isascii() or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def passwords_allowed() -> bool:
+    """Password sign-in (and the first-administrator link) exist in builtin mode; under header sign-on
+    only when an administrator has turned on the break-glass setting."""
+    config = current_app.config
+    return config["AUTH_MODE"] == "builtin" or config["AUTH_BREAK_GLASS"]
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    """The user of a password session (checked against the server's session table on every request).
+    Under header sign-on a request that comes through the proxy is the proxy's user, whatever cookie
+    it carries; a password session counts only with break-glass on."""
+    if current_app.config["AUTH_MODE"] == "header" and (not passwords_allowed() or _proxy_secret_ok(request)):
+        return None
+    user = sessions.user_for_request(user_id)
+    return user if user is not None and user.source == "local" else None
+
+
+def _proxy_secret_ok(req) -> bool:
+    # Compared as bytes: a header value may hold any byte, and compare_digest refuses non-ASCII text.
+    sent = req.headers.get("X-Proxy-Secret", "").encode("latin-1", "replace")
+    expected = (current_app.config["AUTH_PROXY_SECRET"] or "").encode("utf-8")
+    return bool(expected) and hmac.compare_digest(sent, expected)
+
+
+def _identity(req, header: str) -> str | None:
+    """A proxy header's value as the proxy meant it: sent once (a second copy may be the client's own,
+    passed along beside the proxy's), UTF-8 (WSGI hands headers over as Latin-1), without case."""
+    values = req.headers.getlist(header)
+    if len(values) != 1:
+        return None
+    try:
+        return values[0].encode("latin-1").decode("utf-8").strip().lower()
+    except UnicodeError:
+        return None
+
+
+def _groups(req) -> set[str]:
+    header = current_app.config["AUTH_GROUPS_HEADER"]
+    raw = _identity(req, header) if header else ""
+    return {group.strip().lower() for group in (raw or "").replace(";", ",").split(",") if group.strip()}
+
+
+def proxy_role(req) -> str | None:
+    """The role the proxy's identity gets: from its groups when a group header is configured (highest
+    mapped role wins; no mapped group, no entry), else AUTH_DEFAULT_ROLE. None: not let in."""
+    config = current_app.config
+    groups = _groups(req)
+    if config["AUTH_ALLOWED_GROUPS"] and not groups & config["AUTH_ALLOWED_GROUPS"]:
+        return None
+    if not config["AUTH_GROUPS_HEADER"]:
+        return config["AUTH_DEFAULT_ROLE"]
+    for role in reversed(ROLES):
+        if groups & config["AUTH_ROLE_GROUPS"][role]:
+            return role
+    return None
+
+
+@login_manager.request_loader
+def user_from_proxy(req):
+    """AUTH_MODE=header: trust the identity proxy's user header, but only with the shared secret, and
+    only for accounts the proxy itself made: a proxy identity never becomes a local account."""
+    config = current_app.config
+    if config["AUTH_MODE"] != "header" or not _proxy_secret_ok(req):
+        return None
+    username = _identity(req, config["AUTH_HEADER"])
+    if not username or len(username) > 254 or any(ord(c) < 33 or c.isspace() for c in username):
+        return None
+    role = proxy_role(req)
+    user = db.session.scalar(db.select(User).filter_by(username=username))
+    if user is not None and user.source != "header":
+        log.warning("proxy identity %r matches a local account: refused", username)
+        security_events.record("access_denied", actor=username, subject=username,
+                               detail="proxy identity has the name of a local account")
+        return None
+    if role is None:
+        security_events.record("access_denied", actor=username, subject=username,
+                               detail="proxy identity in no allowed group")
+        return None
+    if user is None and name_is_retired(username):
+        security_events.record("access_denied", actor=username, subject=username,
+                               detail="proxy identity of a removed account")
+        return None
+    if user is None:
+        user = User(username=username, role=role, source="header")
+        db.session.add(user)
+        try:
+            db.session.commit()
+        except IntegrityError:  # made by a parallel request a moment ago
+            db.session.rollback()
+            user = db.session.scalar(db.select(User).filter_by(username=username, source="header"))
+        if user is not None:
+            security_events.record("user_created", actor=username, subject=username, detail=f"from the proxy, {role}")
+    elif config["AUTH_GROUPS_HEADER"] and user.role != role:  # the groups at the proxy decide, every time
+        security_events.record("role_changed", actor=username, subject=username,
+                               detail=f"{user.role} → {role}, from the proxy's groups")
+        user.role = role
+        db.session.commit()
+    return user if user is not None and user.is_active else None

@@ -1,0 +1,79 @@
+"""Filtering the audit trail, shared by the audit page, its CSV export and its chart; and the security log."""
+from __future__ import annotations
+
+from sqlalchemy import case, func
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+
+from facesite.extensions import db
+from facesite.filters import FilterForm
+from facesite.models import SecurityEvent, VendorCall
+from facesite.security_events import EVENTS
+
+CSV_COLUMNS = ("id", "started_at", "finished_at", "username", "call", "face_set_id", "external_reference_id",
+               "id_number_masked", "outcome_code", "outcome_message", "transaction_id", "pricing_strategy",
+               "http_status", "latency_ms")
+
+
+class AuditFilterForm(FilterForm):
+    user = StringField("User", validators=[Optional()])
+    face_set = StringField("Face set", validators=[Optional()])
+    outcome = SelectField("Outcome", choices=[SelectChoice("", "any"), SelectChoice("success"), SelectChoice("failure"),
+                                               SelectChoice("unfinished", "no answer recorded")],
+                          validators=[Optional()])
+
+
+def conditions(form: AuditFilterForm) -> list:
+    where = []
+    if form.user.data:
+        where.append(VendorCall.username == form.user.data.strip().lower())
+    where += form.date_conditions(VendorCall.started_at)
+    if form.face_set.data:
+        where.append(VendorCall.face_set_id == form.face_set.data.strip())
+    if form.outcome.data == "success":
+        where.append(VendorCall.outcome_code == "SUCCESS")
+    elif form.outcome.data == "failure":
+        where.append(VendorCall.outcome_code != "SUCCESS")
+    elif form.outcome.data == "unfinished":
+        where.append(VendorCall.finished_at.is_(None))
+    return where
+
+
+def calls(form: AuditFilterForm):
+    return db.select(VendorCall).where(*conditions(form)).order_by(VendorCall.id.desc())
+
+
+def calls_per_day(form: AuditFilterForm, days: int = 31) -> list[dict]:
+    """The last ``days`` days with calls: how many were charged (PAY) and how many free."""
+    day = func.date(VendorCall.started_at)
+    charged = func.sum(case((VendorCall.pricing_strategy == "PAY", 1), else_=0))
+    rows = db.session.execute(db.select(day, charged, func.count()).where(*conditions(form))
+                              .group_by(day).order_by(day.desc()).limit(days)).all()
+    return [{"day": str(d), "pay": int(p or 0), "free": int(n) - int(p or 0)} for d, p, n in reversed(rows)]
+
+
+class SecurityFilterForm(FilterForm):
+    event = SelectField("Event", validators=[Optional()],
+                        choices=[SelectChoice("", "any")] + [SelectChoice(e, e.replace("_", " ")) for e in EVENTS])
+    actor = StringField("Done by", validators=[Optional(), Length(max=254)])
+    subject = StringField("About (user, face set, setting)", validators=[Optional(), Length(max=254)])
+
+
+def security_log(form: SecurityFilterForm):
+    """Security events matching the filters, newest first. A filter that did not validate is left out,
+    and the page shows why."""
+    where = form.date_conditions(SecurityEvent.at)
+    if form.event.data and not form.event.errors:
+        where.append(SecurityEvent.event == form.event.data)
+    for field, column in ((form.actor, SecurityEvent.actor), (form.subject, SecurityEvent.subject)):
+        if field.data and not field.errors:
+            where.append(func.lower(column) == field.data.strip().lower())
+    return db.select(SecurityEvent).where(*where).order_by(SecurityEvent.id.desc())
+
+
+def events_about(username: str, limit: int) -> list[SecurityEvent]:
+    """The latest security events done by or about one user (their page shows these)."""
+    return db.session.scalars(db.select(SecurityEvent)
+                              .where((SecurityEvent.subject == username) | (SecurityEvent.actor == username))
+                              .order_by(SecurityEvent.id.desc()).limit(limit)).all()

@@ -1,0 +1,196 @@
+"""Administrators manage staff accounts: create, change role, unlock, set a password, disable,
+re-enable and remove.
+
+Every change to an account ends that person's open sessions (whatever they could do a moment ago
+must not outlive the change) and is written to the security log. No change may leave the portal
+without an enabled administrator, and an administrator cannot lock themself out.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from facesite import security_events
+from facesite.admin import bp
+from facesite.admin.audit_query import events_about
+from facesite.access import throttle
+from facesite.access.accounts import AccountError, create_user
+from facesite.access.forms import NewUserForm, PasswordForm
+from facesite.access.sessions import end_all_sessions
+from facesite.extensions import db
+from facesite.models import ROLES, User, utcnow
+
+ENABLED_ADMIN = (User.role == "admin", User.disabled_at.is_(None))
+HISTORY_ROWS = 10  # security events shown on a user's page; the security log has the rest
+
+
+def _locked_user_ids(people: list[User]) -> set[int]:
+    """Who is locked out by the sign-in throttle (one query for the whole list)."""
+    held = throttle.locked_names(person.username for person in people)
+    return {person.id for person in people if person.username in held}
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(form.username.data, form.password.data, form.role.data)
+        except AccountError as error:
+            form.username.errors = [str(error)]
+        else:
+            security_events.record("user_created", subject=user.username, detail=f"role {user.role}")
+            flash(f"User {user.username} created with the role {user.role}.", "info")
+            return redirect(url_for(".users"), 303)
+    everyone = db.session.scalars(db.select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", users=everyone, locked=_locked_user_ids(everyone), form=form,
+                           roles=ROLES), 422 if form.errors else 200
+
+
+def _user(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+def _password_form() -> PasswordForm:
+    form = PasswordForm()
+    del form.current  # an administrator sets it without knowing the old one
+    return form
+
+
+@bp.get("/users/<int:user_id>")
+def user_page(user_id):
+    user = _user(user_id)
+    return _render_user_page(user, _password_form())
+
+
+def _render_user_page(user: User, form: PasswordForm, status: int = 200):
+    return render_template("admin/user.html", user=user, form=form, roles=ROLES,
+                           locked=bool(_locked_user_ids([user])),
+                           history=events_about(user.username, HISTORY_ROWS)), status
+
+
+def _save_keeping_an_admin(user: User, change: Callable[[], None], own_account_refusal: str) -> str | None:
+    """Make ``change`` and commit it, unless it leaves no enabled administrator or is made by an
+    administrator to their own account. Returns why it was refused, or None when it was saved."""
+    # PostgreSQL: lock the enabled administrators' rows first (always in the same order, so two requests
+    # cannot deadlock), so two administrators disabling each other at the same moment are taken in turn
+    # and the second sees the first one's change. SQLite has one writer at a time anyway.
+    db.session.execute(select(User.id).where(*ENABLED_ADMIN).order_by(User.id).with_for_update()).all()
+    username, own_account = user.username, user.id == current_user.id
+    change()
+    db.session.flush()
+    if not db.session.scalar(select(func.count()).select_from(User).where(*ENABLED_ADMIN)):
+        problem = f"{username} is the last enabled administrator: make someone else an administrator first."
+    elif own_account:
+        problem = own_account_refusal
+    else:
+        db.session.commit()
+        return None
+    db.session.rollback()
+    return problem
+
+
+def _sessions_ended(user_id: int) -> str:
+    # An administrator changing their own account (a password, an unlock) keeps the session they act from.
+    ended = end_all_sessions(user_id, keep_current=user_id == current_user.id)
+    return f"{ended} open session(s) ended"
+
+
+def _done(message: str):
+    flash(message, "info")
+    return redirect(url_for(".users"), 303)
+
+
+def _refused(problem: str):
+    flash(problem, "error")
+    return redirect(url_for(".users"), 303)
+
+
+@bp.post("/users/<int:user_id>/role")
+def change_role(user_id):
+    user, role = _user(user_id), request.form.get("role", "")
+    if role not in ROLES:
+        abort(400)
+    before = user.role
+    if role == before:
+        return _done(f"{user.username} is {role} already: nothing changed.")
+
+    def give_role():
+        user.role = role
+
+    problem = _save_keeping_an_admin(user, give_role, "You cannot take the administrator role away from yourself.")
+    if problem:
+        return _refused(problem)
+    ended = _sessions_ended(user.id)
+    security_events.record("role_changed", subject=user.username, detail=f"{before} → {role}; {ended}")
+    return _done(f"{user.username} is now {role}. They must sign in again.")
+
+
+@bp.post("/users/<int:user_id>/disable")
+def disable(user_id):
+    user = _user(user_id)
+    if user.disabled_at is not None:
+        return _done(f"{user.username} is disabled already.")
+
+    def mark_disabled():
+        user.disabled_at = utcnow()
+
+    problem = _save_keeping_an_admin(user, mark_disabled, "You cannot disable your own account.")
+    if problem:
+        return _refused(problem)
+    security_events.record("user_disabled", subject=user.username, detail=_sessions_ended(user.id))
+    return _done(f"{user.username} is disabled: they are signed out and cannot sign in.")
+
+
+@bp.post("/users/<int:user_id>/enable")
+def enable(user_id):
+    user = _user(user_id)
+    if user.disabled_at is None:
+        return _done(f"{user.username} is enabled already.")
+    user.disabled_at = None
+    db.session.commit()
+    security_events.record("user_enabled", subject=user.username, detail=_sessions_ended(user.id))
+    return _done(f"{user.username} is enabled and can sign in again.")
+
+
+@bp.route("/users/<int:user_id>/remove", methods=["GET", "POST"])
+def remove(user_id):
+    user = _user(user_id)
+    if request.method != "POST":  # GET and HEAD only ask; removing takes the confirmation form's POST
+        return render_template("admin/user_remove.html", user=user)
+    username, role, own_id = user.username, user.role, user.id
+    problem = _save_keeping_an_admin(user, lambda: db.session.delete(user), "You cannot remove your own account.")
+    if problem:
+        return _refused(problem)
+    security_events.record("user_removed", subject=username, detail=f"was {role}; {_sessions_ended(own_id)}")
+    return _done(f"{username} is removed. Their past actions stay in the audit and security logs.")
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def unlock(user_id):
+    user = _user(user_id)
+    throttle.clear(user.username)
+    security_events.record("unlocked", subject=user.username, detail=_sessions_ended(user.id))
+    return _done(f"{user.username} can sign in again.")
+
+
+@bp.post("/users/<int:user_id>/password")
+def set_password(user_id):
+    user = _user(user_id)
+    if user.source != "local":
+        abort(400)  # proxy accounts sign in through the identity proxy only
+    if user.id == current_user.id:  # one's own password needs the current one: the Password page asks for it
+        flash("Change your own password on the Password page, which asks for the current one.", "error")
+        return redirect(url_for("auth.password"), 303)
+    form = _password_form()
+    if not form.validate_on_submit():
+        return _render_user_page(user, form, 422)
+    user.set_password(form.password.data)
+    db.session.commit()
+    security_events.record("user_changed", subject=user.username,
+                           detail=f"password set by an administrator; {_sessions_ended(user.id)}")
+    flash(f"New password set for {user.username}. Tell it to them; they can change it.", "info")
+    return redirect(url_for(".user_page", user_id=user.id), 303)

@@ -1,0 +1,83 @@
+"""What a successful Add Face or Search answers, read out of the vendor's JSON into types.
+
+Callers never look into ``data`` or ``extra`` themselves: the shapes of the vendor's JSON are
+known here only. The whole envelope stays attached (``envelope``) for those who record it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from facesite.advance.envelope import VendorResponse
+
+
+def is_face_id(value) -> bool:
+    """A face id as the vendor documents it: a short number or text (the register keeps up to 64 characters)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return False
+    text = str(value)
+    return 0 < len(text) <= 64 and text.isprintable() and not text.isspace()
+
+
+@dataclass(frozen=True)
+class AddedFace:
+    face_id: str
+    transaction_id: str | None
+    pricing_strategy: str | None
+    note: str | None  # what the vendor said beside the result (the sandbox notes several faces here)
+    envelope: VendorResponse
+
+    @classmethod
+    def from_envelope(cls, answer: VendorResponse) -> "AddedFace":
+        return cls(str(answer.data), answer.transaction_id, answer.pricing_strategy, _note(answer.extra), answer)
+
+
+@dataclass(frozen=True)
+class FaceReference:
+    """One face a search found, with the optional details it was added with."""
+
+    face_id: str
+    score: float | None  # None when the vendor gave none (listed last, never dropped)
+    name: str | None = None
+    country: str | None = None
+    id_card_type: str | None = None
+    id_number: str | None = None  # as the vendor sent it: mask before keeping or showing it
+    external_reference_id: str | None = None
+    created_at: str | None = None
+
+    @classmethod
+    def from_json(cls, face: dict, score_field: str) -> "FaceReference":
+        return cls(str(face.get("id", "")), _score(face.get(score_field)), _text(face.get("name")),
+                   _text(face.get("country")), _text(face.get("idCardType")), _text(face.get("idNumber")),
+                   _text(face.get("externalReferenceId")), _text(face.get("createdAt")))
+
+
+@dataclass(frozen=True)
+class SearchAnswer:
+    faces: tuple[FaceReference, ...]  # best first
+    transaction_id: str | None
+    pricing_strategy: str | None
+    envelope: VendorResponse
+
+    @classmethod
+    def from_envelope(cls, answer: VendorResponse, score_field: str) -> "SearchAnswer":
+        found = answer.data.get("faceReferences") if isinstance(answer.data, dict) else None
+        faces = [FaceReference.from_json(face, score_field) for face in found or [] if isinstance(face, dict)]
+        faces.sort(key=lambda face: (face.score is None, -(face.score or 0)))
+        return cls(tuple(faces), answer.transaction_id, answer.pricing_strategy, answer)
+
+
+def _score(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _note(extra) -> str | None:
+    if isinstance(extra, dict) and extra.get("note"):
+        return str(extra["note"])
+    return None if extra in (None, "", {}) else str(extra)

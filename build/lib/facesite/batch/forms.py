@@ -1,0 +1,36 @@
+"""The batch upload form and the small forms of a job's buttons."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import StringField, SubmitField
+from wtforms.validators import Length, Optional, ValidationError
+
+from facesite import catalogue
+from facesite.form_fields import strip
+
+
+class BatchUploadForm(FlaskForm):
+    archive = FileField("ZIP of photos", validators=[FileRequired("Attach a ZIP file of photos.")])
+    manifest = FileField("Manifest (CSV, optional)")
+    faceSetId = StringField("Face set", filters=[strip], validators=[Optional(), Length(max=120)])
+    submit = SubmitField("Check the upload")
+
+    def validate_faceSetId(self, field):
+        entry = catalogue.resolve(field.data)
+        if entry is None:
+            raise ValidationError(catalogue.NOT_IN_CATALOGUE.format(id=field.data))
+        field.data = entry.id
+
+    def validate_archive(self, field):
+        if not (field.data.filename or "").lower().endswith(".zip"):
+            raise ValidationError("Attach a .zip file (the photos, and the manifest if it is inside).")
+
+    def validate_manifest(self, field):
+        upload = field.data
+        if upload and upload.filename and not upload.filename.lower().endswith((".csv", ".txt")):
+            raise ValidationError("The manifest must be a .csv file (save the spreadsheet as CSV).")
+
+
+class JobActionForm(FlaskForm):
+    """Every button on a job's page: only the CSRF token travels."""

@@ -1,0 +1,178 @@
+"""Batch jobs as staff see them: made from a checked upload, started, paused, retried, reported."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import func, update
+
+from facesite.faces.person import mask_id_number
+from facesite.batch import archive
+from facesite.batch.manifest import Plan
+from facesite.extensions import db
+from facesite.models import BatchJob, BatchPicture, BatchRow, BatchUploadChunk, utcnow
+
+INSERT_CHUNK = 500  # rows written per transaction while a job is made
+RATE_WINDOW_SECONDS = 60
+UNCLAIMED_AFTER_SECONDS = 20  # a job waiting this long with no runner gets a note saying so
+NO_RUNNER = ("No process has taken this job up yet. With REDIS_URL set, batch jobs need the Procfile's worker "
+             "process running; otherwise they run inside the portal as soon as it is up.")
+RESULT_COLUMNS = ("row", "faceImage", "faceSetId", "externalReferenceId", "name", "country", "idCardType",
+                  "idNumber", "result", "faceId", "transactionId", "code", "message", "preparation")
+
+
+def create_job(plan: Plan, upload, archive_name: str, created_by: str) -> BatchJob:
+    """A job being checked, with one row per planned row. The uploaded ZIP is stored once, as it
+    came (archive.py), and each file the sendable rows name gets one empty BatchPicture: no picture
+    is read here. The background check (``runner._check_pictures``) reads, checks and copies each
+    once, after which the job waits for review. Every row gets a stable externalReferenceId now, so
+    that a resumed or retried row is recognisable at the vendor as the same person."""
+    # "uploading" until every row is in: a runner must not check (and pass) a job still being written.
+    job = BatchJob(created_by=created_by, archive_name=archive_name[:255] or "upload.zip", state="uploading")
+    db.session.add(job)
+    db.session.commit()
+    job_id = job.id
+    size = archive.store(db.engine, job_id, upload)
+    pictures = {planned.member: BatchPicture(job_id=job_id, member=planned.member) for planned in plan.ready}
+    db.session.add_all(pictures.values())
+    db.session.flush()
+    picture_ids = {member: picture.id for member, picture in pictures.items()}
+    for start in range(0, len(plan.rows), INSERT_CHUNK):
+        db.session.add_all(_row(job_id, planned, None if planned.problems else picture_ids[planned.member])
+                           for planned in plan.rows[start:start + INSERT_CHUNK])
+        db.session.commit()
+    job.state, job.archive_size = "checking", size
+    db.session.commit()
+    return job
+
+
+def _row(job_id: int, planned, picture_id: int | None) -> BatchRow:
+    values, sendable = planned.fields, not planned.problems
+    return BatchRow(
+        job_id=job_id, row_number=planned.row_number, file_name=_cut(values.get("faceImage"), 255) or "",
+        face_set_id=_cut(values.get("faceSetId"), 64),
+        external_reference_id=_cut(values.get("externalReferenceId"), 255) or (str(uuid.uuid4()) if sendable else None),
+        name=_cut(values.get("name"), 255), country=values.get("country") if sendable else None,
+        id_card_type=_cut(values.get("idCardType"), 64), id_number=values.get("idNumber") if sendable else None,
+        id_number_masked=mask_id_number(values.get("idNumber")), state="unchecked" if sendable else "skipped",
+        message="\n".join(f"{column}: {text}" for column, text in planned.problems) or None, picture_id=picture_id)
+
+
+def _cut(value: str | None, longest: int) -> str | None:
+    """A refused row keeps what was typed, cut to fit its column (its problem says what was wrong)."""
+    return value[:longest] if value else value
+
+
+def counts(job_id: int) -> dict[str, int]:
+    query = db.select(BatchRow.state, func.count()).where(BatchRow.job_id == job_id).group_by(BatchRow.state)
+    found = dict(db.session.execute(query).all())
+    return {state: found.get(state, 0)
+            for state in ("unchecked", "pending", "sending", "done", "failed", "unknown", "skipped")}
+
+
+def progress(job: BatchJob) -> dict:
+    """Everything the progress bar shows, as JSON-ready values."""
+    n = counts(job.id)
+    rows = sum(n.values())
+    to_send = rows - n["skipped"]
+    finished = n["done"] + n["failed"] + n["unknown"]
+    left = n["pending"] + n["sending"]
+    now = utcnow()
+    rate = None
+    if job.state == "running" and job.started_at:
+        window = min(RATE_WINDOW_SECONDS, (now - job.started_at).total_seconds())
+        recent = db.session.scalar(db.select(func.count()).where(
+            BatchRow.job_id == job.id, BatchRow.finished_at >= now - timedelta(seconds=RATE_WINDOW_SECONDS),
+            BatchRow.state.in_(("done", "failed", "unknown"))))
+        rate = recent / window if window >= 1 and recent else None
+    elif job.state == "finished" and job.started_at and job.finished_at:  # the whole job's average
+        seconds = (job.finished_at - job.started_at).total_seconds()
+        rate = finished / seconds if seconds >= 1 else None
+    waiting = max(0, round((job.wait_until - now).total_seconds())) if job.wait_until else 0
+    if job.state in ("uploading", "checking"):  # the bar shows the photos checked so far
+        percent = 100 * (rows - n["unchecked"]) / rows if rows else 0.0
+    else:
+        percent = 100 * finished / to_send if to_send else 100.0
+    note = job.note if job.state != "finished" else None
+    waiting_since = job.queued_at or job.started_at or job.created_at
+    if job.state in ("checking", "queued") and job.lease_owner is None and waiting_since \
+            and (now - waiting_since).total_seconds() > UNCLAIMED_AFTER_SECONDS:
+        note = NO_RUNNER
+    return {
+        "id": job.id, "state": job.state, "note": note,
+        "rows": rows, "checked": rows - n["unchecked"],
+        "total": to_send, "done": n["done"], "failed": n["failed"], "unknown": n["unknown"],
+        "skipped": n["skipped"], "left": left, "sending": n["sending"],
+        "percent": round(percent, 1),
+        "rate_per_second": round(rate, 2) if rate else None,
+        "seconds_left": round(left / rate) if rate and left else None,
+        "waiting_seconds": waiting,
+    }
+
+
+# ``started_by``: whoever clicked start, resume, retry or resend. The runner makes its vendor calls in
+# their name (the audit trail says who sent them), which need not be the job's creator.
+
+def start(job: BatchJob, started_by: str) -> bool:
+    return _move(job, ("review",), "queued", started_at=utcnow(), started_by=started_by)
+
+
+def pause(job: BatchJob) -> bool:
+    return _move(job, ("queued", "running"), "paused", note="Paused by staff.", paused_at=utcnow())
+
+
+def resume(job: BatchJob, started_by: str) -> bool:
+    return _move(job, ("paused",), "queued", note=None, started_by=started_by)
+
+
+def retry_failed(job: BatchJob, started_by: str) -> int:
+    """Send the failed rows again (the unknown ones stay for a person to check)."""
+    with db.engine.begin() as connection:
+        moved = connection.execute(update(BatchRow).where(BatchRow.job_id == job.id, BatchRow.state == "failed",
+                                                          BatchRow.picture_id.is_not(None))
+                                   .values(state="pending", code=None, message=None, finished_at=None)).rowcount
+        if moved:
+            connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state != "review")
+                               .values(state="queued", finished_at=None, note=None, started_by=started_by))
+    return moved
+
+
+def resend_unknown(job: BatchJob, row_id: int, started_by: str) -> bool:
+    """A person checked the face set and did not find this row's face: send it again."""
+    with db.engine.begin() as connection:
+        moved = connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.job_id == job.id,
+                                                          BatchRow.state == "unknown", BatchRow.picture_id.is_not(None))
+                                   .values(state="pending", code=None, message=None, finished_at=None)).rowcount
+        if moved:
+            connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state == "finished")
+                               .values(state="queued", finished_at=None, started_by=started_by))
+    return bool(moved)
+
+
+def discard(job: BatchJob) -> bool:
+    """Throw away a job that was never started (its pictures and stored ZIP with it)."""
+    if job.state not in ("uploading", "checking", "review"):
+        return False
+    for table in (BatchRow, BatchPicture, BatchUploadChunk):  # SQLite does not cascade unless asked to
+        db.session.execute(db.delete(table).where(table.job_id == job.id))
+    db.session.delete(job)
+    db.session.commit()
+    return True
+
+
+def _move(job: BatchJob, from_states: tuple, to_state: str, **values) -> bool:
+    with db.engine.begin() as connection:
+        moved = connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state.in_(from_states))
+                                   .values(state=to_state, **values)).rowcount
+    return moved == 1
+
+
+def result_rows(job: BatchJob):
+    """The results, one list per manifest row, in RESULT_COLUMNS order (never a full ID number)."""
+    query = (db.select(BatchRow).where(BatchRow.job_id == job.id).order_by(BatchRow.row_number, BatchRow.id)
+             .execution_options(yield_per=500))
+    for row in db.session.scalars(query):
+        yield [row.row_number, row.file_name, row.face_set_id or "", row.external_reference_id or "",
+               row.name or "", row.country or "", row.id_card_type or "", row.id_number_masked or "", row.state,
+               row.face_id or "", row.transaction_id or "", row.code or "", (row.message or "").replace("\n", "; "),
+               row.preparation or ""]

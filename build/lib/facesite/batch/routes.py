@@ -1,0 +1,169 @@
+"""Batch enrolment: upload and check, review, start, watch, pause, retry, download the results."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from facesite import catalogue
+from facesite.access.policy import visible_jobs
+from facesite.batch import bp, jobs
+from facesite.batch.forms import BatchUploadForm, JobActionForm
+from facesite.batch.limits import ManifestError, UploadLimits, open_archive, read_manifest
+from facesite.batch.manifest import COLUMNS, plan_upload
+from facesite.extensions import db
+from facesite.filters import requested_page
+from facesite.models import BatchJob, BatchRow
+from facesite.spreadsheets import csv_download
+
+ROWS_PER_PAGE = 50
+JOBS_PER_PAGE = 25
+ROW_FILTERS = ("all", "problems", "done", "failed", "unknown", "skipped", "pending")
+
+
+def _job(job_id: int) -> BatchJob:
+    # Only the job's creator (and administrators) got this far: the access policy checked before the view.
+    return db.session.get(BatchJob, job_id) or abort(404)
+
+
+@bp.get("/")
+def jobs_list():
+    page = db.paginate(visible_jobs(db.select(BatchJob)).order_by(BatchJob.id.desc()),
+                       page=requested_page(), per_page=JOBS_PER_PAGE, error_out=False)
+    return render_template("batch/list.html", page=page, progress={job.id: jobs.progress(job) for job in page})
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = BatchUploadForm()
+    if request.method in ("GET", "HEAD"):
+        form.faceSetId.data = catalogue.default_face_set_id(request.args.get("faceSetId"))
+    else:
+        catalogue.adopt_from_sandbox(form.faceSetId.data)
+    problem, limits = None, UploadLimits.from_config(current_app.config)
+    if form.validate_on_submit():
+        try:  # every limit is checked before anything is stored (limits.py)
+            manifest = read_manifest(form.manifest.data, limits)
+            archive = open_archive(form.archive.data.stream, limits)
+            plan = plan_upload(archive, manifest, form.faceSetId.data, limits)
+        except ManifestError as error:
+            problem = str(error)
+        else:  # the ZIP is stored once; its pictures are read, checked and copied in the background
+            job = jobs.create_job(plan, form.archive.data.stream, form.archive.data.filename, current_user.username)
+            current_app.extensions["batch"].dispatch(job.id)
+            flash(f"Uploaded {len(plan.rows)} rows from {plan.source}.", "info")
+            if plan.ignored:
+                shown = ", ".join(plan.ignored[:10]) + (" …" if len(plan.ignored) > 10 else "")
+                flash(f"{len(plan.ignored)} files in the ZIP are not used by any row: {shown}", "info")
+            return redirect(url_for(".job", job_id=job.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("batch/new.html", form=form, problem=problem, columns=COLUMNS,
+                           face_set_options=catalogue.options_html(),
+                           limits=limits, max_upload_mb=current_app.config["BATCH_MAX_UPLOAD_MB"]), status
+
+
+def allow_large_uploads():
+    """The batch upload may be far larger than a single picture. Registered before CSRF
+    protection, which reads the form (and so the body) before any view runs."""
+    if request.endpoint == "batch.new" and current_user.is_authenticated and current_user.can("operator"):
+        request.max_content_length = current_app.config["BATCH_MAX_UPLOAD_MB"] * 1024 * 1024
+
+
+@bp.get("/template.csv")
+def template_csv():
+    face_set = catalogue.default_face_set_id(None) or "your-face-set-id"
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    writer.writerow([face_set, "photos/maria-santos.jpg", "EMP-0001", "3201234567890001", "KTP", "ID", "Maria Santos"])
+    writer.writerow([face_set, "budi.png", "", "", "", "Indonesia", "Budi Hartono"])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=facesite-batch-template.csv"})
+
+
+@bp.get("/<int:job_id>")
+def job(job_id):
+    job = _job(job_id)
+    shown = request.args.get("rows", "problems" if job.state == "review" else "all")
+    shown = shown if shown in ROW_FILTERS else "all"
+    query = db.select(BatchRow).where(BatchRow.job_id == job.id).order_by(BatchRow.row_number, BatchRow.id)
+    if shown == "problems":
+        query = query.where(BatchRow.state.in_(("skipped", "failed", "unknown")))
+    elif shown != "all":
+        query = query.where(BatchRow.state == shown)
+    rows = db.paginate(query, page=requested_page(), per_page=ROWS_PER_PAGE, error_out=False)
+    return render_template("batch/job.html", job=job, progress=jobs.progress(job), rows=rows, shown=shown,
+                           filters=ROW_FILTERS, action=JobActionForm())
+
+
+@bp.get("/<int:job_id>/progress")
+def progress(job_id):
+    return jsonify(jobs.progress(_job(job_id)))
+
+
+def _act(job_id: int, change, done_message: str, refused_message: str):
+    job = _job(job_id)
+    if not JobActionForm().validate_on_submit():
+        abort(400)
+    if change(job):
+        db.session.refresh(job)
+        if job.state == "queued":
+            current_app.extensions["batch"].dispatch(job.id)
+        flash(done_message, "info")
+    else:
+        flash(refused_message, "error")
+    return redirect(url_for(".job", job_id=job.id), 303)
+
+
+@bp.post("/<int:job_id>/start")
+def start(job_id):
+    return _act(job_id, lambda job: jobs.start(job, current_user.username),
+                "Started: the rows are being sent. You can leave this page and come back.",
+                "This job was started already.")
+
+
+@bp.post("/<int:job_id>/pause")
+def pause(job_id):
+    return _act(job_id, jobs.pause, "Paused: rows already on their way finish; no new row is sent.",
+                "Only a queued or running job can be paused.")
+
+
+@bp.post("/<int:job_id>/resume")
+def resume(job_id):
+    return _act(job_id, lambda job: jobs.resume(job, current_user.username), "Resumed.",
+                "Only a paused job can be resumed.")
+
+
+@bp.post("/<int:job_id>/retry")
+def retry(job_id):
+    return _act(job_id, lambda job: jobs.retry_failed(job, current_user.username),
+                "The failed rows are being sent again.",
+                "No failed row can be retried: there are none, or their pictures are no longer kept "
+                "(BATCH_KEEP_DAYS after the job finished). Upload them again.")
+
+
+@bp.post("/<int:job_id>/rows/<int:row_id>/resend")
+def resend(job_id, row_id):
+    return _act(job_id, lambda job: jobs.resend_unknown(job, row_id, current_user.username),
+                "That row is being sent again.", "Only a row marked “check” can be sent again this way.")
+
+
+@bp.post("/<int:job_id>/discard")
+def discard(job_id):
+    job = _job(job_id)
+    if not JobActionForm().validate_on_submit():
+        abort(400)
+    if jobs.discard(job):
+        flash("The upload was discarded; nothing was sent.", "info")
+        return redirect(url_for(".jobs_list"), 303)
+    flash("A job that was started cannot be discarded.", "error")
+    return redirect(url_for(".job", job_id=job_id), 303)
+
+
+@bp.get("/<int:job_id>/results.csv")
+def results_csv(job_id):
+    job = _job(job_id)
+    return csv_download(f"facesite-batch-{job.id}-results.csv", jobs.RESULT_COLUMNS, jobs.result_rows(job),
+                        export=f"batch results {job.id}")

@@ -1,0 +1,128 @@
+"""What happened to a batch row, written with single conditional statements (safe across runners)."""
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+
+from facesite.advance import TransportError, TransportFailure, VendorError
+from facesite.extensions import db
+from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
+from facesite.faces.person import PersonDetails
+from facesite.faces.problems import UNSURE, explain
+from facesite.faces.results import Enrolled
+
+# The vendor asks to slow down: the row goes back to the queue and the job waits.
+BUSY_CODES = ("SERVICE_BUSY", "RETRY_LATER")
+# Every further row would fail the same way: the job pauses until someone fixes the account.
+ACCOUNT_CODES = ("IAM_FAILED", "ACCOUNT_DISABLED", "INSUFFICIENT_BALANCE", "OVER_QUERY_LIMIT")
+BUSY_WAIT_SECONDS = 10  # when the vendor says busy without a Retry-After
+MAX_UNSENT_ATTEMPTS = 5  # connection failures (nothing reached the vendor) before a row is given up
+UNKNOWN_AFTER_RESTART = ("The portal stopped while this row was being sent, so the vendor may or may not have "
+                         "added the face. Search the face set for this row's person (its externalReferenceId) "
+                         "before sending it again.")
+
+
+def person(row: BatchRow) -> PersonDetails:
+    """The details a row is enrolled with."""
+    return PersonDetails(row.external_reference_id, row.name, row.id_number, row.id_card_type, row.country)
+
+
+def claim(row_id: int) -> bool:
+    """Move a row from pending to sending, right before its call; False when another runner got there first."""
+    with db.engine.begin() as connection:
+        claimed = connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state == "pending")
+                                     .values(state="sending", attempts=BatchRow.attempts + 1))
+    return claimed.rowcount == 1
+
+
+SENT = ("sending", "unknown")  # "unknown" too: a runner presumed dead may still bring the real answer
+UNSENT = ("pending",)  # failed before any call
+
+
+def finish(row_id: int, values: dict, states: tuple = SENT) -> None:
+    """Record a row's outcome, if the row is still in one of ``states``."""
+    with db.engine.begin() as connection:
+        connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state.in_(states)).values(**values))
+
+
+def finish_enrolled(row_id: int, values: dict, picture_id: int | None) -> None:
+    """Record an enrolment; the row's picture goes too once no other row of the job still needs it."""
+    with db.engine.begin() as connection:
+        connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state.in_(SENT)).values(**values))
+        if picture_id is not None:
+            drop_unused_pictures(connection, [picture_id])
+
+
+def drop_unused_pictures(connection, picture_ids) -> int:
+    """Delete those pictures that no row points to any more (a row lets go of its picture once it
+    is enrolled or skipped; retries and resends need it until then)."""
+    needed = select(BatchRow.id).where(BatchRow.picture_id == BatchPicture.id).exists()
+    return connection.execute(delete(BatchPicture).where(BatchPicture.id.in_(picture_ids), ~needed)).rowcount
+
+
+def failed(code: str, message: str, transaction_id: str | None = None) -> dict:
+    return {"state": "failed", "code": code, "message": message, "transaction_id": transaction_id,
+            "finished_at": utcnow()}
+
+
+def enrolled(result: Enrolled) -> dict:
+    # The picture and the full ID number were kept only to send them: let go of them now.
+    return {"state": "done", "face_id": result.face_id, "transaction_id": result.transaction_id,
+            "code": "SUCCESS", "message": None, "preparation": result.preparation,
+            "register_id": result.register_id, "finished_at": utcnow(), "picture_id": None, "id_number": None}
+
+
+def unknown_after_restart(now) -> dict:
+    return {"state": "unknown", "code": "UNKNOWN", "finished_at": now,
+            "message": UNKNOWN_AFTER_RESTART}
+
+
+def back_to_queue(uncount: bool = True) -> dict:
+    values = {"state": "pending"}
+    if uncount:  # a refusal to even look at the row is not an attempt
+        values["attempts"] = BatchRow.attempts - 1
+    return values
+
+
+def after_error(error, sent: PersonDetails, gate, attempts: int) -> dict:
+    """The row's new values after a failed call; may make the whole job wait or pause."""
+    problem = explain(error, reference=sent.external_reference_id)
+    if isinstance(error, VendorError):
+        code = error.response.code
+        if code in BUSY_CODES:
+            wait = error.response.retry_after or BUSY_WAIT_SECONDS
+            gate.hold(wait, f"The vendor is busy ({code}): waiting {wait} s as it asked, then going on.")
+            return back_to_queue()
+        if code in ACCOUNT_CODES or error.step == "token":
+            gate.stop(f"Paused by the portal: {problem.title} {problem.advice} "
+                                    f"(vendor code {code}: {error.response.message}). Resume once it is fixed.")
+            return back_to_queue()
+        return failed(code, error.response.message or problem.title, error.response.transaction_id)
+    assert isinstance(error, TransportError)
+    if error.kind == TransportFailure.RATE_LIMITED:
+        wait = error.retry_after or BUSY_WAIT_SECONDS
+        gate.hold(wait, f"The vendor is busy (HTTP 429): waiting {wait} s as it asked, then going on.")
+        return back_to_queue()
+    if not error.may_have_reached:
+        if attempts < MAX_UNSENT_ATTEMPTS:
+            gate.hold(2 ** attempts, f"{problem.title} Trying again in {2 ** attempts} s.")
+            return back_to_queue(uncount=False)
+        return failed(error.kind.audit_code, f"{problem.title} {problem.advice}")
+    return {"state": "unknown", "code": error.kind.audit_code, "finished_at": utcnow(),
+            "message": f"{problem.title} " + UNSURE.format(reference=sent.external_reference_id or "—")}
+
+
+def pause_job(job_id: int, note: str) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.state.in_(("queued", "running")))
+                           .values(state="paused", note=note, paused_at=utcnow()))
+
+
+def finish_job(job_id: int) -> bool:
+    """Mark the job finished if it is still running with nothing left; False when staff changed it meanwhile."""
+    with db.engine.begin() as connection:
+        nothing_left = ~db.select(BatchRow.id).where(BatchRow.job_id == job_id,
+                                                    BatchRow.state.in_(("pending", "sending"))).exists()
+        done = connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.state == "running",
+                                                         nothing_left)
+                                  .values(state="finished", finished_at=utcnow(), note=None, wait_until=None))
+    return done.rowcount == 1

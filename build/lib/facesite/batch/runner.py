@@ -1,0 +1,226 @@
+"""Running a batch job: rows sent to the vendor, BATCH_CONCURRENCY at a time, safely resumable.
+
+Safety rests on two conditional updates:
+
+- a runner holds the job by a lease it renews while it works; a lease that ran
+  out means its runner died, and whoever takes the job over marks the rows that
+  runner had in flight as ``unknown`` (they may have reached the vendor), never
+  re-sending them;
+- a row is claimed by moving it from ``pending`` to ``sending`` in one statement,
+  right before its call, so two runners never send the same row and a row that
+  was never sent is never marked ``unknown``.
+
+Each row gets the same treatment as a form: preparation, the image rules, the
+audit trail (as the member of staff who last started, resumed or retried the job) and the register.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import update
+
+from facesite import image_rules
+from facesite.audit import acting_for
+from facesite.batch import rows as row_outcome
+from facesite.batch.checking import check_pictures
+from facesite.batch.lease import RUNNABLE, Lease, release_lease, runner_name, take_lease
+from facesite.extensions import db
+from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
+from facesite.faces.enrolment import enrol
+from facesite.faces.results import Refused
+from facesite.pictures import picture_to_send
+
+log = logging.getLogger(__name__)
+
+# Set when this process is stopping (a deploy, a restart): runners let their calls finish and hand
+# their jobs back, so nothing is left "sending" and another process resumes them at once.
+STOPPING = threading.Event()
+STATE_CHECK_SECONDS = 0.5  # how soon a runner notices a pause
+
+
+class VendorGate:
+    """How a job's threads share the vendor: at most BATCH_CONCURRENCY calls in flight; when the
+    vendor says "busy", every thread waits until the time it asked for; when the job halts
+    (paused by staff, or the vendor refused the account) no further call is made."""
+
+    def __init__(self, job_id: int, concurrency: int):
+        self.job_id = job_id
+        self.calls = threading.BoundedSemaphore(concurrency)
+        self.until = 0.0
+        self.lock = threading.Lock()
+        self.halted = threading.Event()
+
+    @contextmanager
+    def call_slot(self):
+        """Yields True when the call may be made now, False when the job is halting (the row stays pending)."""
+        with self.calls:
+            while self.remaining() and not self.halted.is_set():
+                time.sleep(min(self.remaining(), STATE_CHECK_SECONDS))
+            yield not self.halted.is_set()
+
+    def stop(self, note: str) -> None:
+        row_outcome.pause_job(self.job_id, note)
+        self.halted.set()  # after the database says "paused": a fresh read after this sees it
+
+    def hold(self, seconds: float, note: str) -> None:
+        with self.lock:
+            self.until = max(self.until, time.monotonic() + seconds)
+        with db.engine.begin() as connection:
+            connection.execute(update(BatchJob).where(BatchJob.id == self.job_id).values(
+                wait_until=utcnow() + timedelta(seconds=seconds), note=note))
+
+    def remaining(self) -> float:
+        return max(0.0, self.until - time.monotonic())
+
+
+def run_job(app: Flask, job_id: int, owner: str | None = None) -> bool:
+    """Check a new job's pictures, or send a started job's pending rows until none is left or staff
+    pause it. False when another runner holds the job."""
+    owner = owner or runner_name()
+    with app.app_context():
+        if not take_lease(app, job_id, owner):
+            return False
+        lease = Lease(app, job_id, owner)
+        lease.start()
+        try:
+            if _job_state(job_id) == "checking":
+                _check_pictures(app, job_id, lease)
+            else:
+                _send_rows(app, job_id, lease)
+        finally:
+            lease.stopped.set()
+            release_lease(job_id, owner)
+    return True
+
+
+def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
+    concurrency = app.config["BATCH_CONCURRENCY"]
+    # Twice as many rows in hand as calls in flight: while some wait on the vendor, others are
+    # prepared and recorded, so a call slot never waits on the portal's own work. A row in hand
+    # stays "pending" until its call starts: if the process dies first, it was never sent.
+    size = 2 * concurrency
+    slots = threading.BoundedSemaphore(size)
+    gate = VendorGate(job_id, concurrency)
+    job = db.session.get(BatchJob, job_id)
+    username = job.started_by or job.created_by  # audited as whoever last started it (older jobs: its creator)
+    in_hand: set[int] = set()
+    queue: list[int] = []
+    looked_at, state = 0.0, None
+
+    def done(row_id):
+        in_hand.discard(row_id)
+        slots.release()
+
+    with ThreadPoolExecutor(size, thread_name_prefix=f"batch-{job_id}") as pool:
+        while not lease.lost.is_set():
+            if STOPPING.is_set():
+                gate.halted.set()
+                _wait_for_all(slots, size)
+                return
+            # Staff may pause at any time: look at the job's state at most every STATE_CHECK_SECONDS.
+            if time.monotonic() - looked_at >= STATE_CHECK_SECONDS:
+                # Who is audited follows the last person to start, resume, retry or resend it.
+                looked_at, (state, username) = time.monotonic(), _job_look(job_id, username)
+            if gate.halted.is_set() or state not in RUNNABLE:
+                gate.halted.set()  # rows in hand give their turn back
+                _wait_for_all(slots, size)
+                if _job_state(job_id) not in RUNNABLE:
+                    return  # paused (by staff, or on an account problem)
+                gate.halted.clear()  # resumed meanwhile
+                looked_at = 0.0
+                continue
+            if gate.remaining():
+                time.sleep(min(gate.remaining(), STATE_CHECK_SECONDS))
+                continue
+            if not queue:
+                queue = [row_id for row_id in _pending_ids(job_id) if row_id not in in_hand]
+                if not queue:
+                    _wait_for_all(slots, size)
+                    if not _pending_ids(job_id) and row_outcome.finish_job(job_id):
+                        return
+                    continue
+            if not slots.acquire(timeout=STATE_CHECK_SECONDS):
+                continue
+            row_id = queue.pop(0)
+            in_hand.add(row_id)
+            future = pool.submit(_send_one, app, row_id, username, gate)
+            future.add_done_callback(lambda _, row_id=row_id: done(row_id))
+
+
+def _check_pictures(app: Flask, job_id: int, lease: Lease) -> None:
+    """Read, check and copy once each picture a job just uploaded names (checking.py); a picture
+    that fails skips its rows, with the reason. Stops when the lease is lost or the process stops."""
+    check_pictures(app, job_id, lambda: lease.lost.is_set() or STOPPING.is_set())
+
+
+def _job_state(job_id: int) -> str | None:
+    return _job_look(job_id, None)[0]
+
+
+def _job_look(job_id: int, sender: str | None) -> tuple[str | None, str | None]:
+    """The job's state and whom its calls are made for now (``sender`` when the job is gone)."""
+    found = db.session.execute(db.select(BatchJob.state, BatchJob.started_by, BatchJob.created_by)
+                               .where(BatchJob.id == job_id)).first()
+    db.session.commit()  # end the read transaction: the next look must see other writers
+    return (found.state, found.started_by or found.created_by) if found else (None, sender)
+
+
+def _wait_for_all(slots: threading.BoundedSemaphore, size: int) -> None:
+    """Block until no row is in hand."""
+    for _ in range(size):
+        slots.acquire()
+    for _ in range(size):
+        slots.release()
+
+
+def _pending_ids(job_id: int) -> list[int]:
+    query = (db.select(BatchRow.id).where(BatchRow.job_id == job_id, BatchRow.state == "pending")
+             .order_by(BatchRow.id).limit(200))
+    ids = list(db.session.scalars(query))
+    db.session.commit()
+    return ids
+
+
+def _send_one(app: Flask, row_id: int, username: str, gate: VendorGate) -> None:
+    with app.app_context(), acting_for(username):
+        try:
+            _enrol_row(row_id, username, gate)
+        except Exception:  # never lose the row: a bug here must not leave it "sending" forever
+            log.exception("batch row %s failed unexpectedly", row_id)
+            row_outcome.finish(row_id, row_outcome.failed("PORTAL_ERROR", "The portal failed on this row; "
+                                                           "its log has the details. Retry it."),
+                               states=row_outcome.UNSENT + row_outcome.SENT)
+
+
+def _enrol_row(row_id: int, username: str, gate: VendorGate) -> None:
+    found = db.session.execute(db.select(BatchRow, BatchPicture.data).outerjoin(
+        BatchPicture, BatchPicture.id == BatchRow.picture_id).where(BatchRow.id == row_id)).first()
+    if found is None or found[0].state != "pending":
+        return  # another runner took it (only while a job changes hands)
+    row, original = found
+    face_set_id, attempts, person, picture_id = row.face_set_id, row.attempts, row_outcome.person(row), row.picture_id
+    if original is None:
+        row_outcome.finish(row_id, row_outcome.failed("NO_PICTURE", "The picture is no longer kept: upload "
+                                                      "this row again in a new batch."), states=row_outcome.UNSENT)
+        return
+    try:
+        picture = picture_to_send(original)
+    except image_rules.ImageRuleError as error:
+        row_outcome.finish(row_id, row_outcome.failed("PICTURE", str(error)), states=row_outcome.UNSENT)
+        return
+    db.session.close()  # no pooled connection held while waiting for a call slot and the vendor
+    with gate.call_slot() as go:
+        if not go or not row_outcome.claim(row_id):  # halting (it waits for the resume), or taken
+            return
+        outcome = enrol(face_set_id, person, picture, by=username)
+        if isinstance(outcome, Refused):
+            # Decided while holding the slot: a "busy" or an account refusal holds back the next call.
+            row_outcome.finish(row_id, row_outcome.after_error(outcome.error, person, gate, attempts + 1))
+            return
+    row_outcome.finish_enrolled(row_id, row_outcome.enrolled(outcome), picture_id)

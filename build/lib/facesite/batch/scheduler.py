@@ -1,0 +1,169 @@
+"""Who runs batch jobs: threads inside the portal's own processes (the default, nothing else to run),
+or RQ workers when REDIS_URL is set (``worker:`` in the Procfile; any number, on any machine).
+
+Either way the database is the truth: a job needs a runner when it is being checked, queued or
+running and nobody holds its lease. Every portal process sweeps now and then for such jobs (new,
+resumed, or left by a runner that died) and runs them itself or hands them to the queue.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import or_, update
+
+from facesite import retention
+from facesite.batch.lease import ACTIVE
+from facesite.batch.runner import STOPPING, run_job
+from facesite.extensions import db
+from facesite.models import BatchJob, utcnow
+
+log = logging.getLogger(__name__)
+# How often a process asks whether the daily purge of old batch data is due (it runs once a day
+# for the whole cluster, in whichever process asks first; see retention.py).
+PURGE_LOOK_EVERY_SECONDS = 600
+
+
+class BatchScheduler:
+    def __init__(self, app: Flask):
+        self.app = app
+        self.mode = app.config["BATCH_RUNNER"]  # "thread" or "rq"
+        self.running_here: dict[int, threading.Thread] = {}
+        self.lock = threading.Lock()
+        self.sweeper_pid: int | None = None
+        self.purge_looked_at = 0.0
+        self.stop_registered = False
+
+    def dispatch(self, job_id: int) -> None:
+        """A job was started or resumed: get it going now rather than at the next sweep."""
+        if self.mode == "rq":
+            from redis.exceptions import RedisError
+
+            with self.app.app_context():
+                self._mark_queued(job_id, utcnow())
+            try:
+                self.enqueue(job_id)
+            except RedisError:  # the job is safe in the database: a later sweep queues it again
+                log.exception("could not queue batch job %s; it is queued again once Redis answers", job_id)
+        else:
+            self.run_here(job_id)
+
+    # -- in-process runners --------------------------------------------------------
+
+    def run_here(self, job_id: int) -> threading.Thread | None:
+        with self.lock:
+            if job_id in self.running_here or STOPPING.is_set():
+                return None
+            if not self.running_here and not self.stop_registered:
+                atexit.register(self.stop_local_runners)
+                self.stop_registered = True
+            thread = threading.Thread(target=self._run, args=(job_id,), daemon=True, name=f"batch-job-{job_id}")
+            self.running_here[job_id] = thread
+        thread.start()
+        return thread
+
+    def stop_local_runners(self, timeout: float = 25.0) -> None:
+        """The process is stopping: let the calls in flight finish and hand the jobs back (within
+        ``timeout``, less than gunicorn's graceful timeout), so none of their rows needs checking."""
+        STOPPING.set()
+        deadline = time.monotonic() + timeout
+        for thread in list(self.running_here.values()):
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _run(self, job_id: int) -> None:
+        try:
+            run_job(self.app, job_id)
+        except Exception:
+            log.exception("batch job %s stopped on an error; it resumes at the next sweep", job_id)
+        finally:
+            with self.lock:
+                self.running_here.pop(job_id, None)
+
+    # -- RQ ------------------------------------------------------------------------------
+
+    def enqueue(self, job_id: int) -> None:
+        from redis import Redis
+        from rq import Queue
+
+        queue = Queue(self.app.config["BATCH_QUEUE"], connection=Redis.from_url(self.app.config["REDIS_URL"]))
+        # No time limit: a job of thousands of rows runs for hours; its lease shows it is alive.
+        queue.enqueue("facesite.batch.worker.run_queued_job", job_id, job_timeout=-1, result_ttl=0,
+                      failure_ttl=7 * 86400, description=f"facesite batch job {job_id}")
+
+    def _mark_queued(self, job_id: int, now, stale_before=None) -> bool:
+        """Note that the job was handed to the queue; with ``stale_before``, only if it was not
+        handed over since then (so many portal processes sweeping enqueue a job once)."""
+        condition = [BatchJob.id == job_id]
+        if stale_before is not None:
+            condition.append(or_(BatchJob.queued_at.is_(None), BatchJob.queued_at < stale_before))
+        with db.engine.begin() as connection:
+            return connection.execute(update(BatchJob).where(*condition).values(queued_at=now)).rowcount == 1
+
+    # -- sweeping ------------------------------------------------------------------------------
+
+    def start_sweeper(self) -> None:
+        """Once per process (after a fork too): look for runnable jobs every BATCH_SWEEP_SECONDS."""
+        if self.app.config["BATCH_SWEEP_SECONDS"] <= 0 or self.sweeper_pid == os.getpid():
+            return
+        self.sweeper_pid = os.getpid()
+        threading.Thread(target=self._sweep_forever, daemon=True, name="batch-sweeper").start()
+
+    def _sweep_forever(self) -> None:
+        while True:
+            try:
+                self.sweep()
+            except Exception:  # the database may be restarting: try again later
+                log.exception("batch sweep failed")
+            time.sleep(self.app.config["BATCH_SWEEP_SECONDS"])
+
+    def sweep(self) -> list[int]:
+        """Run (or enqueue) every job that is runnable and held by nobody."""
+        with self.app.app_context():
+            if time.monotonic() - self.purge_looked_at > PURGE_LOOK_EVERY_SECONDS:
+                self.purge_looked_at = time.monotonic()
+                try:
+                    retention.purge_if_due(self.app.config)  # facesite.retention: every kind of record
+                except Exception:  # never let it hold up the jobs: it is tried again later
+                    log.exception("batch purge failed")
+            self._forget_dead_runners_here()
+            now = utcnow()
+            ids = list(db.session.scalars(db.select(BatchJob.id).where(
+                BatchJob.state.in_(ACTIVE), or_(BatchJob.lease_until.is_(None), BatchJob.lease_until < now))))
+            if self.mode == "rq":
+                stale = now - timedelta(seconds=self.app.config["BATCH_LEASE_SECONDS"])
+                ids = [job_id for job_id in ids if self._mark_queued(job_id, now, stale_before=stale)]
+        for job_id in ids:
+            self.enqueue(job_id) if self.mode == "rq" else self.run_here(job_id)
+        return ids
+
+    def _forget_dead_runners_here(self) -> None:
+        """A lease held by a process of this machine that no longer exists ends now, not when it
+        runs out: after a restart, jobs resume within one sweep."""
+        host = socket.gethostname() + ":"
+        owners = db.session.scalars(db.select(BatchJob.lease_owner).where(BatchJob.lease_owner.startswith(host)))
+        dead = [owner for owner in owners if not _process_alive(int(owner.split(":")[1]))]
+        if dead:
+            with db.engine.begin() as connection:
+                connection.execute(update(BatchJob).where(BatchJob.lease_owner.in_(dead)).values(lease_until=None))
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # our own runners renew their leases; a lease of ours is never stale
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed process nobody has reaped yet (a zombie) still answers kill(pid, 0)
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True

@@ -1,0 +1,94 @@
+"""The face-set catalogue: which of the vendor's face sets staff may use, under which label.
+
+The vendor offers no way to list face sets, so the portal keeps this list. In
+sandbox mode it follows the sandbox: a catalogue entry also creates the set
+there, and a set made with the sandbox's own commands joins the catalogue the
+first time staff name it.
+"""
+from __future__ import annotations
+
+import logging
+
+import requests
+from flask import current_app
+from markupsafe import Markup
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from facesite.extensions import db
+from facesite.models import FaceSet
+from facesite.sandbox import DEMO_FACE_SET_ID, DEMO_FACE_SET_NAME
+from facesite.sandbox import operator_api
+
+log = logging.getLogger(__name__)
+
+NOT_IN_CATALOGUE = ("FaceSet not found, id: {id}. It is not in the portal's catalogue of face sets: pick one "
+                    "from the list, or ask an administrator to add it.")
+
+
+def all_face_sets() -> list[FaceSet]:
+    return db.session.scalars(db.select(FaceSet).order_by(FaceSet.label)).all()
+
+
+def default_face_set_id(asked: str | None) -> str:
+    """The face set a new form starts with: the one asked for, else the only one there is."""
+    if asked:
+        return asked
+    sets = all_face_sets()
+    return sets[0].id if len(sets) == 1 else ""
+
+
+def options_html() -> Markup:
+    """<option>s for the face-set picker: the id as the value, the label to recognise it by."""
+    return Markup("").join(Markup('<option value="{}">{}</option>').format(s.id, s.label) for s in all_face_sets())
+
+
+def resolve(value: str | None) -> FaceSet | None:
+    """The catalogue entry named by its id or its label; None when staff may not use it.
+    Reads the database only (see ``adopt_from_sandbox``)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    return db.session.get(FaceSet, value) or db.session.scalar(
+        db.select(FaceSet).where(func.lower(FaceSet.label) == value.lower()))
+
+
+def adopt_from_sandbox(value: str | None) -> FaceSet | None:
+    """Sandbox mode only: a face set made with the sandbox's own commands joins the catalogue the
+    first time staff name it. Asks the sandbox over HTTP, so callers do it before checking a form,
+    never inside the check. Returns the new entry, or None (not sandbox mode, known already, or
+    the sandbox has no such set)."""
+    face_set_id = (value or "").strip()
+    if not face_set_id or not current_app.config["SANDBOX_MODE"] or resolve(face_set_id) is not None:
+        return None
+    base_url = current_app.config["ADVANCE_BASE_URL"]
+    try:
+        known = {s["id"]: s for s in operator_api.list_face_sets(base_url)} if base_url else {}
+    except (requests.RequestException, ValueError, KeyError):
+        return None
+    if face_set_id not in known:
+        return None
+    try:
+        return add(face_set_id, known[face_set_id].get("name") or face_set_id, created_by="sandbox", in_sandbox=False)
+    except IntegrityError:  # another request adopted it at the same moment
+        db.session.rollback()
+        return db.session.get(FaceSet, face_set_id)
+
+
+def add(face_set_id: str, label: str, description: str = "", default_top_k: int | None = None,
+        default_threshold: float | None = None, created_by: str | None = None, in_sandbox: bool = True) -> FaceSet:
+    if in_sandbox and current_app.config["SANDBOX_MODE"] and current_app.config["ADVANCE_BASE_URL"]:
+        operator_api.create_face_set(current_app.config["ADVANCE_BASE_URL"], face_set_id, label)
+    entry = FaceSet(id=face_set_id, label=label, description=description, default_top_k=default_top_k,
+                    default_threshold=default_threshold, created_by=created_by)
+    db.session.add(entry)
+    db.session.commit()
+    return entry
+
+
+def seed_sandbox_catalogue() -> None:
+    """A new sandbox-mode portal starts with the sandbox's demo face set in its catalogue."""
+    if current_app.config["SANDBOX_MODE"] and db.session.scalar(db.select(FaceSet.id).limit(1)) is None:
+        db.session.add(FaceSet(id=DEMO_FACE_SET_ID, label=DEMO_FACE_SET_NAME, created_by="sandbox",
+                               description="Made by the sandbox for rehearsals and demos."))
+        db.session.commit()

@@ -1,0 +1,141 @@
+"""What the portal keeps between one request and the next, in the database (so every web process,
+on any machine, sees the same).
+
+- Pictures: an uploaded picture is kept so that a form shown again after an
+  error still has it attached (browsers cannot refill a file field), and so the
+  result page can preview what was sent.
+- Submissions: every form carries a one-time submission id. The first request
+  to claim it does the work and records the outcome; a double click or a
+  refresh finds the claim and is shown that outcome instead of calling the
+  vendor again. Claiming inserts a row under a unique key: atomic across
+  threads, processes and machines.
+
+Each entry belongs to whoever sent the form (``owner``, a username). Every read
+names the reader: an entry kept for someone else reads exactly like one that does
+not exist, so ids cannot be probed. Administrators read with ``ANY_OWNER``.
+
+Entries older than ``max_age_seconds`` are swept away now and then.
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from datetime import timedelta
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from facesite.models import Draft, utcnow
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+PICTURE_TYPES = {".jpg": "image/jpeg", ".png": "image/png"}
+SWEEP_EVERY = 50  # writes between two sweeps
+
+
+class _AnyOwner:
+    def __repr__(self) -> str:
+        return "ANY_OWNER"
+
+
+# Passed as the reader by those who may read everyone's entries (administrators). A sentinel rather
+# than None, so that a reader left unset by mistake reads nothing instead of everything.
+ANY_OWNER = _AnyOwner()
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def valid_id(value: str | None) -> bool:
+    return bool(value) and bool(_ID.match(value))
+
+
+class DraftStore:
+    """Reads and writes in short transactions of their own, outside any request's session."""
+
+    def __init__(self, engine, max_age_seconds: int = 24 * 3600):
+        self.engine = engine
+        self.max_age_seconds = max_age_seconds
+        self._writes = 0
+
+    # -- pictures ------------------------------------------------------------
+
+    def keep_picture(self, data: bytes, extension: str, owner: str) -> str:
+        picture_id = new_id()
+        self._insert(f"picture:{picture_id}", data, PICTURE_TYPES[extension], owner)
+        return picture_id
+
+    def picture(self, picture_id: str | None, reader) -> tuple[bytes, str] | None:
+        """(bytes, MIME type) of a kept picture, or None when unknown, swept or not the reader's."""
+        if not valid_id(picture_id):
+            return None
+        found = self._read(f"picture:{picture_id}", reader)
+        return (found.data, found.media_type) if found else None
+
+    # -- submissions -----------------------------------------------------------
+
+    def claim(self, submission_id: str, owner: str) -> bool:
+        """True for the first caller only."""
+        if not valid_id(submission_id):
+            return False
+        try:
+            self._insert(f"claim:{submission_id}", None, None, owner)
+        except IntegrityError:
+            return False
+        return True
+
+    def claimed(self, submission_id: str, reader) -> bool:
+        """Whether the reader may wait for this claim's outcome (it is theirs)."""
+        return valid_id(submission_id) and self._read(f"claim:{submission_id}", reader) is not None
+
+    def finish(self, submission_id: str, outcome: dict, owner: str) -> None:
+        self._insert(f"outcome:{submission_id}", json.dumps(outcome).encode(), "application/json", owner)
+
+    def outcome(self, submission_id: str | None, reader) -> dict | None:
+        if not valid_id(submission_id):
+            return None
+        found = self._read(f"outcome:{submission_id}", reader)
+        return json.loads(found.data) if found else None
+
+    def owner(self, kind: str, entry_id: str | None) -> str | None:
+        """Who a kept ``picture`` or a submission's ``outcome`` belongs to; None when there is no such entry."""
+        if not valid_id(entry_id):
+            return None
+        with self.engine.connect() as connection:
+            return connection.execute(select(Draft.owner).where(Draft.key == f"{kind}:{entry_id}")).scalar()
+
+    def wait_for_outcome(self, submission_id: str, reader, timeout: float) -> dict | None:
+        """The outcome of a submission another request of the same reader is still working on."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            outcome = self.outcome(submission_id, reader)
+            if outcome is not None:
+                return outcome
+            time.sleep(0.1)
+        return None
+
+    # -- housekeeping ------------------------------------------------------------
+
+    def _read(self, key: str, reader):
+        query = select(Draft.data, Draft.media_type).where(Draft.key == key)
+        if reader is not ANY_OWNER:
+            if not reader:  # nobody in particular: nothing is theirs
+                return None
+            query = query.where(Draft.owner == reader)
+        with self.engine.connect() as connection:
+            return connection.execute(query).first()
+
+    def _insert(self, key: str, data: bytes | None, media_type: str | None, owner: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(insert(Draft).values(key=key, data=data, media_type=media_type, owner=owner,
+                                                    created_at=utcnow()))
+        self._writes += 1
+        if self._writes % SWEEP_EVERY == 0:
+            self.sweep()
+
+    def sweep(self) -> int:
+        cutoff = utcnow() - timedelta(seconds=self.max_age_seconds)
+        with self.engine.begin() as connection:
+            return connection.execute(delete(Draft).where(Draft.created_at < cutoff)).rowcount

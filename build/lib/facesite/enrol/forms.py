@@ -1,0 +1,28 @@
+"""The enrol form. Field names are the vendor's API field names."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SubmitField
+
+from facesite.faces.person import PersonDetails
+from facesite.form_fields import FaceSetChoice, person_detail
+from facesite.pictures import PictureFields
+
+
+class EnrolForm(FaceSetChoice, PictureFields, FlaskForm):
+    # One per form shown: lets the server recognise a double click or a refresh.
+    submissionId = HiddenField()
+    externalReferenceId = person_detail("External reference", "externalReferenceId")
+    name = person_detail("Name", "name")
+    idNumber = person_detail("ID number", "idNumber")
+    idCardType = person_detail("ID card type", "idCardType")
+    country = person_detail("Country", "country")
+    checkDuplicates = BooleanField("Search this face set for the person first (a charged search)")
+    # Set when staff have seen the likely duplicates and chose to enrol anyway.
+    duplicatesSeen = HiddenField()
+    submit = SubmitField("Add face")
+
+    def person(self) -> PersonDetails:
+        """The details as checked (the field checks are ``faces.person``'s rules)."""
+        return PersonDetails(self.externalReferenceId.data, self.name.data, self.idNumber.data,
+                             self.idCardType.data, self.country.data)

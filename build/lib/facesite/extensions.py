@@ -1,0 +1,42 @@
+"""Flask extensions, created unbound here and bound to the app in create_app; and the portal's own
+shared objects, each reached through a typed function named for it (never a string key elsewhere)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+csrf = CSRFProtect()
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+# Default key: the client's address (ProxyFix has already put the real one there).
+limiter = Limiter(key_func=get_remote_address)
+talisman = Talisman()
+
+if TYPE_CHECKING:  # imported for the type only: drafts.py needs the models, which need ``db`` above
+    from facesite.drafts import DraftStore
+
+_DRAFTS = "facesite.drafts"
+
+
+def init_drafts(app: Flask, store: DraftStore) -> None:
+    app.extensions[_DRAFTS] = store
+
+
+def drafts() -> DraftStore:
+    """The store of kept pictures and form outcomes (drafts.py)."""
+    return current_app.extensions[_DRAFTS]

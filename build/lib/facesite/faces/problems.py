@@ -1,0 +1,121 @@
+"""Plain words for staff about a vendor call that did not succeed.
+
+Decisions branch on the vendor's ``code`` (its messages may change without
+notice). The message is always shown as the vendor wrote it; a few known
+messages add a more specific hint, with the code's advice as the fallback.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from facesite import image_rules
+from facesite.advance import AdvanceError, TransportError, TransportFailure, VendorError
+
+ADMIN = "This is not something you can fix from this form: tell the portal's administrator."
+
+# code -> (what happened, what to do, HTTP status of the page)
+VENDOR_CODES = {
+    "PARAMETER_ERROR": ("The vendor refused the request.",
+                        "Check the highlighted details and the picture, then send again.", 422),
+    "EMPTY_PARAMETER_ERROR": ("The vendor says a required field was empty.",
+                              "Fill in the face set and attach a picture, then send again.", 422),
+    "ERROR": ("The vendor had an internal error.",
+              "Wait a minute and send again. If it keeps happening, give the vendor the transaction id below.", 502),
+    "IAM_FAILED": ("The vendor refused the portal's credentials.",
+                   "The access key or token is wrong, expired, disabled or not allowed in this region. " + ADMIN, 502),
+    "ACCOUNT_DISABLED": ("The vendor account is disabled.", ADMIN, 502),
+    "INSUFFICIENT_BALANCE": ("The vendor account has run out of balance.",
+                             "Nothing was charged. The account needs a top-up. " + ADMIN, 502),
+    "SERVICE_BUSY": ("The vendor is busy (rate limit reached).",
+                     "Nothing was done. Wait and send again.", 503),
+    "RETRY_LATER": ("The vendor asked to retry later.", "Nothing was done. Wait and send again.", 503),
+    "OVER_QUERY_LIMIT": ("The account's query quota is used up.",
+                         "Nothing was done. The quota must be raised. " + ADMIN, 503),
+    "CLIENT_ERROR": ("The vendor could not understand the portal's request.", ADMIN, 502),
+}
+
+# part of a message -> (hint, the form field it is about)
+MESSAGE_HINTS = {
+    "FaceSet not found": ("The vendor has no face set with that id. Check the face set id (ids are "
+                          "case-sensitive).", "faceSetId"),
+    "No face detected": ("Use a photo where the face is clearly visible: facing the camera, well lit, "
+                         "not too small.", "faceImage"),
+    image_rules.MSG_NOT_IMAGE: (f"Attach a PNG or JPEG picture. Rules: {image_rules.RULES_TEXT}", "faceImage"),
+    image_rules.MSG_TOO_LARGE: (f"Attach a smaller picture. Rules: {image_rules.RULES_TEXT}", "faceImage"),
+    image_rules.MSG_RESOLUTION: (f"Attach a picture of the right size. Rules: {image_rules.RULES_TEXT}",
+                                 "faceImage"),
+    "illegal parameters": ("One of the details has a value the vendor does not accept: check the country code "
+                           "and the length of each field.", None),
+}
+
+UNSURE = ("The vendor may have received the request before the failure, so the face may have been added. "
+          "Before sending again, search the face set for this person (external reference {reference}).")
+
+
+@dataclass
+class Problem:
+    title: str
+    advice: str
+    status: int
+    code: str | None = None
+    message: str | None = None
+    transaction_id: str | None = None
+    retry_after: int | None = None
+    maybe_done: bool = False
+    field: str | None = None  # the form field the problem is about, if any
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def mark(self, form) -> None:
+        """Show the vendor's message under the form field it is about, too."""
+        if self.field and hasattr(form, self.field):
+            field = getattr(form, self.field)
+            field.errors = list(field.errors) + [self.message]
+
+
+def explain(error: AdvanceError, reference: str | None = None) -> Problem:
+    if isinstance(error, VendorError):
+        return _vendor_problem(error)
+    return _transport_problem(error, reference)
+
+
+def _vendor_problem(error: VendorError) -> Problem:
+    answer = error.response
+    title, advice, status = VENDOR_CODES.get(
+        answer.code, ("The vendor answered with an error.", "Read the vendor's message below.", 502))
+    field = None
+    for needle, (hint, hint_field) in MESSAGE_HINTS.items():
+        if needle in (answer.message or ""):
+            advice, field = hint, hint_field
+            break
+    if error.step == "token":
+        title = "The portal could not sign in to the vendor."
+        advice = "The vendor refused the portal's access key or its clock differs from the vendor's. " + ADMIN
+        status = 502
+    if answer.retry_after is not None:
+        advice += f" Try again in {answer.retry_after} seconds."
+    return Problem(title, advice, status, code=answer.code, message=answer.message,
+                   transaction_id=answer.transaction_id, retry_after=answer.retry_after, field=field)
+
+
+def _transport_problem(error: TransportError, reference: str | None) -> Problem:
+    titles = {
+        TransportFailure.TIMEOUT: ("The vendor did not answer in time.", 504),
+        TransportFailure.CONNECTION: ("The portal could not reach the vendor." if not error.may_have_reached
+                                      else "The connection to the vendor broke.", 502),
+        TransportFailure.HTTP_STATUS: (f"The vendor's gateway answered with an error ({error.detail}).", 502),
+        TransportFailure.RATE_LIMITED: ("The vendor is busy (rate limit reached).", 503),
+        TransportFailure.NOT_JSON: ("The vendor's answer could not be read.", 502),
+        TransportFailure.REDIRECT: (f"The vendor's address answered with a redirect ({error.detail}). " + ADMIN, 502),
+    }
+    title, status = titles.get(error.kind, ("The call to the vendor failed.", 502))
+    if error.may_have_reached and error.step == "add_face":
+        advice = UNSURE.format(reference=reference or "—")
+    elif error.may_have_reached:
+        advice = "Send again in a minute; if it keeps happening, tell the portal's administrator."
+    else:
+        advice = "Nothing reached the vendor, so nothing was done. Send again in a minute."
+    if error.retry_after is not None:
+        advice += f" The vendor asked to wait {error.retry_after} seconds."
+    return Problem(title, advice, status, retry_after=error.retry_after, maybe_done=error.may_have_reached)

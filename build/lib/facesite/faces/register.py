@@ -1,0 +1,60 @@
+"""The register: the portal's own record of every face it enrolled (the vendor offers no way to list them)."""
+from __future__ import annotations
+
+import io
+import logging
+
+from flask import current_app
+from PIL import Image, ImageOps
+from sqlalchemy.exc import SQLAlchemyError
+
+from facesite.extensions import db
+from facesite.faces.person import PersonDetails
+from facesite.models import Enrolment
+
+THUMBNAIL_SIDE = 160
+log = logging.getLogger(__name__)
+
+
+def thumbnail(picture: bytes, decoded: Image.Image | None = None) -> bytes:
+    """A small JPEG of the picture, upright and without any metadata (never the original).
+    ``decoded``: the pixels the picture check already decoded, used when they are big enough."""
+    if decoded is not None and max(decoded.size) >= THUMBNAIL_SIDE * 3 // 4:
+        image = decoded
+    else:
+        image = Image.open(io.BytesIO(picture))
+        image.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))  # JPEG: decode at the smallest scale that fits
+    image = ImageOps.exif_transpose(image).convert("RGB")
+    image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def record_enrolment(face_set_id: str, face_id: str, person: PersonDetails, transaction_id: str | None,
+                     picture: bytes, decoded: Image.Image | None = None, *, enrolled_by: str) -> Enrolment | None:
+    """Add the face to the register. The vendor has already added it, so a failure here is logged,
+    never raised: the staff member must still see the face id they got."""
+    person = person.masked()
+    entry = Enrolment(
+        face_id=str(face_id), face_set_id=face_set_id, external_reference_id=person.external_reference_id,
+        name=person.name, country=person.country, id_card_type=person.id_card_type,
+        id_number_masked=person.id_number, enrolled_by=enrolled_by, transaction_id=transaction_id,
+        thumbnail=thumbnail(picture, decoded) if current_app.config["KEEP_THUMBNAILS"] else None)
+    try:
+        db.session.add(entry)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("face %s of set %s was enrolled but could not be added to the register", face_id, face_set_id)
+        return None
+    return entry
+
+
+def enrolments_for(face_set_id: str, face_ids: list[str]) -> dict[str, Enrolment]:
+    """Register entries of these faces, by face id (faces enrolled elsewhere are simply absent)."""
+    if not face_ids:
+        return {}
+    rows = db.session.scalars(db.select(Enrolment).where(Enrolment.face_set_id == face_set_id,
+                                                         Enrolment.face_id.in_([str(i) for i in face_ids])))
+    return {row.face_id: row for row in rows}

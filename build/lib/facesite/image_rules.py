@@ -1,0 +1,137 @@
+"""The vendor's rules for a face picture, defined once.
+
+The portal's forms, the sandbox upstream and the browser pre-check (which gets
+``browser_rules()`` rendered into the page) all read these numbers and
+messages, so the three can never disagree. Messages are the vendor's own,
+letter for letter, so staff see the same words whether the portal or the
+vendor refused the picture.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from PIL import Image, UnidentifiedImageError
+
+from facesite import decoding
+
+# Pillow names -> MIME types the vendor accepts ("PNG / JPG / JPEG").
+ALLOWED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
+ALLOWED_EXTENSIONS = (".png", ".jpg", ".jpeg")
+# "below 2 MB": strictly less than 2 MiB.
+MAX_BYTES = 2 * 1024 * 1024
+MIN_SIDE = 256
+MAX_SIDE = 4096
+
+MSG_NOT_IMAGE = "File should be an image file, like jpg, png, jpeg."
+MSG_TOO_LARGE = "File size should be less than 2MB"
+MSG_RESOLUTION = "Image resolution should be 256 * 256 to 4096 * 4096"
+# Said after MSG_NOT_IMAGE when the header is fine but the pixels are not.
+HINT_DAMAGED = "The file looks damaged or cut short; save or export it again."
+
+RULES_TEXT = (
+    f"PNG or JPEG, below {MAX_BYTES // (1024 * 1024)} MB, "
+    f"from {MIN_SIDE} × {MIN_SIDE} to {MAX_SIDE} × {MAX_SIDE} pixels."
+)
+
+
+class ImageRuleError(ValueError):
+    """The picture breaks one of the vendor's rules.
+
+    ``vendor_message`` is the vendor's exact words (what the sandbox answers);
+    ``str()`` adds a hint for staff where the vendor's words alone would puzzle.
+    """
+
+    def __init__(self, vendor_message: str, hint: str = ""):
+        super().__init__(f"{vendor_message} {hint}".strip())
+        self.vendor_message = vendor_message
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    format: str  # "PNG" or "JPEG"
+    mime_type: str
+    width: int
+    height: int
+    size_bytes: int
+    # The pixels the check decoded (a JPEG at 1/8 scale): reused for thumbnails, so that
+    # a large picture is not decoded a second time.
+    decoded: Image.Image | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def extension(self) -> str:
+        return ".png" if self.format == "PNG" else ".jpg"
+
+
+def check_image(data: bytes) -> ImageFacts:
+    """Check a picture by its content (never its file name) and describe it.
+
+    Raises ImageRuleError with the vendor's message for the first rule broken.
+    The dimensions are read from the header before any pixel is decoded, so a
+    decompression bomb is refused without being expanded in memory.
+    """
+    if not data:
+        raise ImageRuleError(MSG_NOT_IMAGE)
+    if len(data) >= MAX_BYTES:
+        raise ImageRuleError(MSG_TOO_LARGE)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            image_format = image.format
+            width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # The header claims more pixels than Pillow will even open: far past MAX_SIDE.
+        raise ImageRuleError(MSG_RESOLUTION) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise ImageRuleError(MSG_NOT_IMAGE) from None
+    if image_format not in ALLOWED_FORMATS:
+        raise ImageRuleError(MSG_NOT_IMAGE)
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        raise ImageRuleError(MSG_RESOLUTION)
+    if image_format == "JPEG":
+        # Decoding at 1/8 scale still reads every block of the file (so a truncated or
+        # corrupt JPEG fails here) at a third of the cost of a full decode.
+        image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+    with decode_room(image.width * image.height):
+        try:
+            image.load()  # decode: catches truncated and corrupt files
+        except Exception:  # Pillow raises OSError, SyntaxError, ValueError... for bad data
+            raise ImageRuleError(MSG_NOT_IMAGE, HINT_DAMAGED) from None
+    return ImageFacts(
+        format=image_format,
+        mime_type=ALLOWED_FORMATS[image_format],
+        width=width,
+        height=height,
+        size_bytes=len(data),
+        decoded=image,
+    )
+
+
+@contextmanager
+def decode_room(pixels: int):
+    """Hold room for ``pixels`` decoded pixels in this process's budget (see decoding.py); a budget that
+    stays full is told to staff like a refused picture, so the form comes back with everything kept."""
+    try:
+        with decoding.reserved(pixels):
+            yield
+    except decoding.DecodeBusy as busy:
+        raise ImageRuleError(str(busy)) from None
+
+
+def browser_rules() -> dict:
+    """The same rules as data for the page's pre-check script (rendered as JSON)."""
+    return {
+        "mimeTypes": sorted(ALLOWED_FORMATS.values()),
+        "extensions": list(ALLOWED_EXTENSIONS),
+        "maxBytes": MAX_BYTES,
+        "minSide": MIN_SIDE,
+        "maxSide": MAX_SIDE,
+        "messages": {
+            "notImage": MSG_NOT_IMAGE,
+            "tooLarge": MSG_TOO_LARGE,
+            "resolution": MSG_RESOLUTION,
+        },
+    }

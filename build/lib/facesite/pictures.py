@@ -1,0 +1,93 @@
+"""The face picture field shared by every form that sends one (enrol, search).
+
+A new upload is prepared (see preparation.py; an admin setting) or else checked
+against the vendor's rules as it is, then kept in the drafts, so that a form
+shown again after an error still has it attached; a form sent again without a
+new file uses the kept one. What is kept is what is sent: metadata-free.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import current_app
+from flask_login import current_user
+from flask_wtf.file import FileField
+from wtforms import HiddenField
+from wtforms.validators import ValidationError
+
+from facesite import image_rules, preparation, runtime_settings
+from facesite.access.policy import draft_reader
+from facesite.drafts import valid_id
+from facesite.extensions import drafts
+from facesite.faces.results import Picture
+
+PICTURE_GONE = "The picture from your last attempt has expired: attach it again."
+
+
+class PictureFields:
+    """Mix into a FlaskForm: ``faceImage`` plus the hidden ``keptPicture``."""
+
+    faceImage = FileField("Face picture")
+    # A picture kept from an earlier attempt, so it need not be uploaded again.
+    keptPicture = HiddenField()
+    # What preparation did to the kept picture, for the result page.
+    preparation = HiddenField()
+
+    picture: Picture | None = None  # a new upload, checked
+
+    def validate_faceImage(self, field):
+        upload = field.data
+        if upload is None or not getattr(upload, "filename", ""):
+            if not valid_id(self.keptPicture.data):
+                raise ValidationError("Attach a face picture.")
+            return
+        try:
+            self.picture = picture_to_send(upload.read())
+            self.preparation.data = self.picture.preparation
+        except image_rules.ImageRuleError as error:
+            self.keptPicture.data = ""  # a new, refused picture replaces any kept one
+            raise ValidationError(str(error)) from None
+
+    def attach_picture(self) -> Picture | None:
+        """The picture to send: a new upload (now kept), else the kept one; None (with an
+        error on the field) when there is neither."""
+        if self.faceImage.errors:
+            return None
+        if self.picture is not None:
+            self.keptPicture.data = drafts().keep_picture(self.picture.data, self.picture.facts.extension,
+                                                          current_user.username)
+            return replace(self.picture, kept_id=self.keptPicture.data)
+        kept = drafts().picture(self.keptPicture.data, draft_reader())  # never someone else's picture
+        if kept is None:
+            self.keptPicture.data = ""
+            self.faceImage.errors = [PICTURE_GONE]
+            return None
+        return Picture(kept[0], image_rules.check_image(kept[0]), self.preparation.data or "", self.keptPicture.data)
+
+
+def picture_to_send(data: bytes) -> Picture:
+    """What is sent for an uploaded picture under the admin setting: prepared (and what was done), or
+    checked as it is. Raises ImageRuleError. Forms and batch rows alike."""
+    if runtime_settings.prepare_pictures():
+        prepared = preparation.prepare(data)
+        return Picture(prepared.data, prepared.facts, prepared.summary)
+    return Picture(data, image_rules.check_image(data))
+
+
+def picture_problem(data: bytes) -> str | None:
+    """What ``picture_to_send`` would refuse, found without encoding anything (``preparation.inspect``);
+    None when fine. For checking the many pictures of a batch upload."""
+    check = preparation.inspect if runtime_settings.prepare_pictures() else image_rules.check_image
+    try:
+        check(data)
+    except image_rules.ImageRuleError as error:
+        return str(error)
+    return None
+
+
+def picture_template_context() -> dict:
+    """What a page with the picture field needs: the rules, for the hint and the browser's pre-check."""
+    if runtime_settings.prepare_pictures():
+        return {"rules": preparation.browser_rules(current_app.config["MAX_CONTENT_LENGTH"]),
+                "rules_text": preparation.RULES_TEXT}
+    return {"rules": image_rules.browser_rules(), "rules_text": image_rules.RULES_TEXT}

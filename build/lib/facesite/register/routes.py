@@ -1,0 +1,65 @@
+"""The register of enrolments: who the portal enrolled, filtered, paged and exported."""
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request
+from wtforms import StringField
+from wtforms.validators import Optional
+
+from facesite.countries import country_name
+from facesite.extensions import db
+from facesite.filters import FilterForm, requested_page
+from facesite.models import Enrolment
+from facesite.register import bp
+from facesite.spreadsheets import csv_download, record_rows
+
+PER_PAGE = 50
+CSV_COLUMNS = ("id", "face_id", "face_set_id", "external_reference_id", "name", "country", "id_card_type",
+               "id_number_masked", "enrolled_by", "enrolled_at", "transaction_id")
+
+
+class RegisterFilterForm(FilterForm):
+    face_set = StringField("Face set", validators=[Optional()])
+    name = StringField("Name contains", validators=[Optional()])
+    reference = StringField("External reference", validators=[Optional()])
+
+
+def filtered(form: RegisterFilterForm):
+    query = db.select(Enrolment).order_by(Enrolment.id.desc())
+    if form.face_set.data:
+        query = query.where(Enrolment.face_set_id == form.face_set.data.strip())
+    if form.name.data:
+        query = query.where(Enrolment.name.ilike(f"%{form.name.data.strip()}%"))
+    if form.reference.data:
+        query = query.where(Enrolment.external_reference_id == form.reference.data.strip())
+    return query.where(*form.date_conditions(Enrolment.enrolled_at))
+
+
+@bp.get("/")
+def entries():
+    form = RegisterFilterForm(request.args)
+    form.validate()
+    page = db.paginate(filtered(form), page=requested_page(), per_page=PER_PAGE,
+                       error_out=False)
+    return render_template("register/list.html", form=form, page=page, filters=form.link_arguments())
+
+
+@bp.get("/export.csv")
+def export():
+    form = RegisterFilterForm(request.args)
+    form.validate()
+    return csv_download("facesite-register.csv", CSV_COLUMNS, record_rows(filtered(form), CSV_COLUMNS),
+                        export="register")
+
+
+@bp.get("/<int:entry_id>")
+def entry(entry_id):
+    found = db.session.get(Enrolment, entry_id) or abort(404)
+    return render_template("register/entry.html", entry=found, country=country_name(found.country))
+
+
+@bp.get("/<int:entry_id>/thumbnail.jpg")
+def thumbnail(entry_id):
+    found = db.session.get(Enrolment, entry_id)
+    if found is None or found.thumbnail is None:
+        abort(404)
+    return Response(found.thumbnail, mimetype="image/jpeg")  # never cached: see security.no_store

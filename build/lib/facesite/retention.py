@@ -1,0 +1,57 @@
+"""The daily purge: nothing that holds a picture or a full ID number is kept past its setting.
+
+| record | holds | kept for | setting |
+|---|---|---|---|
+| kept form pictures, form outcomes | the photo sent (outcomes: masked details only) | hours | DRAFT_MAX_AGE_HOURS |
+| register thumbnails | a 160-px face | days after enrolment | THUMBNAIL_KEEP_DAYS |
+| batch jobs, by state | photos, the stored ZIP, full ID numbers | see batch/retention.py | BATCH_KEEP_* |
+| ended sign-in sessions | who signed in from which address | 30 days | — |
+
+Every process's sweeper asks now and then; the first to claim the day's run (one conditional update
+in the settings table) does it for the whole cluster. ``flask --app app purge`` runs it at once.
+What was removed is logged as counts, never a name or a number.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+
+from facesite.access import sessions, throttle
+from facesite.batch import retention as batch_retention
+from facesite.extensions import db
+from facesite.models import Draft, Enrolment, utcnow
+
+log = logging.getLogger(__name__)
+SESSIONS_KEEP_DAYS = 30
+
+
+def purge_if_due(config, now: datetime | None = None) -> dict[str, int] | None:
+    """Purge, unless another process of the cluster did within the last day; None when not due."""
+    now = now or utcnow()
+    return purge(config, now) if batch_retention.claim_daily_run(now) else None
+
+
+def purge(config, now: datetime | None = None, remember: bool = False) -> dict[str, int]:
+    now = now or utcnow()
+    figures = batch_retention.purge(config, now, remember=remember)
+    with db.engine.begin() as connection:
+        figures["drafts"] = connection.execute(delete(Draft).where(
+            Draft.created_at < now - timedelta(hours=config["DRAFT_MAX_AGE_HOURS"]))).rowcount
+        figures["thumbnails"] = 0
+        if config["THUMBNAIL_KEEP_DAYS"]:
+            figures["thumbnails"] = connection.execute(update(Enrolment).where(
+                Enrolment.thumbnail.is_not(None),
+                Enrolment.enrolled_at < now - timedelta(days=config["THUMBNAIL_KEEP_DAYS"]))
+                .values(thumbnail=None)).rowcount
+    figures["sessions"] = sessions.purge(SESSIONS_KEEP_DAYS)
+    figures["sessions"] += throttle.purge(now)
+    log.info("purge: %s", describe(figures))
+    return figures
+
+
+def describe(figures: dict[str, int]) -> str:
+    """What a purge removed, in counts only (the log line and ``flask purge`` say the same)."""
+    return (f"{batch_retention.describe(figures)}; deleted: kept pictures and form outcomes {figures['drafts']}, "
+            f"register thumbnails {figures['thumbnails']}, old sign-in sessions {figures['sessions']}")

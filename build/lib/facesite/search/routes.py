@@ -1,0 +1,69 @@
+"""Search a face set (1:N): the form, the charged call, and the ranked results (post/redirect/get).
+The work itself is the domain layer's (``faces.searching``); this is the web side."""
+from __future__ import annotations
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from facesite import catalogue
+from facesite.drafts import new_id
+from facesite.extensions import limiter
+from facesite.faces import searching
+from facesite.faces.problems import Problem
+from facesite.faces.register import enrolments_for
+from facesite.faces.results import Refused, SearchResult
+from facesite.pictures import picture_template_context
+from facesite.search import bp
+from facesite.search.forms import SearchForm
+from facesite.security import user_or_address
+from facesite.submissions import SOMEONE_ELSES, kept_outcome, send_once
+
+
+def search_rate():
+    return current_app.config["RATE_LIMIT_SEARCH"]
+
+
+def render_form(form: SearchForm, problem: Problem | None = None, status: int = 200):
+    if problem:
+        problem.mark(form)
+    return render_template("search/form.html", form=form, problem=problem, face_set_options=catalogue.options_html(),
+                           **picture_template_context()), status
+
+
+@bp.route("/", methods=["GET", "POST"])
+@limiter.limit(search_rate, key_func=user_or_address, methods=["POST"])
+def search():
+    form = SearchForm()
+    if request.method in ("GET", "HEAD"):
+        form.submissionId.data = new_id()
+        form.faceSetId.data = catalogue.default_face_set_id(request.args.get("faceSetId"))
+        form.keptPicture.data = request.args.get("picture", "")  # "search again" keeps the picture
+        form.topK.data = request.args.get("topK", type=int)
+        form.threshold.data = request.args.get("threshold", type=float)
+        return render_form(form)
+
+    catalogue.adopt_from_sandbox(form.faceSetId.data)
+    valid = form.validate_on_submit()
+    picture = form.attach_picture()
+    if not valid or picture is None:
+        return render_form(form, status=422)
+    top_k, threshold = searching.search_settings(form.face_set, form.topK.data, form.threshold.data)
+    form.topK.data, form.threshold.data = top_k, threshold  # shown again if the call fails
+    face_set, by = form.face_set, current_user.username
+    outcome = send_once(form.submissionId.data,
+                        lambda: searching.search(face_set, picture, by=by, top_k=top_k, threshold=threshold))
+    if isinstance(outcome, SearchResult):
+        return redirect(url_for(".results", submission_id=form.submissionId.data), 303)
+    form.submissionId.data = new_id()
+    # Anything but a refusal here is another form's outcome sent under this id.
+    problem = (outcome if isinstance(outcome, Refused) else SOMEONE_ELSES).problem
+    return render_form(form, problem, problem.status)
+
+
+@bp.get("/results/<submission_id>")
+def results(submission_id):
+    outcome = kept_outcome(submission_id)
+    if not isinstance(outcome, SearchResult):  # an enrolment's id is not a search
+        abort(404)
+    register = enrolments_for(outcome.face_set_id, [m.face_id for m in outcome.matches])
+    return render_template("search/results.html", result=outcome, matches=outcome.matches, register=register)

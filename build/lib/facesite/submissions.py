@@ -1,0 +1,46 @@
+"""Send a form to the vendor once, however often the browser sends it.
+
+Every form carries a one-time submission id. The first request to claim it does
+the work and records the outcome; a double click, a refresh or a resend gets
+that outcome instead of a second (possibly charged) vendor call.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from flask import current_app
+from flask_login import current_user
+
+from facesite.access.policy import draft_reader
+from facesite.extensions import drafts
+from facesite.faces.problems import Problem
+from facesite.faces.results import Outcome, Refused, outcome_from_json, outcome_to_json
+
+STILL_SENDING = Refused(Problem("This form is still being sent.",
+                                "Wait a moment, then look for the result before sending again.", 409))
+# A submission id someone else used first: their outcome is theirs, so this form just gets a fresh id.
+SOMEONE_ELSES = Refused(Problem("This form cannot be sent as it was.",
+                                "Everything you entered is kept: send the form again.", 409))
+
+
+def kept_outcome(submission_id: str | None) -> Outcome | None:
+    """The signed-in user's outcome of this submission, if it has one."""
+    return outcome_from_json(drafts().outcome(submission_id, draft_reader()))
+
+
+def send_once(submission_id: str, work: Callable[[], Outcome]) -> Outcome:
+    """The outcome of ``work()`` for this submission, running it only for the first request.
+    The outcome belongs to the signed-in user: nobody else is shown it or waits for it."""
+    store, reader = drafts(), draft_reader()
+    previous = kept_outcome(submission_id)
+    if previous is not None:
+        return previous
+    if not store.claim(submission_id, current_user.username):
+        if not store.claimed(submission_id, reader):
+            return SOMEONE_ELSES
+        # Another request is sending this very form now.
+        wait = current_app.config["ADVANCE_READ_TIMEOUT"] + 10
+        return outcome_from_json(store.wait_for_outcome(submission_id, reader, wait)) or STILL_SENDING
+    outcome = work()
+    store.finish(submission_id, outcome_to_json(outcome), current_user.username)
+    return outcome
