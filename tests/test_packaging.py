@@ -3,6 +3,7 @@ and migration is inside what pyproject.toml installs."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -19,9 +20,12 @@ def test_the_package_list_is_true_to_the_tree():
 
 
 def test_an_installed_portal_serves_its_pages_from_anywhere(tmp_path):
-    target = tmp_path / "site"
+    # Built from a copy: building writes build/ and *.egg-info into the source folder.
+    source, target = tmp_path / "source", tmp_path / "site"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "tests", "instance", "build", "*.egg-info",
+                                                                "__pycache__", "node_modules", "benchmarks"))
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-                    "--target", str(target), str(ROOT)], check=True, capture_output=True, timeout=300)
+                    "--target", str(target), str(source)], check=True, capture_output=True, timeout=300)
     templates = {p.relative_to(ROOT / "templates") for p in (ROOT / "templates").rglob("*.html")}
     installed = {p.relative_to(target / "facesite" / "templates")
                  for p in (target / "facesite" / "templates").rglob("*.html")}
