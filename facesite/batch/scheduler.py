@@ -51,7 +51,7 @@ class BatchScheduler:
         self.running_here: dict[int, threading.Thread] = {}
         self.lock = threading.Lock()
         self.sweeper_pid: int | None = None
-        self.purge_looked_at = 0.0
+        self.purge_looked_at = -float("inf")  # the first sweep looks (the monotonic clock may start near 0)
         self.stop_registered = False
 
     def start(self) -> None:
