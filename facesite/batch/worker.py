@@ -49,7 +49,11 @@ def main() -> None:
     from redis import Redis
     from rq import Queue, SimpleWorker
 
-    app = portal_app()
+    # Started with ``python -m``, this file runs as __main__, and RQ imports facesite.batch.worker afresh
+    # to run a job: use that module's app, so that the jobs run in the app whose scheduler is stopped here.
+    from facesite.batch.worker import portal_app as jobs_app
+
+    app = jobs_app()
     batch = app.extensions["batch"]
 
     class BatchWorker(SimpleWorker):
