@@ -1,26 +1,26 @@
 """Every change of a batch job's state, and of its rows' states in bulk, in the order a job lives them.
 
-    uploading ──► checking ──► review ──► queued ◄──► running ──► finished
-       (discard: any of these three)        ▲  pause    │  ▲          │
-                                            └── paused ◄┘  │          │
-                                   retry, resend: ─────────┴──────────┘  (back to queued)
+    job state           becomes            by                      when
+    uploading           checking           uploaded                every row is written
+    checking            review             ready_for_review        every picture is checked
+    review              queued             start                   staff start it
+    uploading, checking, review  (deleted)  discard                staff throw it away (nothing was sent)
+    queued              running            take_over               a runner takes its lease
+    queued, running     paused             pause                   staff pause it
+    queued, running     paused             pause_for_account       the vendor refused the account
+    paused              queued             resume                  staff resume it
+    running             finished           finish_if_done          no row is pending or sending
+    finished, paused    queued             retry_failed            staff retry the failed rows
+    finished            queued             resend_unknown          staff send an ``unknown`` row again
+    not started         review             purge_unstarted         the purge (retention.py)
+    paused, queued, running  finished      purge_unsendable        the purge (retention.py)
 
-- uploading: the upload's rows are written, each ``unchecked`` (or ``skipped``, with its problem);
-  once all are in, the job is ``checking``.
-- checking: a runner takes the job (its lease) and checks each picture; the rows of a good one
-  become ``pending``, those of a bad one ``skipped``. Then the job waits for ``review``.
-- review: staff start it (``queued``) or discard it; a job never started can always be discarded.
-- queued: a runner takes it over and it is ``running``. Rows the previous runner left ``sending``
-  become ``unknown``: they may have reached the vendor, and are never sent again unasked.
-- running: rows go ``pending`` → ``sending`` → ``done``, ``failed`` or ``unknown`` (row_outcomes.py).
-  Staff, or the portal when the vendor refuses the account, pause it; when no row is left it is
-  ``finished``. A runner that stops (a deploy) hands the job back: it keeps its state, and the next
-  runner resumes it.
-- paused: staff resume it (``queued``).
-- finished or paused: the failed rows can be retried, and one ``unknown`` row at a time sent again
-  once a person has checked it: the rows go back to ``pending`` and the job to ``queued``.
-- purge (retention.py decides when): a job never started keeps its rows as ``skipped`` and is left
-  to review (to be discarded); a paused or stalled job's rows still to send fail, and it is finished.
+Rows: written ``unchecked`` (or ``skipped`` with the upload's problem); their picture's check makes
+them ``pending`` or ``skipped``; a runner sends each ``pending`` → ``sending`` → ``done``, ``failed``
+or ``unknown``, or back to ``pending`` (row_outcomes.py: one row's call). A runner taking over a job
+marks the rows left ``sending`` by the one before it ``unknown``: they may have reached the vendor,
+and are never sent again unless staff, having checked, resend them. A runner that stops (a deploy)
+hands the job back without changing its state: the next runner resumes it.
 
 Each change is one conditional statement, so that staff, runners and sweepers of any number of
 processes never undo each other's work: a change that no longer applies changes nothing.
@@ -181,10 +181,10 @@ def discard(job: BatchJob) -> bool:
 
 # -- the purge's marks (retention.py) -----------------------------------------------------------
 
-def purge_unstarted(connection, job_ids: list[int], message: str) -> None:
-    """Nothing was sent: the rows are skipped, and the job can only be discarded."""
+def purge_unstarted(connection, job_ids: list[int], message: str, now) -> None:
+    """Nothing was sent: the rows are skipped (their picture is gone), and the job can only be discarded."""
     connection.execute(update(BatchRow).where(BatchRow.job_id.in_(job_ids), BatchRow.state.in_(STILL_TO_SEND))
-                       .values(state=RowState.SKIPPED, message=message))
+                       .values(state=RowState.SKIPPED, message=f"faceImage: {message}"))
     connection.execute(update(BatchJob).where(BatchJob.id.in_(job_ids))
                        .values(state=JobState.REVIEW, archive_size=None))
 

@@ -32,13 +32,15 @@ PURGE_EVERY = timedelta(days=1)
 
 @dataclass(frozen=True)
 class Rule:
-    """Jobs in ``states`` whose ``clock()`` (a column or expression) is older than ``setting`` days."""
+    """Jobs in ``states`` whose ``clock()`` (a column or expression) is older than ``setting`` days;
+    ``mark`` (lifecycle.py) ends the rows that can no longer be sent, saying ``why``."""
 
     label: str
     states: tuple[str, ...]
     setting: str
     clock: Callable
     why: str = ""  # ends the message of each row that can no longer be sent
+    mark: Callable | None = None
 
 
 def _last_progress():
@@ -49,12 +51,12 @@ def _last_progress():
 RULES = (
     Rule("finished", (JobState.FINISHED,), "BATCH_KEEP_DAYS", lambda: BatchJob.finished_at),
     Rule("not started", NOT_STARTED, "BATCH_KEEP_UNSTARTED_DAYS", lambda: BatchJob.created_at,
-         "the batch was not started within {days} days"),
+         "the batch was not started within {days} days", lifecycle.purge_unstarted),
     Rule("paused", (JobState.PAUSED,), "BATCH_KEEP_PAUSED_DAYS",
          lambda: func.coalesce(BatchJob.paused_at, BatchJob.started_at, BatchJob.created_at),
-         "the batch stayed paused for {days} days"),
+         "the batch stayed paused for {days} days", lifecycle.purge_unsendable),
     Rule("stalled", RUNNABLE, "BATCH_KEEP_STALLED_DAYS", _last_progress,
-         "no row of the batch finished for {days} days"),
+         "no row of the batch finished for {days} days", lifecycle.purge_unsendable),
 )
 
 
@@ -118,10 +120,8 @@ def _clear(ids: list[int], rule: Rule, days: int, now: datetime, figures: dict) 
     why = rule.why.format(days=days) + f" ({rule.setting})"
     gone = f"The photo and full ID number were deleted: {why}. Upload this row again in a new batch."
     with db.engine.begin() as connection:
-        if rule.label == "not started":
-            lifecycle.purge_unstarted(connection, ids, f"faceImage: {gone}")
-        elif rule.label != "finished":
-            lifecycle.purge_unsendable(connection, ids, gone, now)
+        if rule.mark is not None:
+            rule.mark(connection, ids, gone, now)
         figures["rows"] += connection.execute(update(BatchRow).where(
             BatchRow.job_id.in_(ids), or_(BatchRow.id_number.is_not(None), BatchRow.picture_id.is_not(None)))
             .values(id_number=None, picture_id=None)).rowcount
