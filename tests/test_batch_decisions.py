@@ -71,8 +71,9 @@ def test_http_429_holds_the_gate_too():
 def test_an_account_refusal_pauses_the_job_and_the_row_waits_for_the_resume(code):
     values, gate = outcome(vendor_error(code, message="account problem"))
     assert is_back_in_queue(values, counted=False)
-    assert len(gate.stops) == 1 and not gate.holds
-    assert gate.stops[0].startswith("Paused by the portal: ") and f"(vendor code {code}: account problem)" in gate.stops[0]
+    assert not gate.holds
+    [note] = gate.stops
+    assert note.startswith("Paused by the portal: ") and f"(vendor code {code}: account problem)" in note
 
 
 def test_a_refused_token_pauses_the_job_whatever_its_code():
