@@ -60,27 +60,19 @@ def on_starting(server):
 
 def post_worker_init(worker):
     """Each web worker looks for batch jobs to run or resume from the start, not only after its first
-    request; and on SIGTERM its batch runners stop sending at once (gunicorn's own handler only lets
-    the web requests drain, and a job could go on sending for the whole graceful timeout)."""
+    request; and on SIGTERM its batch runners stop sending at once (facesite/batch/scheduler.py)."""
     import signal
 
-    from facesite.batch.runner import STOPPING
-
-    worker.wsgi.extensions["batch"].start_sweeper()
-    gunicorns_handler = signal.getsignal(signal.SIGTERM)
-
-    def on_term(signum, frame):
-        STOPPING.set()
-        gunicorns_handler(signum, frame)
-
-    signal.signal(signal.SIGTERM, on_term)
+    batch = worker.wsgi.extensions["batch"]
+    batch.start()
+    batch.stop_on(signal.SIGTERM)
 
 
 def worker_exit(server, worker):
     """A worker stopping (deploy, restart): batch jobs it runs finish their calls and are handed back."""
     app = getattr(worker, "wsgi", None)
     if app is not None:
-        app.extensions["batch"].stop_local_runners()
+        app.extensions["batch"].stop()
 
 
 def when_ready(server):

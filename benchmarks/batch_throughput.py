@@ -93,7 +93,7 @@ def one_run(rows: int, concurrency: int, upstream_url: str, database_url: str | 
     os.environ["BATCH_CONCURRENCY"] = str(concurrency)
     logging.disable(logging.INFO)  # a line per vendor call would cost more than it tells
     from facesite import create_app
-    from facesite.batch import jobs
+    from facesite.batch import jobs, lifecycle
     from facesite.batch.limits import UploadLimits, open_archive
     from facesite.batch.manifest import plan_upload
     from facesite.batch.runner import run_job
@@ -112,7 +112,7 @@ def one_run(rows: int, concurrency: int, upstream_url: str, database_url: str | 
     run_job(app, job_id)  # the background check of every photo
     checked = time.perf_counter() - started
     with app.app_context():
-        assert jobs.start(db.session.get(BatchJob, job_id), "benchmark")
+        assert lifecycle.start(db.session.get(BatchJob, job_id), "benchmark")
     before = resident_mb()
     memory = PeakMemory()
     memory.start()

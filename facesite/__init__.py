@@ -66,7 +66,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     app.extensions["batch"] = scheduler = BatchScheduler(app)
     # Under gunicorn, gunicorn.conf.py starts the sweeper as each worker starts; elsewhere the
     # first request does (never at import: gunicorn's master would run jobs it cannot finish).
-    app.before_request(scheduler.start_sweeper)
+    app.before_request(scheduler.start)
 
     @app.context_processor
     def portal_mode():

@@ -52,8 +52,11 @@
   function followJob(section) {
     var url = section.getAttribute("data-url");
     var firstState = section.getAttribute("data-state");
-    var live = ["uploading", "checking", "queued", "running"];
-    var reading = ["uploading", "checking"];
+    // Which states the page follows live, and in which it shows the photos being checked: the
+    // server's own groups (facesite/batch/states.py), sent with the page.
+    var states = JSON.parse(section.getAttribute("data-states"));
+    var live = states.live;
+    var reading = states.reading;
     function show(p) {
       var note = byId("job-note");
       note.textContent = p.note || "";

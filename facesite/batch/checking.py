@@ -17,10 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Flask
 from sqlalchemy import delete, func, select, update
 
-from facesite.batch import archive
+from facesite.batch import archive, lifecycle
 from facesite.batch.limits import MB, ManifestError, read_member, size_text
 from facesite.extensions import db
-from facesite.models import BatchJob, BatchPicture, BatchRow
+from facesite.models import BatchJob, BatchPicture
 from facesite.pictures import picture_problem
 
 PICTURES_PER_ROUND = 100
@@ -90,24 +90,17 @@ def _check_one(zip_file: zipfile.ZipFile | None, picture_id: int, member: str, l
     if problem is None and not quota.take(len(data)):
         problem = (f"not kept: this batch's photos would take more than {size_text(quota.limit)} "
                    "(BATCH_MAX_STORED_MB). Upload the rows left in another batch.")
-    waiting = (BatchRow.picture_id == picture_id, BatchRow.state == "unchecked")
     with db.engine.begin() as connection:
         if problem is None:
             connection.execute(update(BatchPicture).where(BatchPicture.id == picture_id)
                                .values(data=data, size=len(data)))
-            connection.execute(update(BatchRow).where(*waiting).values(state="pending"))
+            lifecycle.picture_passed(connection, picture_id)
         else:
-            connection.execute(update(BatchRow).where(*waiting).values(
-                state="skipped", message=f"faceImage: {problem}", picture_id=None, id_number=None))
+            lifecycle.picture_refused(connection, picture_id, f"faceImage: {problem}")
             connection.execute(delete(BatchPicture).where(BatchPicture.id == picture_id))
 
 
 def _ready_for_review(job_id: int) -> None:
     """Every picture is checked: the stored ZIP is no longer needed, and the job waits for staff."""
     archive.forget(db.engine, job_id)
-    with db.engine.begin() as connection:
-        connection.execute(update(BatchRow).where(BatchRow.job_id == job_id, BatchRow.state == "unchecked")
-                           .values(state="skipped", message=f"faceImage: {ARCHIVE_GONE}", picture_id=None,
-                                   id_number=None))
-        connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.state == "checking")
-                           .values(state="review", archive_size=None))
+    lifecycle.ready_for_review(job_id, f"faceImage: {ARCHIVE_GONE}")

@@ -1,16 +1,18 @@
-"""Batch jobs as staff see them: made from a checked upload, started, paused, retried, reported."""
+"""Batch jobs as staff see them: made from a checked upload, followed by their figures, reported.
+(How a job then moves from state to state is lifecycle.py's.)"""
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 
+from facesite.batch import archive, lifecycle
 from facesite.faces.person import mask_id_number
-from facesite.batch import archive
 from facesite.batch.manifest import Plan
+from facesite.batch.states import FINISHED_ROWS, LEFT, READING, WAITING_FOR_RUNNER, JobState, RowState
 from facesite.extensions import db
-from facesite.models import BatchJob, BatchPicture, BatchRow, BatchUploadChunk, utcnow
+from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
 
 INSERT_CHUNK = 500  # rows written per transaction while a job is made
 RATE_WINDOW_SECONDS = 60
@@ -27,10 +29,7 @@ def create_job(plan: Plan, upload, archive_name: str, created_by: str) -> BatchJ
     is read here. The background check (``runner._check_pictures``) reads, checks and copies each
     once, after which the job waits for review. Every row gets a stable externalReferenceId now, so
     that a resumed or retried row is recognisable at the vendor as the same person."""
-    # "uploading" until every row is in: a runner must not check (and pass) a job still being written.
-    job = BatchJob(created_by=created_by, archive_name=archive_name[:255] or "upload.zip", state="uploading")
-    db.session.add(job)
-    db.session.commit()
+    job = lifecycle.new_job(created_by, archive_name)
     job_id = job.id
     size = archive.store(db.engine, job_id, upload)
     pictures = {planned.member: BatchPicture(job_id=job_id, member=planned.member) for planned in plan.ready}
@@ -41,8 +40,7 @@ def create_job(plan: Plan, upload, archive_name: str, created_by: str) -> BatchJ
         db.session.add_all(_row(job_id, planned, None if planned.problems else picture_ids[planned.member])
                            for planned in plan.rows[start:start + INSERT_CHUNK])
         db.session.commit()
-    job.state, job.archive_size = "checking", size
-    db.session.commit()
+    lifecycle.uploaded(job, size)
     return job
 
 
@@ -54,7 +52,7 @@ def _row(job_id: int, planned, picture_id: int | None) -> BatchRow:
         external_reference_id=_cut(values.get("externalReferenceId"), 255) or (str(uuid.uuid4()) if sendable else None),
         name=_cut(values.get("name"), 255), country=values.get("country") if sendable else None,
         id_card_type=_cut(values.get("idCardType"), 64), id_number=values.get("idNumber") if sendable else None,
-        id_number_masked=mask_id_number(values.get("idNumber")), state="unchecked" if sendable else "skipped",
+        id_number_masked=mask_id_number(values.get("idNumber")), state=lifecycle.first_row_state(sendable),
         message="\n".join(f"{column}: {text}" for column, text in planned.problems) or None, picture_id=picture_id)
 
 
@@ -66,105 +64,55 @@ def _cut(value: str | None, longest: int) -> str | None:
 def counts(job_id: int) -> dict[str, int]:
     query = db.select(BatchRow.state, func.count()).where(BatchRow.job_id == job_id).group_by(BatchRow.state)
     found = dict(db.session.execute(query).all())
-    return {state: found.get(state, 0)
-            for state in ("unchecked", "pending", "sending", "done", "failed", "unknown", "skipped")}
+    return {state: found.get(state, 0) for state in RowState}
 
 
 def progress(job: BatchJob) -> dict:
     """Everything the progress bar shows, as JSON-ready values."""
-    n = counts(job.id)
-    rows = sum(n.values())
-    to_send = rows - n["skipped"]
-    finished = n["done"] + n["failed"] + n["unknown"]
-    left = n["pending"] + n["sending"]
     now = utcnow()
-    rate = None
-    if job.state == "running" and job.started_at:
-        window = min(RATE_WINDOW_SECONDS, (now - job.started_at).total_seconds())
+    recent = 0
+    if job.state == JobState.RUNNING and job.started_at:
         recent = db.session.scalar(db.select(func.count()).where(
             BatchRow.job_id == job.id, BatchRow.finished_at >= now - timedelta(seconds=RATE_WINDOW_SECONDS),
-            BatchRow.state.in_(("done", "failed", "unknown"))))
+            BatchRow.state.in_(FINISHED_ROWS)))
+    return figures(job, counts(job.id), recent, now)
+
+
+def figures(job: BatchJob, n: dict[str, int], recent: int, now) -> dict:
+    """The progress of ``job`` from its rows' counts by state (``n``) and how many rows finished in
+    the last RATE_WINDOW_SECONDS (``recent``, counted only while it runs)."""
+    rows = sum(n.values())
+    to_send = rows - n[RowState.SKIPPED]
+    finished = sum(n[state] for state in FINISHED_ROWS)
+    left = sum(n[state] for state in LEFT)
+    rate = None
+    if job.state == JobState.RUNNING and job.started_at:
+        window = min(RATE_WINDOW_SECONDS, (now - job.started_at).total_seconds())
         rate = recent / window if window >= 1 and recent else None
-    elif job.state == "finished" and job.started_at and job.finished_at:  # the whole job's average
+    elif job.state == JobState.FINISHED and job.started_at and job.finished_at:  # the whole job's average
         seconds = (job.finished_at - job.started_at).total_seconds()
         rate = finished / seconds if seconds >= 1 else None
     waiting = max(0, round((job.wait_until - now).total_seconds())) if job.wait_until else 0
-    if job.state in ("uploading", "checking"):  # the bar shows the photos checked so far
-        percent = 100 * (rows - n["unchecked"]) / rows if rows else 0.0
+    checked = rows - n[RowState.UNCHECKED]
+    if job.state in READING:  # the bar shows the photos checked so far
+        percent = 100 * checked / rows if rows else 0.0
     else:
         percent = 100 * finished / to_send if to_send else 100.0
-    note = job.note if job.state != "finished" else None
+    note = job.note if job.state != JobState.FINISHED else None
     waiting_since = job.queued_at or job.started_at or job.created_at
-    if job.state in ("checking", "queued") and job.lease_owner is None and waiting_since \
+    if job.state in WAITING_FOR_RUNNER and job.lease_owner is None and waiting_since \
             and (now - waiting_since).total_seconds() > UNCLAIMED_AFTER_SECONDS:
         note = NO_RUNNER
     return {
         "id": job.id, "state": job.state, "note": note,
-        "rows": rows, "checked": rows - n["unchecked"],
-        "total": to_send, "done": n["done"], "failed": n["failed"], "unknown": n["unknown"],
-        "skipped": n["skipped"], "left": left, "sending": n["sending"],
+        "rows": rows, "checked": checked,
+        "total": to_send, "done": n[RowState.DONE], "failed": n[RowState.FAILED], "unknown": n[RowState.UNKNOWN],
+        "skipped": n[RowState.SKIPPED], "left": left, "sending": n[RowState.SENDING],
         "percent": round(percent, 1),
         "rate_per_second": round(rate, 2) if rate else None,
         "seconds_left": round(left / rate) if rate and left else None,
         "waiting_seconds": waiting,
     }
-
-
-# ``started_by``: whoever clicked start, resume, retry or resend. The runner makes its vendor calls in
-# their name (the audit trail says who sent them), which need not be the job's creator.
-
-def start(job: BatchJob, started_by: str) -> bool:
-    return _move(job, ("review",), "queued", started_at=utcnow(), started_by=started_by)
-
-
-def pause(job: BatchJob) -> bool:
-    return _move(job, ("queued", "running"), "paused", note="Paused by staff.", paused_at=utcnow())
-
-
-def resume(job: BatchJob, started_by: str) -> bool:
-    return _move(job, ("paused",), "queued", note=None, started_by=started_by)
-
-
-def retry_failed(job: BatchJob, started_by: str) -> int:
-    """Send the failed rows again (the unknown ones stay for a person to check)."""
-    with db.engine.begin() as connection:
-        moved = connection.execute(update(BatchRow).where(BatchRow.job_id == job.id, BatchRow.state == "failed",
-                                                          BatchRow.picture_id.is_not(None))
-                                   .values(state="pending", code=None, message=None, finished_at=None)).rowcount
-        if moved:
-            connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state != "review")
-                               .values(state="queued", finished_at=None, note=None, started_by=started_by))
-    return moved
-
-
-def resend_unknown(job: BatchJob, row_id: int, started_by: str) -> bool:
-    """A person checked the face set and did not find this row's face: send it again."""
-    with db.engine.begin() as connection:
-        moved = connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.job_id == job.id,
-                                                          BatchRow.state == "unknown", BatchRow.picture_id.is_not(None))
-                                   .values(state="pending", code=None, message=None, finished_at=None)).rowcount
-        if moved:
-            connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state == "finished")
-                               .values(state="queued", finished_at=None, started_by=started_by))
-    return bool(moved)
-
-
-def discard(job: BatchJob) -> bool:
-    """Throw away a job that was never started (its pictures and stored ZIP with it)."""
-    if job.state not in ("uploading", "checking", "review"):
-        return False
-    for table in (BatchRow, BatchPicture, BatchUploadChunk):  # SQLite does not cascade unless asked to
-        db.session.execute(db.delete(table).where(table.job_id == job.id))
-    db.session.delete(job)
-    db.session.commit()
-    return True
-
-
-def _move(job: BatchJob, from_states: tuple, to_state: str, **values) -> bool:
-    with db.engine.begin() as connection:
-        moved = connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state.in_(from_states))
-                                   .values(state=to_state, **values)).rowcount
-    return moved == 1
 
 
 def result_rows(job: BatchJob):

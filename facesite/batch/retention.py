@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from facesite.batch import lifecycle
+from facesite.batch.states import NOT_STARTED, RUNNABLE, JobState
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchPicture, BatchRow, BatchUploadChunk, Setting, utcnow
 
@@ -26,19 +28,19 @@ log = logging.getLogger(__name__)
 
 LAST_PURGE_KEY = "batch_purged_at"
 PURGE_EVERY = timedelta(days=1)
-NOT_STARTED = ("uploading", "checking", "review")
-UNSENT = ("unchecked", "pending")  # rows that would still have been sent
 
 
 @dataclass(frozen=True)
 class Rule:
-    """Jobs in ``states`` whose ``clock()`` (a column or expression) is older than ``setting`` days."""
+    """Jobs in ``states`` whose ``clock()`` (a column or expression) is older than ``setting`` days;
+    ``mark`` (lifecycle.py) ends the rows that can no longer be sent, saying ``why``."""
 
     label: str
     states: tuple[str, ...]
     setting: str
     clock: Callable
     why: str = ""  # ends the message of each row that can no longer be sent
+    mark: Callable | None = None
 
 
 def _last_progress():
@@ -47,14 +49,14 @@ def _last_progress():
 
 
 RULES = (
-    Rule("finished", ("finished",), "BATCH_KEEP_DAYS", lambda: BatchJob.finished_at),
+    Rule("finished", (JobState.FINISHED,), "BATCH_KEEP_DAYS", lambda: BatchJob.finished_at),
     Rule("not started", NOT_STARTED, "BATCH_KEEP_UNSTARTED_DAYS", lambda: BatchJob.created_at,
-         "the batch was not started within {days} days"),
-    Rule("paused", ("paused",), "BATCH_KEEP_PAUSED_DAYS",
+         "the batch was not started within {days} days", lifecycle.purge_unstarted),
+    Rule("paused", (JobState.PAUSED,), "BATCH_KEEP_PAUSED_DAYS",
          lambda: func.coalesce(BatchJob.paused_at, BatchJob.started_at, BatchJob.created_at),
-         "the batch stayed paused for {days} days"),
-    Rule("stalled", ("queued", "running"), "BATCH_KEEP_STALLED_DAYS", _last_progress,
-         "no row of the batch finished for {days} days"),
+         "the batch stayed paused for {days} days", lifecycle.purge_unsendable),
+    Rule("stalled", RUNNABLE, "BATCH_KEEP_STALLED_DAYS", _last_progress,
+         "no row of the batch finished for {days} days", lifecycle.purge_unsendable),
 )
 
 
@@ -118,15 +120,8 @@ def _clear(ids: list[int], rule: Rule, days: int, now: datetime, figures: dict) 
     why = rule.why.format(days=days) + f" ({rule.setting})"
     gone = f"The photo and full ID number were deleted: {why}. Upload this row again in a new batch."
     with db.engine.begin() as connection:
-        if rule.label == "not started":  # nothing was sent: the rows are skipped, the job can only be discarded
-            connection.execute(update(BatchRow).where(BatchRow.job_id.in_(ids), BatchRow.state.in_(UNSENT))
-                               .values(state="skipped", message=f"faceImage: {gone}"))
-            connection.execute(update(BatchJob).where(BatchJob.id.in_(ids)).values(state="review", archive_size=None))
-        elif rule.label != "finished":  # what was sent stays in the results; the rest can no longer be
-            connection.execute(update(BatchRow).where(BatchRow.job_id.in_(ids), BatchRow.state.in_(UNSENT))
-                               .values(state="failed", code="PURGED", message=gone, finished_at=now))
-            connection.execute(update(BatchJob).where(BatchJob.id.in_(ids)).values(
-                state="finished", finished_at=now, note=None, wait_until=None))
+        if rule.mark is not None:
+            rule.mark(connection, ids, gone, now)
         figures["rows"] += connection.execute(update(BatchRow).where(
             BatchRow.job_id.in_(ids), or_(BatchRow.id_number.is_not(None), BatchRow.picture_id.is_not(None)))
             .values(id_number=None, picture_id=None)).rowcount

@@ -9,10 +9,11 @@ from flask_login import current_user
 
 from facesite import catalogue
 from facesite.access.policy import visible_jobs
-from facesite.batch import bp, jobs
+from facesite.batch import bp, jobs, lifecycle, states
 from facesite.batch.forms import BatchUploadForm, JobActionForm
 from facesite.batch.limits import ManifestError, UploadLimits, open_archive, read_manifest
 from facesite.batch.manifest import COLUMNS, plan_upload
+from facesite.batch.states import PROBLEMS, JobState, RowState
 from facesite.extensions import db
 from facesite.filters import requested_page
 from facesite.models import BatchJob, BatchRow
@@ -20,12 +21,20 @@ from facesite.spreadsheets import csv_download
 
 ROWS_PER_PAGE = 50
 JOBS_PER_PAGE = 25
-ROW_FILTERS = ("all", "problems", "done", "failed", "unknown", "skipped", "pending")
+ROW_FILTERS = ("all", "problems", RowState.DONE, RowState.FAILED, RowState.UNKNOWN, RowState.SKIPPED,
+               RowState.PENDING)
 
 
 def _job(job_id: int) -> BatchJob:
     # Only the job's creator (and administrators) got this far: the access policy checked before the view.
     return db.session.get(BatchJob, job_id) or abort(404)
+
+
+@bp.context_processor
+def batch_states():
+    """The states the batch pages decide on, from states.py rather than copies in the templates."""
+    return {"JobState": JobState, "RowState": RowState, "READING": states.READING, "RUNNABLE": states.RUNNABLE,
+            "RETRY_SHOWN": states.RETRY_SHOWN, "page_states": states.for_the_page()}
 
 
 @bp.get("/")
@@ -86,11 +95,11 @@ def template_csv():
 @bp.get("/<int:job_id>")
 def job(job_id):
     job = _job(job_id)
-    shown = request.args.get("rows", "problems" if job.state == "review" else "all")
+    shown = request.args.get("rows", "problems" if job.state == JobState.REVIEW else "all")
     shown = shown if shown in ROW_FILTERS else "all"
     query = db.select(BatchRow).where(BatchRow.job_id == job.id).order_by(BatchRow.row_number, BatchRow.id)
     if shown == "problems":
-        query = query.where(BatchRow.state.in_(("skipped", "failed", "unknown")))
+        query = query.where(BatchRow.state.in_(PROBLEMS))
     elif shown != "all":
         query = query.where(BatchRow.state == shown)
     rows = db.paginate(query, page=requested_page(), per_page=ROWS_PER_PAGE, error_out=False)
@@ -109,7 +118,7 @@ def _act(job_id: int, change, done_message: str, refused_message: str):
         abort(400)
     if change(job):
         db.session.refresh(job)
-        if job.state == "queued":
+        if job.state == JobState.QUEUED:
             current_app.extensions["batch"].dispatch(job.id)
         flash(done_message, "info")
     else:
@@ -119,26 +128,26 @@ def _act(job_id: int, change, done_message: str, refused_message: str):
 
 @bp.post("/<int:job_id>/start")
 def start(job_id):
-    return _act(job_id, lambda job: jobs.start(job, current_user.username),
+    return _act(job_id, lambda job: lifecycle.start(job, current_user.username),
                 "Started: the rows are being sent. You can leave this page and come back.",
                 "This job was started already.")
 
 
 @bp.post("/<int:job_id>/pause")
 def pause(job_id):
-    return _act(job_id, jobs.pause, "Paused: rows already on their way finish; no new row is sent.",
+    return _act(job_id, lifecycle.pause, "Paused: rows already on their way finish; no new row is sent.",
                 "Only a queued or running job can be paused.")
 
 
 @bp.post("/<int:job_id>/resume")
 def resume(job_id):
-    return _act(job_id, lambda job: jobs.resume(job, current_user.username), "Resumed.",
+    return _act(job_id, lambda job: lifecycle.resume(job, current_user.username), "Resumed.",
                 "Only a paused job can be resumed.")
 
 
 @bp.post("/<int:job_id>/retry")
 def retry(job_id):
-    return _act(job_id, lambda job: jobs.retry_failed(job, current_user.username),
+    return _act(job_id, lambda job: lifecycle.retry_failed(job, current_user.username),
                 "The failed rows are being sent again.",
                 "No failed row can be retried: there are none, or their pictures are no longer kept "
                 "(BATCH_KEEP_DAYS after the job finished). Upload them again.")
@@ -146,7 +155,7 @@ def retry(job_id):
 
 @bp.post("/<int:job_id>/rows/<int:row_id>/resend")
 def resend(job_id, row_id):
-    return _act(job_id, lambda job: jobs.resend_unknown(job, row_id, current_user.username),
+    return _act(job_id, lambda job: lifecycle.resend_unknown(job, row_id, current_user.username),
                 "That row is being sent again.", "Only a row marked “check” can be sent again this way.")
 
 
@@ -155,7 +164,7 @@ def discard(job_id):
     job = _job(job_id)
     if not JobActionForm().validate_on_submit():
         abort(400)
-    if jobs.discard(job):
+    if lifecycle.discard(job):
         flash("The upload was discarded; nothing was sent.", "info")
         return redirect(url_for(".jobs_list"), 303)
     flash("A job that was started cannot be discarded.", "error")

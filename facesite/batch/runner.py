@@ -27,9 +27,11 @@ from sqlalchemy import update
 
 from facesite import image_rules
 from facesite.audit import acting_for
-from facesite.batch import rows as row_outcome
+from facesite.batch import lifecycle
+from facesite.batch import row_outcomes as row_outcome
 from facesite.batch.checking import check_pictures
-from facesite.batch.lease import RUNNABLE, Lease, release_lease, runner_name, take_lease
+from facesite.batch.lease import Lease, LeaseOwner
+from facesite.batch.states import RUNNABLE, JobState, RowState
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
 from facesite.faces.enrolment import enrol
@@ -38,9 +40,6 @@ from facesite.pictures import picture_to_send
 
 log = logging.getLogger(__name__)
 
-# Set when this process is stopping (a deploy, a restart): runners let their calls finish and hand
-# their jobs back, so nothing is left "sending" and another process resumes them at once.
-STOPPING = threading.Event()
 STATE_CHECK_SECONDS = 0.5  # how soon a runner notices a pause
 
 
@@ -65,7 +64,7 @@ class VendorGate:
             yield not self.halted.is_set()
 
     def stop(self, note: str) -> None:
-        row_outcome.pause_job(self.job_id, note)
+        lifecycle.pause_for_account(self.job_id, note)
         self.halted.set()  # after the database says "paused": a fresh read after this sees it
 
     def hold(self, seconds: float, note: str) -> None:
@@ -79,27 +78,29 @@ class VendorGate:
         return max(0.0, self.until - time.monotonic())
 
 
-def run_job(app: Flask, job_id: int, owner: str | None = None) -> bool:
+def run_job(app: Flask, job_id: int, owner: LeaseOwner | None = None) -> bool:
     """Check a new job's pictures, or send a started job's pending rows until none is left or staff
-    pause it. False when another runner holds the job."""
-    owner = owner or runner_name()
+    pause it. False when another runner holds the job. When this process stops (the app's
+    BatchScheduler says so), the calls in flight finish and the job is handed back."""
+    owner = owner or LeaseOwner.here()
+    stopping = app.extensions["batch"].stopping
     with app.app_context():
-        if not take_lease(app, job_id, owner):
+        if not lifecycle.take_over(job_id, owner, app.config["BATCH_LEASE_SECONDS"]):
             return False
         lease = Lease(app, job_id, owner)
         lease.start()
         try:
-            if _job_state(job_id) == "checking":
-                _check_pictures(app, job_id, lease)
+            if _job_state(job_id) == JobState.CHECKING:
+                _check_pictures(app, job_id, lease, stopping)
             else:
-                _send_rows(app, job_id, lease)
+                _send_rows(app, job_id, lease, stopping)
         finally:
             lease.stopped.set()
-            release_lease(job_id, owner)
+            lifecycle.hand_back(job_id, owner)
     return True
 
 
-def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
+def _send_rows(app: Flask, job_id: int, lease: Lease, stopping: threading.Event) -> None:
     concurrency = app.config["BATCH_CONCURRENCY"]
     # Twice as many rows in hand as calls in flight: while some wait on the vendor, others are
     # prepared and recorded, so a call slot never waits on the portal's own work. A row in hand
@@ -119,7 +120,7 @@ def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
 
     with ThreadPoolExecutor(size, thread_name_prefix=f"batch-{job_id}") as pool:
         while not lease.lost.is_set():
-            if STOPPING.is_set():
+            if stopping.is_set():
                 gate.halted.set()
                 _wait_for_all(slots, size)
                 return
@@ -142,7 +143,7 @@ def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
                 queue = [row_id for row_id in _pending_ids(job_id) if row_id not in in_hand]
                 if not queue:
                     _wait_for_all(slots, size)
-                    if not _pending_ids(job_id) and row_outcome.finish_job(job_id):
+                    if not _pending_ids(job_id) and lifecycle.finish_if_done(job_id):
                         return
                     continue
             if not slots.acquire(timeout=STATE_CHECK_SECONDS):
@@ -153,10 +154,10 @@ def _send_rows(app: Flask, job_id: int, lease: Lease) -> None:
             future.add_done_callback(lambda _, row_id=row_id: done(row_id))
 
 
-def _check_pictures(app: Flask, job_id: int, lease: Lease) -> None:
+def _check_pictures(app: Flask, job_id: int, lease: Lease, stopping: threading.Event) -> None:
     """Read, check and copy once each picture a job just uploaded names (checking.py); a picture
     that fails skips its rows, with the reason. Stops when the lease is lost or the process stops."""
-    check_pictures(app, job_id, lambda: lease.lost.is_set() or STOPPING.is_set())
+    check_pictures(app, job_id, lambda: lease.lost.is_set() or stopping.is_set())
 
 
 def _job_state(job_id: int) -> str | None:
@@ -180,7 +181,7 @@ def _wait_for_all(slots: threading.BoundedSemaphore, size: int) -> None:
 
 
 def _pending_ids(job_id: int) -> list[int]:
-    query = (db.select(BatchRow.id).where(BatchRow.job_id == job_id, BatchRow.state == "pending")
+    query = (db.select(BatchRow.id).where(BatchRow.job_id == job_id, BatchRow.state == RowState.PENDING)
              .order_by(BatchRow.id).limit(200))
     ids = list(db.session.scalars(query))
     db.session.commit()
@@ -201,7 +202,7 @@ def _send_one(app: Flask, row_id: int, username: str, gate: VendorGate) -> None:
 def _enrol_row(row_id: int, username: str, gate: VendorGate) -> None:
     found = db.session.execute(db.select(BatchRow, BatchPicture.data).outerjoin(
         BatchPicture, BatchPicture.id == BatchRow.picture_id).where(BatchRow.id == row_id)).first()
-    if found is None or found[0].state != "pending":
+    if found is None or found[0].state != RowState.PENDING:
         return  # another runner took it (only while a job changes hands)
     row, original = found
     face_set_id, attempts, person, picture_id = row.face_set_id, row.attempts, row_outcome.person(row), row.picture_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import signal
 import socket
 import threading
 import time
@@ -19,8 +20,9 @@ from flask import Flask
 from sqlalchemy import or_, update
 
 from facesite import retention
-from facesite.batch.lease import ACTIVE
-from facesite.batch.runner import STOPPING, run_job
+from facesite.batch.lease import LeaseOwner, host_prefix, is_free
+from facesite.batch.runner import run_job
+from facesite.batch.states import NEEDS_RUNNER
 from facesite.extensions import db
 from facesite.models import BatchJob, utcnow
 
@@ -31,14 +33,57 @@ PURGE_LOOK_EVERY_SECONDS = 600
 
 
 class BatchScheduler:
+    """This process's share of the batch work, started and stopped here and nowhere else.
+
+    ``start()``: once per process (after a fork too), a sweeper thread looks for jobs to run every
+    BATCH_SWEEP_SECONDS. create_app calls it before the first request; under gunicorn the
+    post_worker_init hook calls it at once, and the RQ worker as it starts.
+    ``stop_sending()``: the process was asked to stop (SIGTERM from a deploy or a restart): runners
+    let the calls in flight finish and hand their jobs back, so nothing is left "sending" and
+    another process resumes them at once. ``stop()`` does that and waits for the runners of this
+    process; it runs when gunicorn lets a worker go, and at exit once a job ran here.
+    """
+
     def __init__(self, app: Flask):
         self.app = app
         self.mode = app.config["BATCH_RUNNER"]  # "thread" or "rq"
+        self.stopping = threading.Event()  # read by every runner of this process (runner.run_job)
         self.running_here: dict[int, threading.Thread] = {}
         self.lock = threading.Lock()
         self.sweeper_pid: int | None = None
-        self.purge_looked_at = 0.0
+        self.purge_looked_at = -float("inf")  # the first sweep looks (the monotonic clock may start near 0)
         self.stop_registered = False
+
+    def start(self) -> None:
+        """Once per process (after a fork too): look for runnable jobs every BATCH_SWEEP_SECONDS."""
+        if self.app.config["BATCH_SWEEP_SECONDS"] <= 0 or self.sweeper_pid == os.getpid():
+            return
+        self.sweeper_pid = os.getpid()
+        threading.Thread(target=self._sweep_forever, daemon=True, name="batch-sweeper").start()
+
+    def stop_on(self, signum: int) -> None:
+        """On ``signum``, stop sending at once, then let the handler already there do its part
+        (gunicorn's own only lets the web requests drain: a job could go on sending for the whole
+        graceful timeout)."""
+        handler_before = signal.getsignal(signum)
+
+        def stop_sending_then(received, frame):
+            self.stop_sending()
+            if callable(handler_before):
+                handler_before(received, frame)
+
+        signal.signal(signum, stop_sending_then)
+
+    def stop_sending(self) -> None:
+        self.stopping.set()
+
+    def stop(self, timeout: float = 25.0) -> None:
+        """The process is stopping: let the calls in flight finish and hand the jobs back (within
+        ``timeout``, less than gunicorn's graceful timeout), so none of their rows needs checking."""
+        self.stop_sending()
+        deadline = time.monotonic() + timeout
+        for thread in list(self.running_here.values()):
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def dispatch(self, job_id: int) -> None:
         """A job was started or resumed: get it going now rather than at the next sweep."""
@@ -58,23 +103,15 @@ class BatchScheduler:
 
     def run_here(self, job_id: int) -> threading.Thread | None:
         with self.lock:
-            if job_id in self.running_here or STOPPING.is_set():
+            if job_id in self.running_here or self.stopping.is_set():
                 return None
             if not self.running_here and not self.stop_registered:
-                atexit.register(self.stop_local_runners)
+                atexit.register(self.stop)
                 self.stop_registered = True
             thread = threading.Thread(target=self._run, args=(job_id,), daemon=True, name=f"batch-job-{job_id}")
             self.running_here[job_id] = thread
         thread.start()
         return thread
-
-    def stop_local_runners(self, timeout: float = 25.0) -> None:
-        """The process is stopping: let the calls in flight finish and hand the jobs back (within
-        ``timeout``, less than gunicorn's graceful timeout), so none of their rows needs checking."""
-        STOPPING.set()
-        deadline = time.monotonic() + timeout
-        for thread in list(self.running_here.values()):
-            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _run(self, job_id: int) -> None:
         try:
@@ -107,13 +144,6 @@ class BatchScheduler:
 
     # -- sweeping ------------------------------------------------------------------------------
 
-    def start_sweeper(self) -> None:
-        """Once per process (after a fork too): look for runnable jobs every BATCH_SWEEP_SECONDS."""
-        if self.app.config["BATCH_SWEEP_SECONDS"] <= 0 or self.sweeper_pid == os.getpid():
-            return
-        self.sweeper_pid = os.getpid()
-        threading.Thread(target=self._sweep_forever, daemon=True, name="batch-sweeper").start()
-
     def _sweep_forever(self) -> None:
         while True:
             try:
@@ -134,7 +164,7 @@ class BatchScheduler:
             self._forget_dead_runners_here()
             now = utcnow()
             ids = list(db.session.scalars(db.select(BatchJob.id).where(
-                BatchJob.state.in_(ACTIVE), or_(BatchJob.lease_until.is_(None), BatchJob.lease_until < now))))
+                BatchJob.state.in_(NEEDS_RUNNER), is_free(now))))
             if self.mode == "rq":
                 stale = now - timedelta(seconds=self.app.config["BATCH_LEASE_SECONDS"])
                 ids = [job_id for job_id in ids if self._mark_queued(job_id, now, stale_before=stale)]
@@ -145,9 +175,9 @@ class BatchScheduler:
     def _forget_dead_runners_here(self) -> None:
         """A lease held by a process of this machine that no longer exists ends now, not when it
         runs out: after a restart, jobs resume within one sweep."""
-        host = socket.gethostname() + ":"
-        owners = db.session.scalars(db.select(BatchJob.lease_owner).where(BatchJob.lease_owner.startswith(host)))
-        dead = [owner for owner in owners if not _process_alive(int(owner.split(":")[1]))]
+        here = host_prefix(socket.gethostname())
+        owners = db.session.scalars(db.select(BatchJob.lease_owner).where(BatchJob.lease_owner.startswith(here)))
+        dead = [owner for owner in owners if not _process_alive(LeaseOwner.parse(owner).pid)]
         if dead:
             with db.engine.begin() as connection:
                 connection.execute(update(BatchJob).where(BatchJob.lease_owner.in_(dead)).values(lease_until=None))

@@ -49,17 +49,21 @@ def main() -> None:
     from redis import Redis
     from rq import Queue, SimpleWorker
 
-    from facesite.batch.runner import STOPPING
+    # Started with ``python -m``, this file runs as __main__, and RQ imports facesite.batch.worker afresh
+    # to run a job: use that module's app, so that the jobs run in the app whose scheduler is stopped here.
+    from facesite.batch.worker import portal_app as jobs_app
+
+    app = jobs_app()
+    batch = app.extensions["batch"]
 
     class BatchWorker(SimpleWorker):
         def request_stop(self, signum, frame):
             # RQ's warm shutdown waits for the job in hand, which may have hours of rows left:
             # make it stop sending instead (its calls finish, the job goes back to the queue).
-            STOPPING.set()
+            batch.stop_sending()
             super().request_stop(signum, frame)
 
-    app = portal_app()
-    app.extensions["batch"].start_sweeper()  # jobs left by a dead worker are queued again
+    batch.start()  # jobs left by a dead worker are queued again
     connection = Redis.from_url(redis_url)
     worker = BatchWorker([Queue(app.config["BATCH_QUEUE"], connection=connection)], connection=connection)
     worker.work(with_scheduler=False)

@@ -1,14 +1,21 @@
-"""What happened to a batch row, written with single conditional statements (safe across runners)."""
+"""What happened to one batch row's call, written with single conditional statements (safe across runners).
+
+A row is claimed (``pending`` to ``sending``) right before its call; its outcome is then
+``done``, ``failed``, ``unknown`` (the call may have reached the vendor) or back to ``pending``
+(the vendor asked to wait, the account needs fixing, or nothing reached the vendor yet).
+``after_error`` decides which, and whether the whole job waits or pauses (through its gate).
+Changes of a job's state, and of many rows at once, are lifecycle.py's."""
 from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
 from facesite.advance import TransportError, TransportFailure, VendorError
+from facesite.batch.states import SENT, UNSENT, RowState  # noqa: F401  (UNSENT: the runner names it from here)
 from facesite.extensions import db
-from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
 from facesite.faces.person import PersonDetails
 from facesite.faces.problems import UNSURE, explain
 from facesite.faces.results import Enrolled
+from facesite.models import BatchPicture, BatchRow, utcnow
 
 # The vendor asks to slow down: the row goes back to the queue and the job waits.
 BUSY_CODES = ("SERVICE_BUSY", "RETRY_LATER")
@@ -29,13 +36,9 @@ def person(row: BatchRow) -> PersonDetails:
 def claim(row_id: int) -> bool:
     """Move a row from pending to sending, right before its call; False when another runner got there first."""
     with db.engine.begin() as connection:
-        claimed = connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state == "pending")
-                                     .values(state="sending", attempts=BatchRow.attempts + 1))
+        claimed = connection.execute(update(BatchRow).where(BatchRow.id == row_id, BatchRow.state == RowState.PENDING)
+                                     .values(state=RowState.SENDING, attempts=BatchRow.attempts + 1))
     return claimed.rowcount == 1
-
-
-SENT = ("sending", "unknown")  # "unknown" too: a runner presumed dead may still bring the real answer
-UNSENT = ("pending",)  # failed before any call
 
 
 def finish(row_id: int, values: dict, states: tuple = SENT) -> None:
@@ -60,24 +63,24 @@ def drop_unused_pictures(connection, picture_ids) -> int:
 
 
 def failed(code: str, message: str, transaction_id: str | None = None) -> dict:
-    return {"state": "failed", "code": code, "message": message, "transaction_id": transaction_id,
+    return {"state": RowState.FAILED, "code": code, "message": message, "transaction_id": transaction_id,
             "finished_at": utcnow()}
 
 
 def enrolled(result: Enrolled) -> dict:
     # The picture and the full ID number were kept only to send them: let go of them now.
-    return {"state": "done", "face_id": result.face_id, "transaction_id": result.transaction_id,
+    return {"state": RowState.DONE, "face_id": result.face_id, "transaction_id": result.transaction_id,
             "code": "SUCCESS", "message": None, "preparation": result.preparation,
             "register_id": result.register_id, "finished_at": utcnow(), "picture_id": None, "id_number": None}
 
 
 def unknown_after_restart(now) -> dict:
-    return {"state": "unknown", "code": "UNKNOWN", "finished_at": now,
+    return {"state": RowState.UNKNOWN, "code": "UNKNOWN", "finished_at": now,
             "message": UNKNOWN_AFTER_RESTART}
 
 
 def back_to_queue(uncount: bool = True) -> dict:
-    values = {"state": "pending"}
+    values = {"state": RowState.PENDING}
     if uncount:  # a refusal to even look at the row is not an attempt
         values["attempts"] = BatchRow.attempts - 1
     return values
@@ -94,7 +97,7 @@ def after_error(error, sent: PersonDetails, gate, attempts: int) -> dict:
             return back_to_queue()
         if code in ACCOUNT_CODES or error.step == "token":
             gate.stop(f"Paused by the portal: {problem.title} {problem.advice} "
-                                    f"(vendor code {code}: {error.response.message}). Resume once it is fixed.")
+                      f"(vendor code {code}: {error.response.message}). Resume once it is fixed.")
             return back_to_queue()
         return failed(code, error.response.message or problem.title, error.response.transaction_id)
     assert isinstance(error, TransportError)
@@ -107,22 +110,5 @@ def after_error(error, sent: PersonDetails, gate, attempts: int) -> dict:
             gate.hold(2 ** attempts, f"{problem.title} Trying again in {2 ** attempts} s.")
             return back_to_queue(uncount=False)
         return failed(error.kind.audit_code, f"{problem.title} {problem.advice}")
-    return {"state": "unknown", "code": error.kind.audit_code, "finished_at": utcnow(),
+    return {"state": RowState.UNKNOWN, "code": error.kind.audit_code, "finished_at": utcnow(),
             "message": f"{problem.title} " + UNSURE.format(reference=sent.external_reference_id or "—")}
-
-
-def pause_job(job_id: int, note: str) -> None:
-    with db.engine.begin() as connection:
-        connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.state.in_(("queued", "running")))
-                           .values(state="paused", note=note, paused_at=utcnow()))
-
-
-def finish_job(job_id: int) -> bool:
-    """Mark the job finished if it is still running with nothing left; False when staff changed it meanwhile."""
-    with db.engine.begin() as connection:
-        nothing_left = ~db.select(BatchRow.id).where(BatchRow.job_id == job_id,
-                                                    BatchRow.state.in_(("pending", "sending"))).exists()
-        done = connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.state == "running",
-                                                         nothing_left)
-                                  .values(state="finished", finished_at=utcnow(), note=None, wait_until=None))
-    return done.rowcount == 1
