@@ -11,9 +11,11 @@ from facesite.advance.envelope import VendorResponse
 from facesite.batch import jobs, row_outcomes, states
 from facesite.batch.lease import LeaseOwner
 from facesite.batch.states import JobState, RowState
+from facesite.faces.person import PersonDetails
+from facesite.faces.results import Enrolled
 from facesite.models import BatchJob
 
-SENT = {"externalReferenceId": "EMP-0042", "name": "Maria Santos"}
+SENT = PersonDetails(external_reference_id="EMP-0042", name="Maria Santos")
 
 
 class Gate:
@@ -115,8 +117,8 @@ def test_a_call_that_may_have_reached_the_vendor_leaves_the_row_for_a_person(kin
 
 
 def test_an_enrolled_row_lets_go_of_its_picture_and_full_id_number():
-    answer = VendorResponse(code="SUCCESS", message="", data=12345, transaction_id="tx-9")
-    values = row_outcomes.enrolled(answer, "resized", None)
+    result = Enrolled("1", "1", "12345", "tx-9", "FREE", None, None, SENT.masked(), None, "resized")
+    values = row_outcomes.enrolled(result)
     assert (values["state"], values["face_id"], values["picture_id"], values["id_number"]) == \
         (RowState.DONE, "12345", None, None)
 
