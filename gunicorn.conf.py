@@ -63,7 +63,9 @@ def post_worker_init(worker):
     request; and on SIGTERM its batch runners stop sending at once (facesite/batch/scheduler.py)."""
     import signal
 
-    batch = worker.wsgi.extensions["batch"]
+    from facesite.extensions import batch_scheduler
+
+    batch = batch_scheduler(worker.wsgi)
     batch.start()
     batch.stop_on(signal.SIGTERM)
 
@@ -72,7 +74,9 @@ def worker_exit(server, worker):
     """A worker stopping (deploy, restart): batch jobs it runs finish their calls and are handed back."""
     app = getattr(worker, "wsgi", None)
     if app is not None:
-        app.extensions["batch"].stop()
+        from facesite.extensions import batch_scheduler
+
+        batch_scheduler(app).stop()
 
 
 def when_ready(server):

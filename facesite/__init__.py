@@ -56,14 +56,15 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     prepare_database(app)
 
     from facesite.drafts import DraftStore
-    from facesite.extensions import db, init_drafts
+    from facesite.extensions import db, init_batch_scheduler, init_drafts
 
     with app.app_context():
         init_drafts(app, DraftStore(db.engine, max_age_seconds=app.config["DRAFT_MAX_AGE_HOURS"] * 3600))
 
     from facesite.batch.scheduler import BatchScheduler
 
-    app.extensions["batch"] = scheduler = BatchScheduler(app)
+    scheduler = BatchScheduler(app)
+    init_batch_scheduler(app, scheduler)
     # Under gunicorn, gunicorn.conf.py starts the sweeper as each worker starts; elsewhere the
     # first request does (never at import: gunicorn's master would run jobs it cannot finish).
     app.before_request(scheduler.start)

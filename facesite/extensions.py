@@ -27,10 +27,11 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
 talisman = Talisman()
 
-if TYPE_CHECKING:  # imported for the type only: drafts.py needs the models, which need ``db`` above
+if TYPE_CHECKING:  # imported for the types only: these modules need the models, which need ``db`` above
+    from facesite.batch.scheduler import BatchScheduler
     from facesite.drafts import DraftStore
 
-_DRAFTS = "facesite.drafts"
+_DRAFTS, _BATCH = "facesite.drafts", "facesite.batch"
 
 
 def init_drafts(app: Flask, store: DraftStore) -> None:
@@ -40,3 +41,12 @@ def init_drafts(app: Flask, store: DraftStore) -> None:
 def drafts() -> DraftStore:
     """The store of kept pictures and form outcomes (drafts.py)."""
     return current_app.extensions[_DRAFTS]
+
+
+def init_batch_scheduler(app: Flask, scheduler: BatchScheduler) -> None:
+    app.extensions[_BATCH] = scheduler
+
+
+def batch_scheduler(app: Flask | None = None) -> BatchScheduler:
+    """What starts, runs and stops this process's batch jobs (batch/scheduler.py)."""
+    return (app or current_app).extensions[_BATCH]

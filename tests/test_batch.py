@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from facesite.extensions import db
+from facesite.extensions import batch_scheduler, db
 from facesite.models import BatchJob, BatchRow, Enrolment, VendorCall, utcnow
 from tests.batch_files import make_manifest, make_zip, mixed_batch, read_csv
 from tests.conftest import EnrolPage, face, make_app, sign_in
@@ -364,7 +364,7 @@ def test_pictures_and_id_numbers_of_old_batches_are_dropped(fake_vendor):
             return db.session.execute(db.select(db.func.count(BatchRow.picture_id), db.func.count(BatchRow.id_number))
                                       .where(BatchRow.job_id == job_id)).one()
 
-    app.extensions["batch"].sweep()
+    batch_scheduler(app).sweep()
     assert tuple(kept()) == (1, 1)  # the failed row, for a retry
     with app.app_context():
         db.session.get(BatchJob, job_id).finished_at = utcnow() - timedelta(days=8)

@@ -11,7 +11,7 @@ import pytest
 from facesite.batch import lifecycle
 from facesite.batch.lease import LeaseOwner
 from facesite.batch.states import JobState, RowState
-from facesite.extensions import db
+from facesite.extensions import batch_scheduler, db
 from facesite.models import BatchJob, BatchRow, utcnow
 from tests.conftest import make_app
 
@@ -102,7 +102,7 @@ def test_a_lease_of_a_dead_process_of_this_machine_ends_at_the_next_sweep(databa
     of_alive = a_job(JobState.RUNNING, lease_owner=str(alive), lease_until=until)
     elsewhere = a_job(JobState.RUNNING, lease_owner=str(LeaseOwner("another-host", dead.pid, "cccc")),
                       lease_until=until)
-    database.extensions["batch"]._forget_dead_runners_here()
+    batch_scheduler(database)._forget_dead_runners_here()
     assert job_now(of_dead).lease_until is None
     assert job_now(of_alive).lease_until is not None and job_now(elsewhere).lease_until is not None
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from facesite.batch.runner import run_job
-from facesite.extensions import db
+from facesite.extensions import batch_scheduler, db
 from facesite.models import BatchJob, BatchPicture, BatchRow, BatchUploadChunk, utcnow
 from tests.batch_files import make_manifest, make_zip
 from tests.conftest import face, make_app, sign_in
@@ -113,7 +113,7 @@ def test_the_purge_runs_once_a_day_for_the_whole_cluster(queue_down_app, fake_ve
     job_id = job_in_state(app, batch, "review", fake_vendor)
     age(app, job_id, 3, "created_at")
     with caplog.at_level(logging.INFO, logger="facesite.batch.retention"):
-        app.extensions["batch"].sweep()
+        batch_scheduler(app).sweep()
         assert holds(app, job_id) == (0, 0, 0)
         another = job_in_state(app, batch, "review", fake_vendor)
         age(app, another, 3, "created_at")

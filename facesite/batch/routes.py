@@ -14,7 +14,7 @@ from facesite.batch.forms import BatchUploadForm, JobActionForm
 from facesite.batch.limits import ManifestError, UploadLimits, open_archive, read_manifest
 from facesite.batch.manifest import COLUMNS, plan_upload
 from facesite.batch.states import PROBLEMS, JobState, RowState
-from facesite.extensions import db
+from facesite.extensions import batch_scheduler, db
 from facesite.filters import requested_page
 from facesite.models import BatchJob, BatchRow
 from facesite.spreadsheets import csv_download
@@ -61,7 +61,7 @@ def new():
             problem = str(error)
         else:  # the ZIP is stored once; its pictures are read, checked and copied in the background
             job = jobs.create_job(plan, form.archive.data.stream, form.archive.data.filename, current_user.username)
-            current_app.extensions["batch"].dispatch(job.id)
+            batch_scheduler().dispatch(job.id)
             flash(f"Uploaded {len(plan.rows)} rows from {plan.source}.", "info")
             if plan.ignored:
                 shown = ", ".join(plan.ignored[:10]) + (" …" if len(plan.ignored) > 10 else "")
@@ -119,7 +119,7 @@ def _act(job_id: int, change, done_message: str, refused_message: str):
     if change(job):
         db.session.refresh(job)
         if job.state == JobState.QUEUED:
-            current_app.extensions["batch"].dispatch(job.id)
+            batch_scheduler().dispatch(job.id)
         flash(done_message, "info")
     else:
         flash(refused_message, "error")

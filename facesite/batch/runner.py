@@ -32,7 +32,7 @@ from facesite.batch import row_outcomes as row_outcome
 from facesite.batch.checking import check_pictures
 from facesite.batch.lease import Lease, LeaseOwner
 from facesite.batch.states import RUNNABLE, JobState, RowState
-from facesite.extensions import db
+from facesite.extensions import batch_scheduler, db
 from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
 from facesite.faces.enrolment import enrol
 from facesite.faces.results import Refused
@@ -83,7 +83,7 @@ def run_job(app: Flask, job_id: int, owner: LeaseOwner | None = None) -> bool:
     pause it. False when another runner holds the job. When this process stops (the app's
     BatchScheduler says so), the calls in flight finish and the job is handed back."""
     owner = owner or LeaseOwner.here()
-    stopping = app.extensions["batch"].stopping
+    stopping = batch_scheduler(app).stopping
     with app.app_context():
         if not lifecycle.take_over(job_id, owner, app.config["BATCH_LEASE_SECONDS"]):
             return False

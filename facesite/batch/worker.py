@@ -52,9 +52,10 @@ def main() -> None:
     # Started with ``python -m``, this file runs as __main__, and RQ imports facesite.batch.worker afresh
     # to run a job: use that module's app, so that the jobs run in the app whose scheduler is stopped here.
     from facesite.batch.worker import portal_app as jobs_app
+    from facesite.extensions import batch_scheduler
 
     app = jobs_app()
-    batch = app.extensions["batch"]
+    batch = batch_scheduler(app)
 
     class BatchWorker(SimpleWorker):
         def request_stop(self, signum, frame):
