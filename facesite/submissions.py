@@ -6,9 +6,9 @@ that outcome instead of a second (possibly charged) vendor call.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, TypeVar
 
-from flask import current_app
+from flask import abort, current_app
 from flask_login import current_user
 
 from facesite.access.policy import draft_reader
@@ -26,6 +26,24 @@ SOMEONE_ELSES = Refused(Problem("This form cannot be sent as it was.",
 def kept_outcome(submission_id: str | None) -> Outcome | None:
     """The signed-in user's outcome of this submission, if it has one."""
     return outcome_from_json(drafts().outcome(submission_id, draft_reader()))
+
+
+Result = TypeVar("Result")
+
+
+def kept_result(submission_id: str, kind: type[Result]) -> Result:
+    """The signed-in user's result of this submission for its result page; 404 when there is none of
+    that kind (a search's id is not an enrolment, nor the other way round)."""
+    outcome = kept_outcome(submission_id)
+    if not isinstance(outcome, kind):
+        abort(404)
+    return outcome
+
+
+def problem_of(outcome: Outcome) -> Problem:
+    """What the form shows when sending did not give its result: the refusal, or, when the id holds
+    another form's outcome, a plain "send it again" (the form then gets a fresh id)."""
+    return (outcome if isinstance(outcome, Refused) else SOMEONE_ELSES).problem
 
 
 def send_once(submission_id: str, work: Callable[[], Outcome]) -> Outcome:

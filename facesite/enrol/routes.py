@@ -2,7 +2,7 @@
 The work itself is the domain layer's (``faces.enrolment``, ``faces.searching``); this is the web side."""
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from facesite import catalogue
@@ -18,7 +18,7 @@ from facesite.faces.results import Enrolled, Match, Refused
 from facesite.faces.searching import find_duplicates
 from facesite.pictures import picture_template_context
 from facesite.security import user_or_address
-from facesite.submissions import SOMEONE_ELSES, kept_outcome, send_once
+from facesite.submissions import kept_outcome, kept_result, problem_of, send_once
 
 
 def render_form(form: EnrolForm, problem: Problem | None = None, status: int = 200,
@@ -69,14 +69,9 @@ def enrol():
     if isinstance(outcome, Enrolled):
         return redirect(url_for(".result", submission_id=form.submissionId.data), 303)
     form.submissionId.data = new_id()  # the next attempt is a new submission
-    # Anything but a refusal here is another form's outcome sent under this id.
-    problem = (outcome if isinstance(outcome, Refused) else SOMEONE_ELSES).problem
-    return render_form(form, problem, problem.status)
+    return render_form(form, problem_of(outcome), problem_of(outcome).status)
 
 
 @bp.get("/done/<submission_id>")
 def result(submission_id):
-    outcome = kept_outcome(submission_id)
-    if not isinstance(outcome, Enrolled):  # a search's id is not an enrolment
-        abort(404)
-    return render_template("enrol/result.html", result=outcome)
+    return render_template("enrol/result.html", result=kept_result(submission_id, Enrolled))

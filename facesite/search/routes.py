@@ -2,7 +2,7 @@
 The work itself is the domain layer's (``faces.searching``); this is the web side."""
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from facesite import catalogue
@@ -11,12 +11,12 @@ from facesite.extensions import limiter
 from facesite.faces import searching
 from facesite.faces.problems import Problem
 from facesite.faces.register import enrolments_for
-from facesite.faces.results import Refused, SearchResult
+from facesite.faces.results import SearchResult
 from facesite.pictures import picture_template_context
 from facesite.search import bp
 from facesite.search.forms import SearchForm
 from facesite.security import user_or_address
-from facesite.submissions import SOMEONE_ELSES, kept_outcome, send_once
+from facesite.submissions import kept_result, problem_of, send_once
 
 
 def search_rate():
@@ -54,16 +54,12 @@ def search():
                         lambda: searching.search(face_set, picture, by=by, top_k=top_k, threshold=threshold))
     if isinstance(outcome, SearchResult):
         return redirect(url_for(".results", submission_id=form.submissionId.data), 303)
-    form.submissionId.data = new_id()
-    # Anything but a refusal here is another form's outcome sent under this id.
-    problem = (outcome if isinstance(outcome, Refused) else SOMEONE_ELSES).problem
-    return render_form(form, problem, problem.status)
+    form.submissionId.data = new_id()  # the next attempt is a new submission
+    return render_form(form, problem_of(outcome), problem_of(outcome).status)
 
 
 @bp.get("/results/<submission_id>")
 def results(submission_id):
-    outcome = kept_outcome(submission_id)
-    if not isinstance(outcome, SearchResult):  # an enrolment's id is not a search
-        abort(404)
+    outcome = kept_result(submission_id, SearchResult)
     register = enrolments_for(outcome.face_set_id, [m.face_id for m in outcome.matches])
     return render_template("search/results.html", result=outcome, matches=outcome.matches, register=register)
