@@ -7,8 +7,6 @@ new file uses the kept one. What is kept is what is sent: metadata-free.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import current_app
 from flask_login import current_user
 from flask_wtf.file import FileField
@@ -19,6 +17,7 @@ from facesite import image_rules, preparation, runtime_settings
 from facesite.access.policy import draft_reader
 from facesite.drafts import valid_id
 from facesite.extensions import drafts
+from facesite.faces.register import thumbnail
 from facesite.faces.results import Picture
 
 PICTURE_GONE = "The picture from your last attempt has expired: attach it again."
@@ -49,20 +48,49 @@ class PictureFields:
             raise ValidationError(str(error)) from None
 
     def attach_picture(self) -> Picture | None:
-        """The picture to send: a new upload (now kept), else the kept one; None (with an
-        error on the field) when there is neither."""
+        """The picture to send: a new upload, else the kept one; None (with an error on the field)
+        when there is neither. A new upload is not kept yet: see ``keep_picture``."""
         if self.faceImage.errors:
             return None
         if self.picture is not None:
-            self.keptPicture.data = drafts().keep_picture(self.picture.data, self.picture.facts.extension,
-                                                          current_user.username)
-            return replace(self.picture, kept_id=self.keptPicture.data)
+            self.keptPicture.data = ""  # the new upload replaces any picture kept before
+            return self.picture
         kept = drafts().picture(self.keptPicture.data, draft_reader())  # never someone else's picture
         if kept is None:
             self.keptPicture.data = ""
             self.faceImage.errors = [PICTURE_GONE]
             return None
         return Picture(kept[0], image_rules.check_image(kept[0]), self.preparation.data or "", self.keptPicture.data)
+
+    def keep_picture(self) -> str | None:
+        """Keep a new upload for the next attempt (the form is shown again) or for a page that reuses
+        it; returns its id. Only then: an enrolment that succeeds at once never writes its picture."""
+        if self.picture is not None and not self.keptPicture.data:
+            self.keptPicture.data = drafts().keep_picture(self.picture.data, self.picture.facts.extension,
+                                                          current_user.username)
+        return self.keptPicture.data or None
+
+
+# A sent picture up to this size is kept as it is for its result page; a larger one as a small copy
+# made from the pixels the check already decoded (a 1.3 MB photo written per enrolment filled the
+# database and held up every other writer).
+PREVIEW_KEEP_BYTES = 320 * 1024
+PREVIEW_MIN_SIDE, PREVIEW_SIDE = 240, 480
+
+
+def keep_preview(picture: Picture) -> str:
+    """The id of a kept picture showing what was sent, for the result page."""
+    if picture.kept_id:
+        return picture.kept_id
+    data, extension = picture.data, picture.facts.extension
+    if len(data) > PREVIEW_KEEP_BYTES:
+        decoded = picture.facts.decoded
+        if decoded is not None and max(decoded.size) >= PREVIEW_MIN_SIDE:  # no second decode
+            data = thumbnail(data, decoded, side=max(decoded.size))
+        else:
+            data = thumbnail(data, None, side=PREVIEW_SIDE)
+        extension = ".jpg"
+    return drafts().keep_picture(data, extension, current_user.username)
 
 
 def picture_to_send(data: bytes) -> Picture:

@@ -184,3 +184,37 @@ def test_sandbox_mode_is_announced_on_every_page(client):
 
 def test_healthz(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def big_photo() -> bytes:
+    """obama.jpg scaled up to a ~1.3 MB JPEG, the size of a phone photo after preparation."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.open(io.BytesIO(face("obama.jpg"))).convert("RGB").resize((2400, 3000)).save(out, "JPEG", quality=95)
+    assert 1_000_000 < out.tell() < 2_000_000
+    return out.getvalue()
+
+
+def test_a_big_picture_sent_at_once_is_not_stored_only_a_preview(app, enrol_page, client, face_set):
+    """Issue 14: each enrolment wrote its 1.3 MB picture into the database although only a form shown again
+    needs it; now a success keeps a small copy for the result page, a failure keeps the picture itself."""
+    from facesite.extensions import db
+    from facesite.models import Draft
+
+    photo = big_photo()
+    response = enrol_page.send(photo, faceSetId=face_set, name="Big Photo")
+    assert response.status_code == 303
+    body = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2400 × 3000 px" in body
+    preview = client.get(re.search(r'src="(/picture/[^"]+)" alt="The picture that was sent"', body).group(1))
+    assert preview.mimetype == "image/jpeg" and len(preview.data) < 100_000
+    with app.app_context():
+        stored = db.session.scalars(db.select(db.func.length(Draft.data)).where(Draft.key.like("picture:%"))).all()
+    assert stored and max(stored) < 100_000, stored
+
+    refused = enrol_page.send(photo, faceSetId=face_set, name="Big Photo", country="Narnia")  # shown again
+    kept = EnrolPage.hidden(refused.get_data(as_text=True), "keptPicture")
+    assert kept and client.get(f"/picture/{kept}").data == photo  # the picture itself, for the next attempt

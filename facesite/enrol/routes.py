@@ -2,6 +2,8 @@
 The work itself is the domain layer's (``faces.enrolment``, ``faces.searching``); this is the web side."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -16,7 +18,7 @@ from facesite.faces.problems import Problem
 from facesite.faces.register import enrolments_for
 from facesite.faces.results import Enrolled, Match, Refused
 from facesite.faces.searching import find_duplicates
-from facesite.pictures import picture_template_context
+from facesite.pictures import keep_preview, picture_template_context
 from facesite.security import user_or_address
 from facesite.submissions import kept_outcome, kept_result, problem_of, send_once
 
@@ -25,6 +27,7 @@ def render_form(form: EnrolForm, problem: Problem | None = None, status: int = 2
                 duplicates: tuple[Match, ...] = ()):
     if problem:
         problem.mark(form)
+    form.keep_picture()  # shown again: the picture stays attached
     duplicate_register = enrolments_for(form.faceSetId.data, [m.face_id for m in duplicates]) if duplicates else {}
     return render_template("enrol/form.html", form=form, problem=problem, duplicates=duplicates,
                            duplicate_register=duplicate_register,
@@ -64,8 +67,12 @@ def enrol():
             form.duplicatesSeen.data = "1"  # sending the form again now means "enrol anyway"
             return render_form(form, duplicates=duplicates, status=409)
 
-    outcome = send_once(form.submissionId.data, lambda: add_face(face_set.id, person, picture, by=by,
-                                                                 face_set_label=face_set.label))
+
+    def add_and_keep_preview():
+        outcome = add_face(face_set.id, person, picture, by=by, face_set_label=face_set.label)
+        return replace(outcome, picture_id=keep_preview(picture)) if isinstance(outcome, Enrolled) else outcome
+
+    outcome = send_once(form.submissionId.data, add_and_keep_preview)
     if isinstance(outcome, Enrolled):
         return redirect(url_for(".result", submission_id=form.submissionId.data), 303)
     form.submissionId.data = new_id()  # the next attempt is a new submission

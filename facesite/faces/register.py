@@ -16,16 +16,17 @@ THUMBNAIL_SIDE = 160
 log = logging.getLogger(__name__)
 
 
-def thumbnail(picture: bytes, decoded: Image.Image | None = None) -> bytes:
-    """A small JPEG of the picture, upright and without any metadata (never the original).
-    ``decoded``: the pixels the picture check already decoded, used when they are big enough."""
-    if decoded is not None and max(decoded.size) >= THUMBNAIL_SIDE * 3 // 4:
+def thumbnail(picture: bytes, decoded: Image.Image | None = None, side: int = THUMBNAIL_SIDE) -> bytes:
+    """A small JPEG of the picture (longest side at most ``side``), upright and without any metadata
+    (never the original). ``decoded``: the pixels the picture check already decoded, used when they
+    are big enough."""
+    if decoded is not None and max(decoded.size) >= side * 3 // 4:
         image = decoded
     else:
         image = Image.open(io.BytesIO(picture))
-        image.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))  # JPEG: decode at the smallest scale that fits
+        image.draft("RGB", (side, side))  # JPEG: decode at the smallest scale that fits
     image = ImageOps.exif_transpose(image).convert("RGB")
-    image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    image.thumbnail((side, side))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=80)
     return out.getvalue()

@@ -2,6 +2,8 @@
 The work itself is the domain layer's (``faces.searching``); this is the web side."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -26,6 +28,7 @@ def search_rate():
 def render_form(form: SearchForm, problem: Problem | None = None, status: int = 200):
     if problem:
         problem.mark(form)
+    form.keep_picture()  # shown again: the picture stays attached
     return render_template("search/form.html", form=form, problem=problem, face_set_options=catalogue.options_html(),
                            **picture_template_context()), status
 
@@ -50,6 +53,7 @@ def search():
     top_k, threshold = searching.search_settings(form.face_set, form.topK.data, form.threshold.data)
     form.topK.data, form.threshold.data = top_k, threshold  # shown again if the call fails
     face_set, by = form.face_set, current_user.username
+    picture = replace(picture, kept_id=form.keep_picture())  # the results page shows it and searches again with it
     outcome = send_once(form.submissionId.data,
                         lambda: searching.search(face_set, picture, by=by, top_k=top_k, threshold=threshold))
     if isinstance(outcome, SearchResult):
