@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app, flash, request, session
 from flask_login import login_user
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from facesite import security_events
 from facesite.extensions import db
@@ -21,6 +21,11 @@ from facesite.models import User, UserSession, utcnow
 
 TOKEN_KEY = "sid"
 SEEN_EVERY_SECONDS = 30  # last_seen_at is written at most this often per session: not one write per request
+
+
+# Read on every request: built once, not per request.
+_SESSION_AND_USER = (select(UserSession, User).join(User, User.id == UserSession.user_id)
+                     .where(UserSession.token_hash == bindparam("token_hash")))
 
 
 def _hash(token: str) -> str:
@@ -45,8 +50,7 @@ def user_for_request(user_id: str) -> User | None:
     token = session.get(TOKEN_KEY)
     if not isinstance(token, str) or not user_id.isdigit():
         return None
-    found = db.session.execute(select(UserSession, User).join(User, User.id == UserSession.user_id)
-                               .where(UserSession.token_hash == _hash(token))).first()
+    found = db.session.execute(_SESSION_AND_USER, {"token_hash": _hash(token)}).first()
     if found is None:
         return None
     record, user = found
