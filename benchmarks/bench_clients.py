@@ -37,8 +37,8 @@ def hidden(html: str, name: str) -> str:
     return re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html).group(1)
 
 
-def signed_in_cookies(portal: str) -> dict:
-    session = requests.Session()
+def signed_in_cookies(portal: str, session: requests.Session | None = None) -> dict:
+    session = session or requests.Session()
     login = session.get(portal + "/auth/login", timeout=TIMEOUT).text
     session.post(portal + "/auth/login", timeout=TIMEOUT, data={
         "csrf_token": hidden(login, "csrf_token"), "username": BENCH_USER, "password": BENCH_PASSWORD})
