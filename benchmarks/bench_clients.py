@@ -40,8 +40,10 @@ def hidden(html: str, name: str) -> str:
 def signed_in_cookies(portal: str, session: requests.Session | None = None) -> dict:
     session = session or requests.Session()
     login = session.get(portal + "/auth/login", timeout=TIMEOUT).text
-    session.post(portal + "/auth/login", timeout=TIMEOUT, data={
+    answer = session.post(portal + "/auth/login", timeout=TIMEOUT, data={
         "csrf_token": hidden(login, "csrf_token"), "username": BENCH_USER, "password": BENCH_PASSWORD})
+    if "/auth/login" in answer.url:
+        raise RuntimeError(f"the portal did not sign {BENCH_USER} in")
     return requests.utils.dict_from_cookiejar(session.cookies)
 
 
