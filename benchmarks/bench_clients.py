@@ -37,20 +37,30 @@ def hidden(html: str, name: str) -> str:
     return re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html).group(1)
 
 
-def signed_in_cookies(portal: str, session: requests.Session | None = None) -> dict:
+def signed_in_cookies(portal: str, session: requests.Session | None = None, refused: list | None = None) -> dict:
+    """A session's cookies after signing in. A refused sign-in is tried again (a few times): many
+    sign-ins to one account at once can be refused as "too many failed sign-ins" on PostgreSQL."""
     session = session or requests.Session()
-    login = session.get(portal + "/auth/login", timeout=TIMEOUT).text
-    answer = session.post(portal + "/auth/login", timeout=TIMEOUT, data={
-        "csrf_token": hidden(login, "csrf_token"), "username": BENCH_USER, "password": BENCH_PASSWORD})
-    if "/auth/login" in answer.url:
-        raise RuntimeError(f"the portal did not sign {BENCH_USER} in")
-    return requests.utils.dict_from_cookiejar(session.cookies)
+    for _ in range(10):
+        login = session.get(portal + "/auth/login", timeout=TIMEOUT).text
+        answer = session.post(portal + "/auth/login", timeout=TIMEOUT, data={
+            "csrf_token": hidden(login, "csrf_token"), "username": BENCH_USER, "password": BENCH_PASSWORD})
+        if "/auth/login" not in answer.url:
+            return requests.utils.dict_from_cookiejar(session.cookies)
+        if refused is not None:
+            refused.append(answer.status_code)
+    raise RuntimeError(f"the portal did not sign {BENCH_USER} in")
 
 
 def signed_in_staff(portal: str, how_many: int) -> list[dict]:
     """Session cookies of ``how_many`` separate sign-ins (each client is its own member of staff)."""
+    refused = []
     with ThreadPoolExecutor(16) as pool:
-        return list(pool.map(lambda _: signed_in_cookies(portal), range(how_many)))
+        staff = list(pool.map(lambda _: signed_in_cookies(portal, refused=refused), range(how_many)))
+    if refused:
+        print(f"  {len(refused)} of the {how_many} parallel sign-ins were refused at first (HTTP "
+              f"{', '.join(map(str, sorted(set(refused))))}) and signed in when tried again", flush=True)
+    return staff
 
 
 def portal_call(portal: str, call: str, picture: bytes, state: dict) -> collections.Counter:
