@@ -16,9 +16,11 @@ Run: .venv/bin/python benchmarks/portal_overhead.py [--database sqlite|postgresq
 from __future__ import annotations
 
 import argparse
+import collections
 import io
 import logging
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -55,10 +57,11 @@ def jpeg_of_about(megabytes: float) -> bytes:
 class Bench:
     """The three targets, started once, and the figures measured on them."""
 
-    def __init__(self, upstream: DelayedUpstream, forwarder: tuple, portal: tuple, database: Database,
-                 staff: list[dict], picture: bytes):
+    def __init__(self, upstream: DelayedUpstream, forwarder: tuple, portal: tuple, portal_instance: str,
+                 database: Database, staff: list[dict], picture: bytes):
         self.upstream, self.database, self.staff, self.picture = upstream, database, staff, picture
         self.servers = {"forwarder": forwarder[1], "portal": portal[1]}
+        self.portal_log, self.log_lines_read = os.path.join(portal_instance, "portal.log"), 0
         self.urls = {"direct": upstream.url, "forwarder": forwarder[0], "portal": portal[0]}
         self.p50 = {}  # (call, target) -> seconds
         self.rates = {}  # (call, target) -> [calls/s per run]
@@ -118,6 +121,15 @@ class Bench:
             files = [Path(self.database.url.removeprefix("sqlite:///") + suffix) for suffix in ("", "-wal")]
             line += f"; database {sum(f.stat().st_size for f in files if f.exists()) / 1e6:.0f} MB"
         print(line, flush=True)
+        for message, times in self.portal_errors().most_common(5):
+            print(f"    portal log: {times} x {message}", flush=True)
+
+    def portal_errors(self) -> collections.Counter:
+        """The exceptions the portal logged since the last look, by their last line."""
+        log = Path(self.portal_log).read_text(errors="replace").splitlines()
+        seen, self.log_lines_read = self.log_lines_read, len(log)
+        return collections.Counter(line.strip()[:200] for line in log[seen:]
+                                   if re.match(r"^[\w.]+(Error|Exception|Timeout)\b", line.strip()))
 
     def table(self, clients: int) -> str:
         rows = [f"| call | target | p50, upstream 300 ms (x direct) | {clients} clients, upstream 1 s: calls/s "
@@ -166,8 +178,8 @@ def main() -> None:
             try:
                 print(f"{len(picture) / 1e6:.2f} MB JPEG, database {args.database}, {args.clients} clients, "
                       f"{args.seconds:g} s per throughput measurement, {os.cpu_count()} cores", flush=True)
-                bench = Bench(upstream, forwarder, portal, database, signed_in_staff(portal[0], args.clients),
-                              picture)
+                staff = signed_in_staff(portal[0], args.clients)
+                bench = Bench(upstream, forwarder, portal, instance, database, staff, picture)
                 for call in CALLS:
                     bench.latency(call, args.rounds)
                 for run in range(1, args.runs + 1):

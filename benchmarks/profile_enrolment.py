@@ -96,7 +96,8 @@ def innermost_facesite(stack: list[str]) -> str:
     only facesite frames are those every request passes through (the worker, the host check)."""
     frames = [frame(info) for info in reversed(stack)]
     for function, file in frames:
-        if "/facesite/" in file and not ("/serving/" in file or (file.endswith("security.py") and function == "__call__")):
+        every_request = "/serving/" in file or (file.endswith("security.py") and function == "__call__")
+        if "/facesite/" in file and not every_request:
             return f"{file.split('/facesite/', 1)[1]}:{function}"
     return f"(library) {frames[0][1].split('site-packages/', 1)[-1].split('/')[0]}"
 
