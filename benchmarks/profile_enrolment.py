@@ -99,7 +99,9 @@ def innermost_facesite(stack: list[str]) -> str:
         every_request = "/serving/" in file or (file.endswith("security.py") and function == "__call__")
         if "/facesite/" in file and not every_request:
             return f"{file.split('/facesite/', 1)[1]}:{function}"
-    return f"(library) {frames[0][1].split('site-packages/', 1)[-1].split('/')[0]}"
+    file = next((file for _, file in frames if file.startswith("/")), "?")  # past <built-in> frames
+    where = file.split("site-packages/", 1)[1].split("/")[0] if "site-packages/" in file else Path(file).name
+    return f"(library) {where}"
 
 
 def read_profiles(folder: str) -> tuple[collections.Counter, list]:
