@@ -58,8 +58,8 @@ def signed_in_staff(portal: str, how_many: int) -> list[dict]:
     with ThreadPoolExecutor(16) as pool:
         staff = list(pool.map(lambda _: signed_in_cookies(portal, refused=refused), range(how_many)))
     if refused:
-        print(f"  {len(refused)} of the {how_many} parallel sign-ins were refused at first (HTTP "
-              f"{', '.join(map(str, sorted(set(refused))))}) and signed in when tried again", flush=True)
+        print(f"  {how_many} sign-ins in parallel: {len(refused)} refusals (HTTP "
+              f"{', '.join(map(str, sorted(set(refused))))}) before all were signed in by trying again", flush=True)
     return staff
 
 
