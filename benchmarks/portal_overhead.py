@@ -123,6 +123,10 @@ class Bench:
         print(line, flush=True)
         for message, times in self.portal_errors().most_common(5):
             print(f"    portal log: {times} x {message}", flush=True)
+        if self.servers["portal"].poll() is not None:
+            tail = Path(self.portal_log).read_text(errors="replace").splitlines()[-15:]
+            print(f"    the portal exited with code {self.servers['portal'].returncode}; its log ends:\n      "
+                  + "\n      ".join(tail), flush=True)
 
     def portal_errors(self) -> collections.Counter:
         """The exceptions the portal logged since the last look, by their last line."""
