@@ -1,46 +1,46 @@
-"""What the portal adds to an Add Face call, measured on loopback. Prints figures; asserts nothing.
+"""What the portal costs per Add Face and per Search, against the upstream itself and a reference
+forwarder (issue 14). Prints figures; asserts nothing. In one run, for each call:
 
-1. Latency: Add Face with a ~1.5 MB JPEG through the portal (form GET + POST) against the same multipart
-   POST sent straight to the sandbox upstream (real face engine). p50 of each and their ratio.
-2. Throughput: 64 concurrent clients for a fixed time against an upstream that takes 1 s per call,
-   through the portal (started by the Procfile's own gunicorn command) and straight to the upstream.
+1. Latency, upstream delay 300 ms: p50 of the direct call, the reference forwarder and the portal
+   (signed-in staff: the form, the POST, the result page its 303 names), interleaved round by round.
+2. Throughput, upstream delay 1 s: --clients concurrent clients for --seconds against each (calls/s),
+   with the CPU the server's processes used per call (gunicorn master + workers, from /proc).
+   After each portal run: HTTP 5xx answers, audit records left incomplete, enrolments lost.
 
-Run: .venv/bin/python benchmarks/portal_overhead.py [--seconds 20] [--clients 64]
+The portal is started by the Procfile's own web line; the forwarder (reference_forwarder.py) under
+gunicorn gthread with the same processes and threads; the upstream is delayed_upstream.py.
+
+Run: .venv/bin/python benchmarks/portal_overhead.py [--database sqlite|postgresql] [--clients 64]
+     [--seconds 20] [--rounds 15] [--runs 1]
 """
 from __future__ import annotations
 
 import argparse
+import collections
 import io
 import logging
-import multiprocessing
 import os
 import re
-import shlex
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
-import requests
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from delayed_upstream import DelayedUpstream  # noqa: E402  (beside this script)
-from facesite import advance  # noqa: E402
-from facesite.sandbox import sandbox_credentials  # noqa: E402
-from facesite.sandbox.launcher import free_port, start_sandbox, stop_sandbox, wait_until_up  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_clients import CALLS, direct_call, forwarder_call, portal_call, run_clients, signed_in_staff  # noqa: E402
+from bench_servers import (ROOT, Database, server_cpu_seconds, start_forwarder, start_portal,  # noqa: E402
+                           stop_server)
+from delayed_upstream import DelayedUpstream  # noqa: E402
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns the figures
-BENCH_PASSWORD = "benchmark-password"
 FACES = ROOT / "tests" / "data" / "faces"
+TARGETS = ("direct", "forwarder", "portal")
+GOOD = ("ok", "posted", "accepted")  # what a call's tally holds when nothing went wrong
+CALL_NAMES = {"add_face": "Add Face", "search": "Search"}
 
 
 def jpeg_of_about(megabytes: float) -> bytes:
@@ -54,168 +54,150 @@ def jpeg_of_about(megabytes: float) -> bytes:
     raise RuntimeError("could not reach the size")
 
 
-def start_portal(upstream_url: str, instance: str) -> tuple[str, subprocess.Popen]:
-    """The portal exactly as the Procfile starts it."""
-    line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "ADVANCE_BASE_URL": upstream_url, "INSTANCE_PATH": instance,
-           "LOG_LEVEL": "WARNING", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-           # The benchmark measures capacity, not the per-user rate limit.
-           "RATE_LIMIT_ENROL": "1000000 per minute", "RATE_LIMIT_LOGIN": "1000000 per minute",
-           "FACESITE_PASSWORD": BENCH_PASSWORD}
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "create-user", "bench", "--role", "operator"],
-                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    log = open(os.path.join(instance, "portal.log"), "w")  # the access log: per-request times, for digging
-    process = subprocess.Popen(shlex.split(line.split(":", 1)[1]), cwd=ROOT, env=env, start_new_session=True,
-                               stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(url, timeout=60, process=process)
-    return url, process
+class Bench:
+    """The three targets, started once, and the figures measured on them."""
 
+    def __init__(self, upstream: DelayedUpstream, forwarder: tuple, portal: tuple, portal_instance: str,
+                 database: Database, staff: list[dict], picture: bytes):
+        self.upstream, self.database, self.staff, self.picture = upstream, database, staff, picture
+        self.servers = {"forwarder": forwarder[1], "portal": portal[1]}
+        self.portal_log, self.log_lines_read = os.path.join(portal_instance, "portal.log"), 0
+        self.urls = {"direct": upstream.url, "forwarder": forwarder[0], "portal": portal[0]}
+        self.p50 = {}  # (call, target) -> seconds
+        self.rates = {}  # (call, target) -> [calls/s per run]
+        self.cpu = {}  # (call, target) -> [ms per call per run]
 
-def stop_portal(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
+    def call(self, target: str, call: str):
+        function = {"direct": direct_call, "forwarder": forwarder_call, "portal": portal_call}[target]
+        return partial(function, self.urls[target], call, self.picture)
 
-
-def hidden(html: str, name: str) -> str:
-    return re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html).group(1)
-
-
-def signed_in(portal: str) -> requests.Session:
-    session = requests.Session()
-    login = session.get(portal + "/auth/login", timeout=60).text
-    session.post(portal + "/auth/login", timeout=60, data={"csrf_token": hidden(login, "csrf_token"),
-                                                           "username": "bench", "password": BENCH_PASSWORD})
-    return session
-
-
-def enrol_through_portal(session: requests.Session, portal: str, picture: bytes) -> None:
-    form = session.get(portal + "/enrol/", timeout=60).text
-    fields = {name: hidden(form, name) for name in ("csrf_token", "submissionId")}
-    answer = session.post(portal + "/enrol/", data={**fields, "faceSetId": "demo"}, allow_redirects=False,
-                          files={"faceImage": ("face.jpg", picture, "image/jpeg")}, timeout=60)
-    if answer.status_code != 303:
-        raise RuntimeError(f"portal answered {answer.status_code}")
-
-
-def direct_client(upstream: str) -> advance.AdvanceClient:
-    access_key, secret_key = sandbox_credentials()
-    return advance.AdvanceClient(upstream, access_key=access_key, secret_key=secret_key, read_timeout=60,
-                                 pool_size=128)
-
-
-def latency(picture: bytes, rounds: int) -> None:
-    with tempfile.TemporaryDirectory() as scratch:
-        sandbox_url, sandbox = start_sandbox(os.path.join(scratch, "sandbox.sqlite3"))
-        portal_url, portal = start_portal(sandbox_url, os.path.join(scratch, "instance"))
-        try:
-            direct, session = direct_client(sandbox_url), signed_in(portal_url)
-            direct.add_face("demo", picture, filename="f.jpg", mime_type="image/jpeg")  # warm both paths
-            enrol_through_portal(session, portal_url, picture)
-            portal_times, direct_times = [], []
-            for _ in range(rounds):  # interleaved, so drift on a noisy machine hits both alike
+    def latency(self, call: str, rounds: int) -> None:
+        self.upstream.delay = 0.3
+        states = {target: {"cookies": self.staff[0]} for target in TARGETS}
+        calls = {target: self.call(target, call) for target in TARGETS}
+        times = {target: [] for target in TARGETS}
+        for target in TARGETS:
+            calls[target](states[target])  # warm: connections, tokens, the face set adopted
+        for _ in range(rounds):  # interleaved, so drift on a noisy machine hits all alike
+            for target in TARGETS:
                 started = time.perf_counter()
-                direct.add_face("demo", picture, filename="f.jpg", mime_type="image/jpeg")
-                direct_times.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                enrol_through_portal(session, portal_url, picture)
-                portal_times.append(time.perf_counter() - started)
-        finally:
-            stop_portal(portal)
-            stop_sandbox(sandbox)
-    p50_direct, p50_portal = statistics.median(direct_times), statistics.median(portal_times)
-    print(f"add face, {len(picture) / 1048576:.2f} MB JPEG, sandbox upstream, {rounds} rounds:")
-    print(f"  direct p50 {p50_direct * 1000:7.1f} ms   portal p50 {p50_portal * 1000:7.1f} ms   "
-          f"overhead {(p50_portal - p50_direct) * 1000:.1f} ms   ratio {p50_portal / p50_direct:.3f} (target <= 1.10)")
+                failed = {label: n for label, n in calls[target](states[target]).items() if label not in GOOD}
+                times[target].append(time.perf_counter() - started)
+                if failed:
+                    print(f"  {target} {call} failed in the latency phase: {dict(failed)}", file=sys.stderr)
+        for target in TARGETS:
+            self.p50[call, target] = statistics.median(times[target])
 
+    def throughput(self, call: str, target: str, clients: int, seconds: float) -> None:
+        self.upstream.delay = 1.0
+        server = self.servers.get(target)
+        cpu_before = server_cpu_seconds(server) if server else 0
+        received_before = self.upstream.received[call]
+        enrolled_before = self.database.enrolments() if target == "portal" else 0
+        rate, tally = run_clients([{"cookies": cookies} for cookies in self.staff[:clients]], seconds,
+                                  self.call(target, call))
+        completed = tally["ok"]
+        line = f"  {CALL_NAMES[call]:8} {target:9} {rate:6.1f} calls/s"
+        if server:
+            cpu_ms = (server_cpu_seconds(server) - cpu_before) * 1000 / max(completed, 1)
+            self.cpu.setdefault((call, target), []).append(cpu_ms)
+            line += f"  CPU {cpu_ms:5.1f} ms/call"
+        self.rates.setdefault((call, target), []).append(rate)
+        failures = {label: n for label, n in tally.items() if label not in GOOD}
+        line += f"  ({completed} done, failures {failures or 'none'})"
+        print(line, flush=True)
+        if target == "portal":
+            self.check_portal(call, tally, self.upstream.received[call] - received_before,
+                              self.database.enrolments() - enrolled_before)
 
-def _client_threads(threads: int, seconds: float, call, setup=None) -> tuple[int, int, float]:
-    """Loops of ``call`` started until ``seconds`` have passed; the calls under way then are
-    finished and counted, and the time they took is included: (done, failed, elapsed)."""
-    done, failed = [0] * threads, [0] * threads
-    ready = threading.Barrier(threads + 1)
-    window = {}
+    def check_portal(self, call: str, tally, upstream_received: int, registered: int) -> None:
+        line = (f"    portal checks: HTTP 5xx {tally['5xx']}, audit records incomplete "
+                f"{self.database.incomplete_audit_records()}")
+        if call == "add_face":
+            lost = max(tally["accepted"] - registered, upstream_received - registered, 0)
+            line += (f", enrolments: {tally['posted']} posted, {tally['accepted']} answered 303, {registered} in "
+                     f"the register, {upstream_received} received upstream -> {lost} lost")
+        if self.database.kind == "sqlite":
+            files = [Path(self.database.url.removeprefix("sqlite:///") + suffix) for suffix in ("", "-wal")]
+            line += f"; database {sum(f.stat().st_size for f in files if f.exists()) / 1e6:.0f} MB"
+        print(line, flush=True)
+        for message, times in self.portal_errors().most_common(5):
+            print(f"    portal log: {times} x {message}", flush=True)
+        if self.servers["portal"].poll() is not None:
+            tail = Path(self.portal_log).read_text(errors="replace").splitlines()[-15:]
+            print(f"    the portal exited with code {self.servers['portal'].returncode}; its log ends:\n      "
+                  + "\n      ".join(tail), flush=True)
 
-    def worker(index):
-        state = {}
-        if setup:
-            setup(state)  # e.g. signing in: not part of what is timed
-        ready.wait()
-        while time.monotonic() < window["end"]:
-            try:
-                call(state)
-                done[index] += 1
-            except Exception as error:  # counted, not fatal: the figure must show failures
-                if not any(failed):
-                    print(f"  first failure: {type(error).__name__}: {error}", file=sys.stderr)
-                failed[index] += 1
+    def portal_errors(self) -> collections.Counter:
+        """The exceptions the portal logged since the last look, by their last line."""
+        log = Path(self.portal_log).read_text(errors="replace").splitlines()
+        seen, self.log_lines_read = self.log_lines_read, len(log)
+        return collections.Counter(line.strip()[:200] for line in log[seen:]
+                                   if re.match(r"^[\w.]+(Error|Exception|Timeout)\b", line.strip()))
 
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for thread in pool:
-        thread.start()
-    window["end"] = time.monotonic() + 3600
-    ready.wait()
-    started = time.monotonic()
-    window["end"] = started + seconds
-    for thread in pool:
-        thread.join()
-    return sum(done), sum(failed), time.monotonic() - started
+    def table(self, clients: int) -> str:
+        rows = [f"| call | target | p50, upstream 300 ms (x direct) | {clients} clients, upstream 1 s: calls/s "
+                f"(x forwarder) | CPU per call, ms (x forwarder) |", "|---|---|---|---|---|"]
+        for call in CALLS:
+            for target in TARGETS:
+                p50 = self.p50[call, target]
+                latency = f"{p50 * 1000:.0f} ms ({p50 / self.p50[call, 'direct']:.2f} x)"
+                rows.append(f"| {CALL_NAMES[call]} | {target} | {latency} | "
+                            f"{self.figure(self.rates, call, target, '.1f')} | "
+                            f"{self.figure(self.cpu, call, target, '.0f')} |")
+        return "\n".join(rows)
 
-
-def run_clients(clients: int, seconds: float, call, setup=None, processes: int = 4) -> tuple[float, int]:
-    """``clients`` concurrent loops of ``call`` for ``seconds``, spread over a few processes so
-    that the load generator's own GIL does not become what is measured."""
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
-        shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
-        results = list(pool.map(_client_threads, shares, [seconds] * processes, [call] * processes,
-                                [setup] * processes))
-    # (calls per second, failures): each process's count over the time its own calls took
-    return sum(r[0] / r[2] for r in results), sum(r[1] for r in results)
-
-
-def direct_call(upstream_url: str, picture: bytes, state: dict) -> None:
-    client = state.setdefault("client", direct_client(upstream_url))
-    client.add_face("demo", picture, filename="f.jpg", mime_type="image/jpeg")
-
-
-def portal_sign_in(portal_url: str, state: dict) -> None:
-    state["session"] = signed_in(portal_url)
-
-
-def portal_call(portal_url: str, picture: bytes, state: dict) -> None:
-    enrol_through_portal(state["session"], portal_url, picture)
-
-
-def throughput(picture: bytes, clients: int, seconds: float, delay: float) -> None:
-    upstream = DelayedUpstream(delay)
-    with tempfile.TemporaryDirectory() as scratch:
-        portal_url, portal = start_portal(upstream.url, os.path.join(scratch, "instance"))
-        try:
-            direct_done, direct_failed = run_clients(clients, seconds, partial(direct_call, upstream.url, picture))
-            portal_done, portal_failed = run_clients(clients, seconds, partial(portal_call, portal_url, picture),
-                                                     setup=partial(portal_sign_in, portal_url))
-        finally:
-            stop_portal(portal)
-    ideal = clients / delay
-    direct_rate, portal_rate = direct_done, portal_done
-    print(f"throughput, {clients} clients, upstream {delay:g} s per call, {seconds:g} s, "
-          f"{len(picture) / 1024:.0f} KB JPEG (ideal {ideal:.1f}/s):")
-    print(f"  direct {direct_rate:6.1f}/s ({direct_failed} failed)   portal {portal_rate:6.1f}/s "
-          f"({portal_failed} failed)   ratio {portal_rate / direct_rate:.3f} (target >= 0.9)")
+    @staticmethod
+    def figure(measured: dict, call: str, target: str, style: str) -> str:
+        """Median over the runs (and their range), with its ratio to the forwarder's for the portal."""
+        runs = measured.get((call, target))
+        if not runs:
+            return "-"
+        text = f"{statistics.median(runs):{style}}"
+        if len(runs) > 1:
+            text += f" [{min(runs):{style}}-{max(runs):{style}}]"
+        if target == "portal":
+            text += f" ({statistics.median(runs) / statistics.median(measured[call, 'forwarder']):.2f} x)"
+        return text
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--delay", type=float, default=1.0)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--clients", type=int, default=64, help="concurrent clients (staff) in the throughput phase")
+    parser.add_argument("--seconds", type=float, default=20, help="length of each throughput measurement")
+    parser.add_argument("--rounds", type=int, default=15, help="calls per target in the latency phase")
+    parser.add_argument("--runs", type=int, default=1, help="throughput phases in a row, on the same portal")
+    parser.add_argument("--megabytes", type=float, default=1.28, help="size of the JPEG sent")
     args = parser.parse_args()
-    big = jpeg_of_about(1.5)
-    latency(big, args.rounds)
-    throughput((FACES / "obama.jpg").read_bytes(), args.clients, args.seconds, args.delay)
-    throughput(big, args.clients, args.seconds, args.delay)
+    picture = jpeg_of_about(args.megabytes)
+    upstream = DelayedUpstream(0.3)
+    with tempfile.TemporaryDirectory() as scratch:
+        instance = os.path.join(scratch, "instance")
+        database = Database(args.database, instance)
+        forwarder = start_forwarder(upstream.url, os.path.join(scratch, "forwarder.log"))
+        try:
+            portal = start_portal(upstream.url, instance, database)
+            try:
+                print(f"{len(picture) / 1e6:.2f} MB JPEG, database {args.database}, {args.clients} clients, "
+                      f"{args.seconds:g} s per throughput measurement, {os.cpu_count()} cores", flush=True)
+                staff = signed_in_staff(portal[0], args.clients)
+                bench = Bench(upstream, forwarder, portal, instance, database, staff, picture)
+                for call in CALLS:
+                    bench.latency(call, args.rounds)
+                for run in range(1, args.runs + 1):
+                    print(f"throughput run {run} of {args.runs}:", flush=True)
+                    for call in CALLS:
+                        for target in TARGETS:
+                            bench.throughput(call, target, args.clients, args.seconds)
+            finally:
+                stop_server(portal[1])
+        finally:
+            stop_server(forwarder[1])
+            database.drop()
+    print()
+    print(bench.table(args.clients))
 
 
 if __name__ == "__main__":
