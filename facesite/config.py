@@ -142,10 +142,14 @@ class Settings:
         sandbox = not has_vendor_credentials(env)
         frame_ancestors = env.get("FRAME_ANCESTORS", "").split()
         session_max_hours = max(1, whole(env, "SESSION_MAX_HOURS", whole(env, "SESSION_HOURS", 8)))
+        # SQLite (the default): a connection is an open file, so every request thread may hold one; with
+        # fewer, a rush left threads waiting 30 s for a connection and answering 500 (issue 14).
+        # A database server counts its connections: 10 (+20) per process, as before.
+        pool_size = whole(env, "DB_POOL_SIZE", whole(env, "GUNICORN_THREADS", 50) if database_url(env) is None else 10)
         return cls(
             secret_key=env.get("SECRET_KEY") or None,
             sqlalchemy_database_uri=database_url(env),
-            sqlalchemy_engine_options={"pool_pre_ping": True, "pool_size": whole(env, "DB_POOL_SIZE", 10),
+            sqlalchemy_engine_options={"pool_pre_ping": True, "pool_size": pool_size,
                                        "max_overflow": whole(env, "DB_POOL_OVERFLOW", 20)},
             auth_mode=auth_mode,
             auth_header=env.get("AUTH_HEADER", "X-Forwarded-Email"),
