@@ -24,27 +24,43 @@ def test_a_made_up_forwarded_for_does_not_dodge_the_per_address_limit(sandbox):
     assert statuses.count(429) == 2
 
 
-def test_parallel_wrong_passwords_are_counted_before_they_are_checked(sandbox):
-    app = make_app(sandbox.url, LOGIN_MAX_FAILURES=5)
+def sign_ins_at_once(app, password: str, count: int) -> list:
+    """``count`` browsers signing in to ``ada`` at the same moment, over HTTP."""
     server = ServerThread(app)
     try:
-        def guess(results):
+        def sign_in_once(results):
             browser = requests.Session()
             page = browser.get(server.url + "/auth/login", timeout=10).text
             results.append(browser.post(server.url + "/auth/login", timeout=60, data={
-                "csrf_token": EnrolPage.hidden(page, "csrf_token"), "username": "ada", "password": "guess"}))
+                "csrf_token": EnrolPage.hidden(page, "csrf_token"), "username": "ada", "password": password}))
 
         results: list = []
-        threads = [threading.Thread(target=guess, args=(results,)) for _ in range(16)]
+        threads = [threading.Thread(target=sign_in_once, args=(results,)) for _ in range(count)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(120)
     finally:
         server.stop()
+    return results
+
+
+def test_parallel_wrong_passwords_are_counted_before_they_are_checked(sandbox):
+    results = sign_ins_at_once(make_app(sandbox.url, LOGIN_MAX_FAILURES=5), "guess", 16)
     wrong = [r for r in results if "Wrong username or password" in r.text]
     locked = [r for r in results if r.status_code == 429]
     assert len(results) == 16 and len(wrong) == 5 and len(locked) == 11
+
+
+def test_staff_signing_in_to_one_account_at_once_are_all_let_in_on_postgresql(postgres_url, sandbox):
+    """Found by the issue 14 benchmark: each successful sign-in clears the account's count while the others
+    race to make it again; an attempt that lost those races was answered "locked" (429) although no password
+    had been wrong and the limit was far away. (Attempts are counted before their password is checked, so
+    more sign-ins at once than LOGIN_MAX_FAILURES are refused by design: the limit here is out of reach.)"""
+    app = make_app(sandbox.url, {"DATABASE_URL": postgres_url}, LOGIN_MAX_FAILURES=1000)
+    results = sign_ins_at_once(app, PASSWORD, 24)
+    assert len(results) == 24
+    assert [r.status_code for r in results if r.status_code != 200 or "Sign in" in r.text] == []
 
 
 def test_unknown_and_real_names_get_the_same_work_and_words(app, monkeypatch):
