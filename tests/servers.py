@@ -149,4 +149,4 @@ def kill_process(process, sig=None) -> None:
         os.killpg(process.pid, sig or signal.SIGKILL)
     except ProcessLookupError:
         pass
-    process.wait(timeout=30)
+    process.wait(timeout=60)  # a SIGTERM may take gunicorn's graceful_timeout (30 s) and the sandbox's stop

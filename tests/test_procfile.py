@@ -37,7 +37,9 @@ def procfile_portal(tmp_path):
             os.killpg(process.pid, signal.SIGTERM)  # the whole group, sandbox included
         except ProcessLookupError:
             pass
-        process.wait(timeout=30)
+        # gunicorn gives its workers up to graceful_timeout (30 s) to finish, then stops the sandbox (5 s):
+        # a wait of exactly 30 s failed now and then although the portal stopped as configured.
+        process.wait(timeout=60)
 
 
 def hidden(html: str, name: str) -> str:
@@ -84,7 +86,7 @@ def test_stopping_the_portal_stops_its_sandbox(procfile_portal):
     sandbox_pids = [int(pid) for pid in children.stdout.split()]
     assert len(sandbox_pids) == 1, "gunicorn should have started exactly one sandbox for all its workers"
     process.terminate()  # the master alone, as the platform does
-    process.wait(timeout=30)
+    process.wait(timeout=60)  # graceful_timeout (30 s) then the sandbox's stop (5 s), at the most
     deadline = time.monotonic() + 10
     while running(sandbox_pids[0]) and time.monotonic() < deadline:
         time.sleep(0.1)
