@@ -50,13 +50,11 @@ def send_once(submission_id: str, work: Callable[[], Outcome]) -> Outcome:
     """The outcome of ``work()`` for this submission, running it only for the first request.
     The outcome belongs to the signed-in user: nobody else is shown it or waits for it."""
     store, reader = drafts(), draft_reader()
-    previous = kept_outcome(submission_id)
-    if previous is not None:
-        return previous
+    # No read first: the claim itself tells a first send (the common case) from a second one.
     if not store.claim(submission_id, current_user.username):
         if not store.claimed(submission_id, reader):
             return SOMEONE_ELSES
-        # Another request is sending this very form now.
+        # Sent before (its outcome is there) or being sent by another request right now.
         wait = current_app.config["ADVANCE_READ_TIMEOUT"] + 10
         return outcome_from_json(store.wait_for_outcome(submission_id, reader, wait)) or STILL_SENDING
     outcome = work()

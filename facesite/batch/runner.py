@@ -26,7 +26,6 @@ from flask import Flask
 from sqlalchemy import update
 
 from facesite import image_rules
-from facesite.audit import acting_for
 from facesite.batch import lifecycle
 from facesite.batch import row_outcomes as row_outcome
 from facesite.batch.checking import check_pictures
@@ -189,7 +188,7 @@ def _pending_ids(job_id: int) -> list[int]:
 
 
 def _send_one(app: Flask, row_id: int, username: str, gate: VendorGate) -> None:
-    with app.app_context(), acting_for(username):
+    with app.app_context():  # the audit identity is enrol()'s to set (by=username)
         try:
             _enrol_row(row_id, username, gate)
         except Exception:  # never lose the row: a bug here must not leave it "sending" forever

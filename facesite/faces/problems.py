@@ -6,7 +6,7 @@ messages add a more specific hint, with the code's advice as the fallback.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from facesite import image_rules
 from facesite.advance import AdvanceError, TransportError, TransportFailure, VendorError
@@ -63,9 +63,6 @@ class Problem:
     retry_after: int | None = None
     maybe_done: bool = False
     field: str | None = None  # the form field the problem is about, if any
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def mark(self, form) -> None:
         """Show the vendor's message under the form field it is about, too."""
