@@ -145,7 +145,8 @@ class Settings:
         # SQLite (the default): a connection is an open file, so every request thread may hold one; with
         # fewer, a rush left threads waiting 30 s for a connection and answering 500 (issue 14).
         # A database server counts its connections: 10 (+20) per process, as before.
-        pool_size = whole(env, "DB_POOL_SIZE", whole(env, "GUNICORN_THREADS", 50) if database_url(env) is None else 10)
+        threads = ServingSettings.from_env(env).threads
+        pool_size = whole(env, "DB_POOL_SIZE", threads if database_url(env) is None else 10)
         return cls(
             secret_key=env.get("SECRET_KEY") or None,
             sqlalchemy_database_uri=database_url(env),

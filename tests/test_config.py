@@ -85,3 +85,12 @@ def test_every_setting_read_is_listed_in_the_env_example():
         config.Settings.from_env(Recording(env))
         config.ServingSettings.from_env(Recording(env))
     assert read - documented_env() <= set(UNLISTED_ENV)
+
+
+def test_with_sqlite_every_request_thread_may_hold_a_connection():
+    """Issue 14: with 30 connections for 50 threads per process, a rush of enrolments waited 30 s for a
+    connection and answered 500. A database server keeps its smaller default (it counts connections)."""
+    options = lambda env: config.Settings.from_env(env).sqlalchemy_engine_options  # noqa: E731
+    assert options({})["pool_size"] == 50 and options({"GUNICORN_THREADS": "8"})["pool_size"] == 8
+    assert options({"DATABASE_URL": "postgres://db.example/portal"})["pool_size"] == 10
+    assert options({"DB_POOL_SIZE": "3"})["pool_size"] == 3
