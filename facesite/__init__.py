@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from facesite import config
@@ -23,6 +24,17 @@ MIGRATIONS = _project_folder("migrations")
 log = logging.getLogger(__name__)
 
 
+# A file part of a form up to this size is parsed into memory. Werkzeug's default spills anything
+# over 500 KB to a temporary file, which for a 1.3 MB photo meant writing it to disk and reading it
+# back on every enrolment and search; the body is complete and bounded (MAX_UPLOAD_MB) by then.
+FORM_PART_IN_MEMORY_BYTES = 4 * 1024 * 1024
+
+
+class PortalRequest(Request):
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        return tempfile.SpooledTemporaryFile(max_size=FORM_PART_IN_MEMORY_BYTES, mode="rb+")
+
+
 def create_app(settings: config.Settings | None = None) -> Flask:
     """The portal, configured by ``settings`` (default: this process's, read by facesite/config.py)."""
     settings = settings or config.from_process()
@@ -30,6 +42,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     # at a persistent disk; the default is ./instance beside the code.
     app = Flask(__name__, instance_relative_config=True, instance_path=settings.instance_path,
                 template_folder=_project_folder("templates"), static_folder=_project_folder("static"))
+    app.request_class = PortalRequest
     os.makedirs(app.instance_path, exist_ok=True)
     config.attach(app, settings.in_instance_folder(app.instance_path))
 
@@ -59,7 +72,10 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     from facesite.extensions import db, init_batch_scheduler, init_drafts
 
     with app.app_context():
-        init_drafts(app, DraftStore(db.engine, max_age_seconds=app.config["DRAFT_MAX_AGE_HOURS"] * 3600))
+        # SQLite means one machine: kept pictures go to files beside it, not into the single-writer database.
+        on_sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+        init_drafts(app, DraftStore(db.engine, max_age_seconds=app.config["DRAFT_MAX_AGE_HOURS"] * 3600,
+                                    picture_folder=os.path.join(app.instance_path, "kept-pictures") if on_sqlite else None))
 
     from facesite.batch.scheduler import BatchScheduler
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 import requests
-from flask import current_app
+from flask import current_app, g
 from markupsafe import Markup
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +27,10 @@ NOT_IN_CATALOGUE = ("FaceSet not found, id: {id}. It is not in the portal's cata
 
 
 def all_face_sets() -> list[FaceSet]:
-    return db.session.scalars(db.select(FaceSet).order_by(FaceSet.label)).all()
+    """Every entry, by label; read once per request (a form page asks for its options and its default)."""
+    if "face_sets" not in g:
+        g.face_sets = db.session.scalars(db.select(FaceSet).order_by(FaceSet.label)).all()
+    return g.face_sets
 
 
 def default_face_set_id(asked: str | None) -> str:
@@ -83,6 +86,7 @@ def add(face_set_id: str, label: str, description: str = "", default_top_k: int 
                     default_threshold=default_threshold, created_by=created_by)
     db.session.add(entry)
     db.session.commit()
+    g.pop("face_sets", None)
     return entry
 
 

@@ -15,14 +15,22 @@ names the reader: an entry kept for someone else reads exactly like one that doe
 not exist, so ids cannot be probed. Administrators read with ``ANY_OWNER``.
 
 Entries older than ``max_age_seconds`` are swept away now and then.
+
+With SQLite (one machine by construction: the database is a local file) the bytes of kept pictures
+live as files in ``picture_folder`` beside it, and their rows hold only the owner and type: a 1.3 MB
+blob written into the single-writer database per search held up every other writer and grew the
+database by hundreds of megabytes an hour. With a database server they stay in the database, which
+every machine of the cluster reads.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -55,15 +63,21 @@ def valid_id(value: str | None) -> bool:
 class DraftStore:
     """Reads and writes in short transactions of their own, outside any request's session."""
 
-    def __init__(self, engine, max_age_seconds: int = 24 * 3600):
+    def __init__(self, engine, max_age_seconds: int = 24 * 3600, picture_folder: str | None = None):
         self.engine = engine
         self.max_age_seconds = max_age_seconds
+        self.picture_folder = Path(picture_folder) if picture_folder else None
+        if self.picture_folder:
+            self.picture_folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._writes = 0
 
     # -- pictures ------------------------------------------------------------
 
     def keep_picture(self, data: bytes, extension: str, owner: str) -> str:
         picture_id = new_id()
+        if self.picture_folder:
+            self._write_file(picture_id, data)  # first: a row never names a file that is not there
+            data = None
         self._insert(f"picture:{picture_id}", data, PICTURE_TYPES[extension], owner)
         return picture_id
 
@@ -72,7 +86,21 @@ class DraftStore:
         if not valid_id(picture_id):
             return None
         found = self._read(f"picture:{picture_id}", reader)
-        return (found.data, found.media_type) if found else None
+        if found is None:
+            return None
+        if found.data is not None:
+            return found.data, found.media_type
+        try:
+            return (self.picture_folder / picture_id).read_bytes(), found.media_type
+        except (OSError, TypeError):  # swept between the two reads, or kept by a set-up without files
+            return None
+
+    def _write_file(self, picture_id: str, data: bytes) -> None:
+        partial = self.picture_folder / f".{picture_id}.partial"
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # personal data
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        os.replace(partial, self.picture_folder / picture_id)
 
     # -- submissions -----------------------------------------------------------
 
@@ -135,7 +163,18 @@ class DraftStore:
         if self._writes % SWEEP_EVERY == 0:
             self.sweep()
 
-    def sweep(self) -> int:
-        cutoff = utcnow() - timedelta(seconds=self.max_age_seconds)
+    def sweep(self, now: datetime | None = None) -> int:
+        """Forget every entry older than ``max_age_seconds`` (rows and picture files); how many rows."""
+        cutoff = (now or utcnow()) - timedelta(seconds=self.max_age_seconds)
         with self.engine.begin() as connection:
-            return connection.execute(delete(Draft).where(Draft.created_at < cutoff)).rowcount
+            removed = connection.execute(delete(Draft).where(Draft.created_at < cutoff)).rowcount
+        if self.picture_folder:
+            # By the file's own time: this also takes files whose row was never written.
+            oldest = cutoff.timestamp()
+            for entry in os.scandir(self.picture_folder):
+                try:
+                    if entry.stat().st_mtime < oldest:
+                        os.unlink(entry.path)
+                except FileNotFoundError:  # another process swept it first
+                    pass
+        return removed

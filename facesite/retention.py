@@ -16,12 +16,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 
 from facesite.access import sessions, throttle
 from facesite.batch import retention as batch_retention
-from facesite.extensions import db
-from facesite.models import Draft, Enrolment, utcnow
+from facesite.extensions import db, drafts
+from facesite.models import Enrolment, utcnow
 
 log = logging.getLogger(__name__)
 SESSIONS_KEEP_DAYS = 30
@@ -36,9 +36,8 @@ def purge_if_due(config, now: datetime | None = None) -> dict[str, int] | None:
 def purge(config, now: datetime | None = None, remember: bool = False) -> dict[str, int]:
     now = now or utcnow()
     figures = batch_retention.purge(config, now, remember=remember)
+    figures["drafts"] = drafts().sweep(now)  # kept pictures (rows and files) and form outcomes
     with db.engine.begin() as connection:
-        figures["drafts"] = connection.execute(delete(Draft).where(
-            Draft.created_at < now - timedelta(hours=config["DRAFT_MAX_AGE_HOURS"]))).rowcount
         figures["thumbnails"] = 0
         if config["THUMBNAIL_KEEP_DAYS"]:
             figures["thumbnails"] = connection.execute(update(Enrolment).where(

@@ -32,12 +32,12 @@ def enrol(face_set_id: str, person: PersonDetails, picture: Picture, *, by: str,
                                       mime_type=picture.facts.mime_type, details=person.api_fields())
     except AdvanceError as error:
         return Refused(explain(error, reference=person.external_reference_id), error)
-    entry = record_enrolment(face_set_id, added.face_id, person, added.transaction_id, picture.data,
+    register_id = record_enrolment(face_set_id, added.face_id, person, added.transaction_id, picture.data,
                              picture.facts.decoded, enrolled_by=by)
     facts = picture.facts
     return Enrolled(face_set_id=face_set_id, face_set_label=face_set_label or face_set_id, face_id=added.face_id,
                     transaction_id=added.transaction_id, pricing_strategy=added.pricing_strategy, note=added.note,
-                    register_id=entry.id if entry else None, person=person.masked(), picture_id=picture.kept_id,
+                    register_id=register_id, person=person.masked(), picture_id=picture.kept_id,
                     preparation=picture.preparation,
                     picture={"format": facts.format, "width": facts.width, "height": facts.height,
                              "bytes": facts.size_bytes})

@@ -33,9 +33,9 @@ def thumbnail(picture: bytes, decoded: Image.Image | None = None, side: int = TH
 
 
 def record_enrolment(face_set_id: str, face_id: str, person: PersonDetails, transaction_id: str | None,
-                     picture: bytes, decoded: Image.Image | None = None, *, enrolled_by: str) -> Enrolment | None:
-    """Add the face to the register. The vendor has already added it, so a failure here is logged,
-    never raised: the staff member must still see the face id they got."""
+                     picture: bytes, decoded: Image.Image | None = None, *, enrolled_by: str) -> int | None:
+    """Add the face to the register; the entry's id. The vendor has already added it, so a failure here
+    is logged, never raised (None): the staff member must still see the face id they got."""
     person = person.masked()
     entry = Enrolment(
         face_id=str(face_id), face_set_id=face_set_id, external_reference_id=person.external_reference_id,
@@ -44,12 +44,14 @@ def record_enrolment(face_set_id: str, face_id: str, person: PersonDetails, tran
         thumbnail=thumbnail(picture, decoded) if current_app.config["KEEP_THUMBNAILS"] else None)
     try:
         db.session.add(entry)
+        db.session.flush()
+        entry_id = entry.id  # read before the commit expires it (else a reload, thumbnail and all)
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("face %s of set %s was enrolled but could not be added to the register", face_id, face_set_id)
         return None
-    return entry
+    return entry_id
 
 
 def enrolments_for(face_set_id: str, face_ids: list[str]) -> dict[str, Enrolment]:
