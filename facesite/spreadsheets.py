@@ -22,6 +22,10 @@ from facesite.extensions import db
 # one once the leading tab or carriage return is dropped (Excel, LibreOffice, Google Sheets).
 # Full-width forms too: some spreadsheets in East Asian locales read "＝SUM(…)" as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Excel on Windows reads a CSV file as the machine's legacy code page unless it starts with a UTF-8
+# byte-order mark: "••••4567", "×" and accented names came out garbled. LibreOffice and Python's
+# "utf-8-sig" take the mark in their stride (the batch manifest reader does too).
+BYTE_ORDER_MARK = "\ufeff"
 # Rows read from the database per round trip while an export streams.
 EXPORT_BATCH_ROWS = 500
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -42,8 +46,9 @@ def csv_safe(value):
 
 
 def csv_lines(columns: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
-    """The header line, then one line per row, each made as it is asked for."""
+    """The byte-order mark and the header line, then one line per row, each made as it is asked for."""
     buffer = io.StringIO()
+    buffer.write(BYTE_ORDER_MARK)
     writer = csv.writer(buffer)
     for values in _with_header(columns, rows):
         writer.writerow([csv_safe(value) for value in values])
@@ -68,5 +73,5 @@ def csv_download(filename: str, columns: Sequence[str], rows: Iterable[Sequence]
     sent, inside the request's context. ``export`` names the export in the security log."""
     security_events.record("csv_export", detail=export)
     safe_name = _UNSAFE_FILENAME.sub("-", filename).strip(".-") or "export.csv"
-    return Response(stream_with_context(csv_lines(columns, rows)), mimetype="text/csv",
+    return Response(stream_with_context(csv_lines(columns, rows)), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{safe_name}"'})

@@ -30,7 +30,10 @@ def make_manifest(rows: list[dict], columns=MANIFEST_COLUMNS, delimiter=",") -> 
 
 
 def read_csv(data: bytes) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    """The rows of a CSV file the portal gave for download: it must start with a UTF-8 byte-order mark,
+    without which Excel on Windows garbles every non-ASCII character ("••••", accents)."""
+    assert data.startswith(b"\xef\xbb\xbf"), data[:20]
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
 def _scaled(name: str, width: int, mirror: bool = False, fmt: str = "JPEG") -> bytes:

