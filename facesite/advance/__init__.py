@@ -14,7 +14,7 @@ import time
 import requests
 import urllib3
 
-from facesite.advance.answers import AddedFace, FaceReference, SearchAnswer, is_face_id  # noqa: F401
+from facesite.advance.answers import AddedFace, FaceRect, FaceReference, SearchAnswer, is_face_id  # noqa: F401
 from facesite.advance.envelope import (AdvanceError, TransportError, TransportFailure, VendorError,  # noqa: F401
                                        VendorResponse, parse_retry_after)
 from facesite.advance.tokens import AccessTokenCache, sign  # noqa: F401

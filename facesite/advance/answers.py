@@ -25,10 +25,34 @@ class AddedFace:
     pricing_strategy: str | None
     note: str | None  # what the vendor said beside the result (the sandbox notes several faces here)
     envelope: VendorResponse
+    face: FaceRect | None = None  # where the face it added is in the picture, when the answer says
 
     @classmethod
     def from_envelope(cls, answer: VendorResponse) -> "AddedFace":
-        return cls(str(answer.data), answer.transaction_id, answer.pricing_strategy, _note(answer.extra), answer)
+        return cls(str(answer.data), answer.transaction_id, answer.pricing_strategy, _note(answer.extra), answer,
+                   FaceRect.from_extra(answer.extra))
+
+
+@dataclass(frozen=True)
+class FaceRect:
+    """A face's box in the picture sent (upright pixels), from ``extra.faceRect`` of an answer: the
+    sandbox gives it; a vendor answer may. Anything but four sensible whole numbers is ignored."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+    @classmethod
+    def from_extra(cls, extra) -> "FaceRect | None":
+        rect = extra.get("faceRect") if isinstance(extra, dict) else None
+        if not isinstance(rect, dict):
+            return None
+        values = [rect.get(name) for name in ("left", "top", "width", "height")]
+        if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 100_000 for v in values):
+            return None
+        face = cls(*values)
+        return face if face.width > 0 and face.height > 0 else None
 
 
 @dataclass(frozen=True)
@@ -78,6 +102,6 @@ def _text(value) -> str | None:
 
 
 def _note(extra) -> str | None:
-    if isinstance(extra, dict) and extra.get("note"):
-        return str(extra["note"])
-    return None if extra in (None, "", {}) else str(extra)
+    if isinstance(extra, dict):  # its other keys (faceRect, faceCount) are read where they are used
+        return str(extra["note"]) if extra.get("note") else None
+    return None if extra in (None, "") else str(extra)

@@ -33,7 +33,7 @@ def enrol(face_set_id: str, person: PersonDetails, picture: Picture, *, by: str,
     except AdvanceError as error:
         return Refused(explain(error, reference=person.external_reference_id), error)
     register_id = record_enrolment(face_set_id, added.face_id, person, added.transaction_id, picture.data,
-                             picture.facts.decoded, enrolled_by=by)
+                             picture.facts.decoded, enrolled_by=by, face=added.face)
     facts = picture.facts
     return Enrolled(face_set_id=face_set_id, face_set_label=face_set_label or face_set_id, face_id=added.face_id,
                     transaction_id=added.transaction_id, pricing_strategy=added.pricing_strategy, note=added.note,

@@ -8,32 +8,63 @@ from flask import current_app
 from PIL import Image, ImageOps
 from sqlalchemy.exc import SQLAlchemyError
 
+from facesite.advance import FaceRect
 from facesite.extensions import db
 from facesite.faces.person import PersonDetails
 from facesite.models import Enrolment
 
 THUMBNAIL_SIDE = 160
+ORIENTATION_TAG = 0x0112
+# A face thumbnail's square is this many times the face's own size: the whole head, a little shoulder.
+FACE_CROP_MARGIN = 1.8
 log = logging.getLogger(__name__)
 
 
-def thumbnail(picture: bytes, decoded: Image.Image | None = None, side: int = THUMBNAIL_SIDE) -> bytes:
+def thumbnail(picture: bytes, decoded: Image.Image | None = None, side: int = THUMBNAIL_SIDE,
+              face: FaceRect | None = None) -> bytes:
     """A small JPEG of the picture (longest side at most ``side``), upright and without any metadata
-    (never the original). ``decoded``: the pixels the picture check already decoded, used when they
-    are big enough."""
-    if decoded is not None and max(decoded.size) >= side * 3 // 4:
+    (never the original). With the ``face`` the vendor found, a square around that face (a viewer
+    checks a match by the face, not by a chest and crossed arms); without, the whole picture.
+    ``decoded``: the pixels the picture check already decoded, used when they are big enough."""
+    upright = upright_size(picture) if face else None
+    wanted = side if upright is None else max(side, round(side * max(upright) / (max(face.width, face.height) * FACE_CROP_MARGIN)))
+    if decoded is not None and max(decoded.size) >= wanted * 3 // 4:
         image = decoded
     else:
         image = Image.open(io.BytesIO(picture))
-        image.draft("RGB", (side, side))  # JPEG: decode at the smallest scale that fits
+        image.draft("RGB", (wanted, wanted))  # JPEG: decode at the smallest scale that fits
     image = ImageOps.exif_transpose(image).convert("RGB")
+    if upright is not None:
+        image = image.crop(square_around(face, image.width / upright[0], image.size))
     image.thumbnail((side, side))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=80)
     return out.getvalue()
 
 
+def square_around(face: FaceRect, scale: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The crop box of a square centred on the face (given in full-size pixels; the image is ``scale``
+    times that), as large as FACE_CROP_MARGIN asks but inside the image."""
+    width, height = size
+    half = min(max(face.width, face.height) * FACE_CROP_MARGIN * scale, width, height) / 2
+    centre_x = min(max((face.left + face.width / 2) * scale, half), width - half)
+    centre_y = min(max((face.top + face.height / 2) * scale, half), height - half)
+    return (round(centre_x - half), round(centre_y - half), round(centre_x + half), round(centre_y + half))
+
+
+def upright_size(picture: bytes) -> tuple[int, int] | None:
+    """The picture's (width, height) as shown, from its header alone (an EXIF turn swaps them)."""
+    try:
+        image = Image.open(io.BytesIO(picture))
+        turned = image.getexif().get(ORIENTATION_TAG) in (5, 6, 7, 8)
+    except (OSError, ValueError, SyntaxError):
+        return None
+    return (image.height, image.width) if turned else image.size
+
+
 def record_enrolment(face_set_id: str, face_id: str, person: PersonDetails, transaction_id: str | None,
-                     picture: bytes, decoded: Image.Image | None = None, *, enrolled_by: str) -> int | None:
+                     picture: bytes, decoded: Image.Image | None = None, *, enrolled_by: str,
+                     face: FaceRect | None = None) -> int | None:
     """Add the face to the register; the entry's id. The vendor has already added it, so a failure here
     is logged, never raised (None): the staff member must still see the face id they got."""
     person = person.masked()
@@ -41,7 +72,7 @@ def record_enrolment(face_set_id: str, face_id: str, person: PersonDetails, tran
         face_id=str(face_id), face_set_id=face_set_id, external_reference_id=person.external_reference_id,
         name=person.name, country=person.country, id_card_type=person.id_card_type,
         id_number_masked=person.id_number, enrolled_by=enrolled_by, transaction_id=transaction_id,
-        thumbnail=thumbnail(picture, decoded) if current_app.config["KEEP_THUMBNAILS"] else None)
+        thumbnail=thumbnail(picture, decoded, face=face) if current_app.config["KEEP_THUMBNAILS"] else None)
     try:
         db.session.add(entry)
         db.session.flush()

@@ -43,6 +43,7 @@ class NoFaceError(ValueError):
 class FaceEmbedding:
     vector: np.ndarray  # float32, EMBEDDING_SIZE
     face_count: int  # faces found; the largest was used
+    box: tuple[int, int, int, int]  # the largest face: left, top, width, height in the upright picture's pixels
 
 
 def similarity_from_distance(distance):
@@ -108,7 +109,10 @@ class FaceEngine:
             pixels = np.asarray(medium)
             shape = self._shapes(pixels, box)
             vector = np.asarray(self._descriptor.compute_face_descriptor(pixels, shape), dtype=np.float32)
-        return FaceEmbedding(vector=vector, face_count=len(rects))
+        full = 1 / detect_scale
+        box = (max(0, round(largest.left() * full)), max(0, round(largest.top() * full)),
+               round(largest.width() * full), round(largest.height() * full))
+        return FaceEmbedding(vector=vector, face_count=len(rects), box=box)
 
 
 _engine: FaceEngine | None = None

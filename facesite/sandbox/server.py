@@ -119,11 +119,15 @@ def create_sandbox_app(db_path: str, access_key: str, secret_key: str) -> Flask:
         except NoFaceError:
             raise Refusal("PARAMETER_ERROR", "Failed to embed image: No face detected") from None
 
-    def several_faces_note(face) -> dict | None:
-        if face.face_count < 2:
-            return None
-        return {"faceCount": face.face_count,
-                "note": f"{face.face_count} faces found in the picture; the largest one was used."}
+    def face_extra(face) -> dict:
+        """Where the face used is (so the portal can centre its thumbnail on it) and, with several,
+        a note that the largest one was used."""
+        left, top, width, height = face.box
+        extra = {"faceRect": {"left": left, "top": top, "width": width, "height": height}}
+        if face.face_count > 1:
+            extra.update(faceCount=face.face_count,
+                         note=f"{face.face_count} faces found in the picture; the largest one was used.")
+        return extra
 
     @app.post(advance.ADD_FACE_PATH)
     def add_face():
@@ -140,7 +144,7 @@ def create_sandbox_app(db_path: str, access_key: str, secret_key: str) -> Flask:
         face = embed(picture)
         extension = image_rules.check_image(picture).extension
         face_id = store.add_face(face_set_id, face.vector, details, extension)
-        return envelope("SUCCESS", "OK", data=face_id, extra=several_faces_note(face))
+        return envelope("SUCCESS", "OK", data=face_id, extra=face_extra(face))
 
     @app.post(advance.SEARCH_PATH)
     def search():
@@ -155,7 +159,7 @@ def create_sandbox_app(db_path: str, access_key: str, secret_key: str) -> Flask:
         face = embed(picture)
         references = search_face_set(store, face_set_id, face.vector, top_k, threshold)
         data = {"topK": top_k, "threshold": threshold, "total": len(references), "faceReferences": references}
-        return envelope("SUCCESS", "OK", data=data, extra=several_faces_note(face), pricing="PAY")
+        return envelope("SUCCESS", "OK", data=data, extra=face_extra(face), pricing="PAY")
 
     # -- operator endpoints, outside the vendor's paths ----------------------------
 
