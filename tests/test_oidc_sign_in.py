@@ -209,3 +209,29 @@ def test_passwords_and_the_setup_link_are_off_and_a_provider_that_is_down_gets_a
     for page in (answer, down, forged):
         assert CLIENT_SECRET not in page.get_data(as_text=True)
     assert CLIENT_SECRET not in caplog.text
+
+
+def test_company_sign_in_and_out_work_under_a_mount_path(sandbox, provider, browser):
+    from tests.mount_proxy import MountingProxy
+
+    portal = ServerThread(make_app(sandbox.url, oidc_env(provider.url, TRUSTED_PROXY_HOPS="1")))
+    proxy = MountingProxy(portal.url)
+    context = browser.new_context()
+    context.route("**/*", stay_on_loopback)
+    page = context.new_page()
+    try:
+        page.goto(proxy.url + "/faces/register/")
+        sign_in_at_provider(page, "alice-sub")
+        expect(page.locator(".account")).to_contain_text("alice@example.com")
+        assert page.url == proxy.url + "/faces/register/"
+        _, _, query, _ = provider.recorder.seen("/oauth2/authorize")[0]
+        assert query["redirect_uri"] == [proxy.url + "/faces/auth/oidc/callback"]
+        page.click("text=Sign out")
+        page.click("button:has-text('End session')")
+        expect(page.locator(".flash")).to_have_text("You are signed out.")
+        assert page.url.startswith(proxy.url + "/faces/auth/login")
+        assert proxy.escaped == []
+    finally:
+        context.close()
+        proxy.stop()
+        portal.stop()
