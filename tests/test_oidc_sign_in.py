@@ -235,3 +235,18 @@ def test_company_sign_in_and_out_work_under_a_mount_path(sandbox, provider, brow
         context.close()
         proxy.stop()
         portal.stop()
+
+
+def test_the_company_sign_in_pages_have_no_serious_accessibility_problem(browser, portal):
+    from tests.test_browser_photos import AXE, serious_violations
+
+    context = browser.new_context(base_url=portal.url, bypass_csp=True)  # bypass: to inject axe only
+    context.route("**/*", stay_on_loopback)
+    page = context.new_page()
+    page.goto("/auth/login")
+    found = {"sign-in": serious_violations(page)}
+    sign_in_at_provider(page, "mallory-sub")
+    expect(page.locator("h1")).to_have_text("Not let in")
+    found["refused"] = serious_violations(page)
+    context.close()
+    assert AXE.exists() and {name: v for name, v in found.items() if v} == {}, found
