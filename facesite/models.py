@@ -50,6 +50,12 @@ class User(UserMixin, db.Model):
     def can(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
 
+    @property
+    def signs_in(self) -> str:
+        """How the account signs in, as the Users pages say it."""
+        return {"local": "with a password", "header": "through the identity proxy",
+                "oidc": "through the company sign-in (OpenID Connect)"}.get(self.source, self.source)
+
 
 
 class SecurityEvent(db.Model):

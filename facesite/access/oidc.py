@@ -74,14 +74,16 @@ def identity(issuer: str, claims: dict) -> Identity:
     address, else the preferred user name, else the subject."""
     config = current_app.config
     subject = str(claims.get("sub") or "")
-    email = claims.get("email") if isinstance(claims.get("email"), str) else None
+    # An address the provider says it has not verified names nobody: it is neither the name nor lets a domain in.
+    verified = claims.get("email_verified") is not False
+    email = claims.get("email") if isinstance(claims.get("email"), str) and verified else None
     name = email or claims.get("preferred_username") or subject
     username = str(name).strip().lower()
     if not subject or len(subject) > 255 or len(issuer) > 255 or not username or len(username) > 254 \
             or any(ord(c) < 33 or c.isspace() for c in username):
         raise Refused("The company sign-in sent an identity this portal cannot use.")
     domain = config["OIDC_ALLOWED_DOMAIN"]
-    if domain and (not email or email.lower().rsplit("@", 1)[-1] != domain or claims.get("email_verified") is False):
+    if domain and (not email or email.lower().rsplit("@", 1)[-1] != domain):
         raise Refused(f"Only verified e-mail addresses of {domain} may use this portal.")
     return Identity(issuer, subject, username, _groups(claims.get(config["OIDC_ROLE_CLAIM"])), email)
 
