@@ -15,12 +15,14 @@ from tests.servers import ServerThread
 
 class RecordingProvider:
     """WSGI middleware around the provider: ``requests`` holds (method, path, query, form) of each request;
-    ``alter_id_token`` (a function of the ID token text) rewrites the token endpoint's answer."""
+    ``alter_id_token`` (a function of the ID token text) rewrites the token endpoint's answer;
+    ``no_end_session`` leaves the end-session address out of the discovery document (as Google's does)."""
 
     def __init__(self, app):
         self.app = app
         self.requests: list[tuple[str, str, dict, dict]] = []
         self.alter_id_token = None
+        self.no_end_session = False
 
     def __call__(self, environ, start_response):
         body = b""
@@ -30,14 +32,20 @@ class RecordingProvider:
         path = environ["PATH_INFO"]
         self.requests.append((environ["REQUEST_METHOD"], path, parse_qs(environ.get("QUERY_STRING", "")),
                               parse_qs(body.decode("latin-1"))))
-        if path != "/oauth2/token" or self.alter_id_token is None:
+        if path == "/oauth2/token" and self.alter_id_token is not None:
+            def change(token):
+                token["id_token"] = self.alter_id_token(token["id_token"])
+        elif path == "/.well-known/openid-configuration" and self.no_end_session:
+            def change(document):
+                del document["end_session_endpoint"]
+        else:
             return self.app(environ, start_response)
         answer = {}
         content = b"".join(self.app(environ, lambda status, headers, exc_info=None: answer.update(
             status=status, headers=headers)))
-        token = json.loads(content)
-        token["id_token"] = self.alter_id_token(token["id_token"])
-        content = json.dumps(token).encode()
+        data = json.loads(content)
+        change(data)
+        content = json.dumps(data).encode()
         headers = [(k, v) for k, v in answer["headers"] if k.lower() != "content-length"]
         start_response(answer["status"], [*headers, ("Content-Length", str(len(content)))])
         return [content]

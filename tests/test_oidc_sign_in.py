@@ -123,6 +123,20 @@ def test_the_role_follows_the_groups_at_every_sign_in_and_sign_out_ends_both_ses
     expect(page.locator("nav")).to_contain_text("Users")
 
 
+def test_without_an_end_session_address_sign_out_ends_the_portal_session_and_says_so(page, provider):
+    provider.recorder.no_end_session = True
+    page.goto("/")
+    sign_in_at_provider(page, "alice-sub")
+    page.click("text=Sign out")
+    expect(page.locator("h1")).to_have_text("Signed out")
+    expect(page.locator("main")).to_contain_text("company's sign-on may still be open")
+    page.click("text=Sign in again")
+    expect(page.locator("#company-sign-in")).to_be_visible()
+    page.goto("/register/")
+    expect(page.locator("h1")).to_have_text("Sign in")
+    assert provider.recorder.seen("/oauth2/end_session") == []
+
+
 def test_someone_in_none_of_the_groups_is_refused_with_a_page_that_says_why(page, oidc_app):
     page.goto("/")
     sign_in_at_provider(page, "mallory-sub")
