@@ -190,7 +190,9 @@ def prepare_database(app: Flask) -> None:
     with app.app_context():
         upgrade(directory=MIGRATIONS)
         seed_sandbox_catalogue()
-        token = issue_setup_link()
+        # Under OpenID Connect the first administrator is whoever of the admin groups signs in first: no link.
+        token = None if settings.auth_mode == "oidc" and not settings.auth_break_glass else issue_setup_link()
     if token:
-        base = settings.public_url or f"http://127.0.0.1:{settings.port}"
+        # PUBLIC_URL includes the path the portal is mounted under; SCRIPT_NAME is that path under gunicorn.
+        base = settings.public_url or f"http://127.0.0.1:{settings.port}{settings.script_name}"
         log.warning("No administrator yet. Create one within 24 hours at %s/auth/setup/%s", base.rstrip("/"), token)

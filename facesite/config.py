@@ -15,7 +15,7 @@ from flask import Flask, current_app
 
 from facesite.environment import (batch_runner, check_sign_on, database_url, flag,  # noqa: F401 (tests use them)
                                   has_vendor_credentials, is_production, kept_secret_key, names, number,
-                                  trusted_proxy_hops, vendor_base_url, whole)
+                                  openid_connect, trusted_proxy_hops, vendor_base_url, whole)
 from facesite.serving import MB, ServingLimits
 
 PROCESS = {"app_config": False}  # a field that is no app.config key
@@ -124,11 +124,20 @@ class Settings:
     # The cookie's expiry is not pushed back on every request: the server's limits decide.
     session_refresh_each_request: bool = False
     session_cookie_httponly: bool = True
+    # OpenID Connect sign-in (AUTH_MODE=oidc): the provider, the portal's client there, who gets which role.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scopes: str = "openid email profile"
+    oidc_role_claim: str = "groups"
+    oidc_role_groups: dict = field(default_factory=dict)
+    oidc_allowed_domain: str | None = None
     # Where the portal's files live (SQLite database, sandbox data, secret key); None: ./instance.
     instance_path: str | None = field(default=None, metadata=PROCESS)
     # False where something else migrates: gunicorn's master for its workers, or a Procfile release: line.
     migrate_on_start: bool = field(default=True, metadata=PROCESS)
     port: str = field(default="5000", metadata=PROCESS)  # the first-administrator link without PUBLIC_URL
+    script_name: str = field(default="", metadata=PROCESS)  # the path gunicorn serves under (the same link)
     # app.config keys no setting stands for (Flask's own, such as TESTING): set last, as given.
     other_config: dict = field(default_factory=dict, metadata=PROCESS)
 
@@ -211,6 +220,8 @@ class Settings:
             instance_path=env.get("INSTANCE_PATH") or None,
             migrate_on_start=flag(env, "MIGRATE_ON_START", True),
             port=env.get("PORT", "5000"),
+            script_name=env.get("SCRIPT_NAME", "").strip().rstrip("/"),
+            **openid_connect(env),
         )
 
     @classmethod

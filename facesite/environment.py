@@ -101,8 +101,10 @@ def batch_runner(env: Mapping[str, str]) -> str:
 def check_sign_on(env: Mapping[str, str]) -> str:
     """AUTH_MODE, refused where header sign-on would let anyone in."""
     auth_mode = env.get("AUTH_MODE", "builtin").strip().lower()
-    if auth_mode not in ("builtin", "header"):
-        raise RuntimeError(f"AUTH_MODE must be builtin or header, not {auth_mode!r}")
+    if auth_mode not in ("builtin", "header", "oidc"):
+        raise RuntimeError(f"AUTH_MODE must be builtin, header or oidc, not {auth_mode!r}")
+    if auth_mode == "oidc":
+        check_openid_connect(env)
     if auth_mode == "header" and not env.get("AUTH_PROXY_SECRET"):
         raise RuntimeError("AUTH_MODE=header needs AUTH_PROXY_SECRET, or anyone could claim any user")
     if auth_mode == "header" and not (env.get("AUTH_GROUPS_HEADER") or env.get("AUTH_DEFAULT_ROLE")):
@@ -111,6 +113,36 @@ def check_sign_on(env: Mapping[str, str]) -> str:
     if env.get("AUTH_DEFAULT_ROLE", "viewer") not in ("viewer", "operator", "admin"):
         raise RuntimeError("AUTH_DEFAULT_ROLE must be viewer, operator or admin")
     return auth_mode
+
+
+OIDC_ROLES = ("viewer", "operator", "admin")
+
+
+def check_openid_connect(env: Mapping[str, str]) -> None:
+    """AUTH_MODE=oidc: a provider the portal can reach safely, its client, and groups that let anyone in."""
+    missing = [name for name in ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if not env.get(name, "").strip()]
+    if missing:
+        raise RuntimeError(f"AUTH_MODE=oidc needs {', '.join(missing)}")
+    issuer = env["OIDC_ISSUER"].strip()
+    if not (issuer.startswith("https://") or (issuer.startswith("http://") and is_loopback(issuer))):
+        # The ID token's keys are fetched from there: over plain http anyone on the way could sign people in.
+        raise RuntimeError("OIDC_ISSUER must be an https:// address (http only for a provider on this machine)")
+    if not any(names(env, f"OIDC_{role.upper()}_GROUPS") for role in OIDC_ROLES):
+        raise RuntimeError("AUTH_MODE=oidc needs at least one of OIDC_ADMIN_GROUPS, OIDC_OPERATOR_GROUPS, "
+                           "OIDC_VIEWER_GROUPS: only people in those groups are let in")
+
+
+def openid_connect(env: Mapping[str, str]) -> dict:
+    """The OIDC_* settings, as Settings fields (read whatever AUTH_MODE is; used only with oidc)."""
+    domain = env.get("OIDC_ALLOWED_DOMAIN", "").strip().lower().lstrip("@")
+    return {"oidc_issuer": env.get("OIDC_ISSUER", "").strip() or None,
+            "oidc_client_id": env.get("OIDC_CLIENT_ID", "").strip() or None,
+            "oidc_client_secret": env.get("OIDC_CLIENT_SECRET") or None,
+            # openid is what makes it OpenID Connect (an ID token, a nonce): always asked for.
+            "oidc_scopes": " ".join(dict.fromkeys(["openid", *(env.get("OIDC_SCOPES", "").split() or ["email", "profile"])])),
+            "oidc_role_claim": env.get("OIDC_ROLE_CLAIM", "").strip() or "groups",
+            "oidc_role_groups": {role: names(env, f"OIDC_{role.upper()}_GROUPS") for role in OIDC_ROLES},
+            "oidc_allowed_domain": domain or None}
 
 
 # What one batch upload may cost (each checked from the ZIP's own records before anything is stored; a

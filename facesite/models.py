@@ -20,12 +20,16 @@ def utcnow() -> datetime:
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (db.UniqueConstraint("identity_issuer", "identity_subject", name="uq_users_identity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))  # None: signs in through the proxy only
     role: Mapped[str] = mapped_column(String(16), default="viewer")
-    source: Mapped[str] = mapped_column(String(16), default="local")  # local or header
+    source: Mapped[str] = mapped_column(String(16), default="local")  # local, header or oidc
+    # OpenID Connect accounts are found by who the provider says they are (issuer and subject), never by name.
+    identity_issuer: Mapped[str | None] = mapped_column(String(255))
+    identity_subject: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     # No longer read or written: sign-in attempts are counted in sign_in_throttle (access/throttle.py).
@@ -45,6 +49,12 @@ class User(UserMixin, db.Model):
 
     def can(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
+
+    @property
+    def signs_in(self) -> str:
+        """How the account signs in, as the Users pages say it."""
+        return {"local": "with a password", "header": "through the identity proxy",
+                "oidc": "through the company sign-in (OpenID Connect)"}.get(self.source, self.source)
 
 
 
@@ -268,6 +278,8 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     address: Mapped[str | None] = mapped_column(String(64))
+    # OpenID Connect: the provider's ID token, sent back as id_token_hint when the person signs out.
+    id_token: Mapped[str | None] = mapped_column(db.Text)
 
 
 class SignInThrottle(db.Model):

@@ -1,7 +1,10 @@
 """Security headers, rate limits and the setup that makes the portal safe on the open internet."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, current_app, redirect, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
@@ -9,8 +12,9 @@ from flask_limiter.util import get_remote_address
 from facesite.extensions import limiter, talisman
 
 
-def content_security_policy(frame_ancestors: list[str]) -> dict:
+def content_security_policy(frame_ancestors: list[str], form_targets: tuple[str, ...] = ()) -> dict:
     # No inline script or style anywhere: every script and stylesheet is a file under /static.
+    # form_targets: origins a form's answer may redirect to (the company sign-in's, for signing out there).
     return {
         "default-src": "'self'",
         "script-src": "'self'",
@@ -19,7 +23,7 @@ def content_security_policy(frame_ancestors: list[str]) -> dict:
         "media-src": ["'self'", "blob:"],
         "object-src": "'none'",
         "base-uri": "'self'",
-        "form-action": "'self'",
+        "form-action": ["'self'", *form_targets],
         "frame-ancestors": frame_ancestors or "'none'",
     }
 
@@ -28,7 +32,7 @@ def configure_security(app: Flask) -> None:
     ancestors = app.config["FRAME_ANCESTORS"]
     talisman.init_app(
         app,
-        content_security_policy=content_security_policy(ancestors),
+        content_security_policy=content_security_policy(ancestors, sign_in_origins(app.config)),
         # frame-ancestors decides framing; X-Frame-Options cannot name other origins.
         frame_options="DENY" if not ancestors else None,
         force_https=False,  # see redirect_to_https: loopback and the router's HTTPS are told apart there
@@ -37,10 +41,27 @@ def configure_security(app: Flask) -> None:
         session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
         session_cookie_http_only=True,
     )
+    app.session_interface = MountedSessionInterface()
     limiter.init_app(app)
     if app.config["FORCE_HTTPS"]:  # first of all: not even the sign-in redirect goes out over plain HTTP
         app.before_request_funcs.setdefault(None, []).insert(0, redirect_to_https)
     app.after_request(no_store)
+
+
+class MountedSessionInterface(SecureCookieSessionInterface):
+    """The session cookie (sign-in, CSRF token, messages) belongs to the path the portal is served under
+    (SCRIPT_NAME, or X-Forwarded-Prefix from a trusted proxy), not to every application on the host."""
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return app.config["SESSION_COOKIE_PATH"] or request.script_root or "/"
+
+
+def sign_in_origins(config) -> tuple[str, ...]:
+    """The company sign-in's origin under AUTH_MODE=oidc: signing out sends the browser there from a form."""
+    if config["AUTH_MODE"] != "oidc":
+        return ()
+    issuer = urlsplit(config["OIDC_ISSUER"])
+    return (f"{issuer.scheme}://{issuer.netloc}",)
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")

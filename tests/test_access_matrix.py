@@ -25,6 +25,8 @@ BOTH = ("GET", "POST")
 EXPECTED = {
     "auth.login": dict.fromkeys(BOTH, ANYONE),
     "auth.setup": dict.fromkeys(BOTH, ANYONE),
+    "auth.oidc_login": {"GET": ANYONE},
+    "auth.oidc_callback": {"GET": ANYONE},
     "static": {"GET": ANYONE},
     "main.healthz": {"GET": ANYONE},
     "main.index": {"GET": VIEWER},
@@ -69,8 +71,9 @@ EXPECTED = {
 # Endpoints whose URL names something that belongs to whoever made it (and to administrators).
 OWNED = {"main.picture", "search.results", "enrol.result", "batch.job", "batch.progress", "batch.results_csv",
          "batch.start", "batch.pause", "batch.resume", "batch.retry", "batch.resend", "batch.discard"}
-# Allowed, but the made-up setup token names no link: "no such page" is the right answer.
-NOT_FOUND_WHEN_ALLOWED = {"auth.setup"}
+# Allowed, but the made-up setup token names no link, and the company sign-in is off in this portal (builtin
+# sign-in): "no such page" is the right answer.
+NOT_FOUND_WHEN_ALLOWED = {"auth.setup", "auth.oidc_login", "auth.oidc_callback"}
 # Walked last, in this order: each ends something the walk still needs (the job, an account, the session).
 LAST = ("batch.discard", "admin.remove", "auth.logout")
 METHOD_ORDER = ("HEAD", "OPTIONS", "GET", "POST")  # reads first: a POST may change what they find

@@ -72,6 +72,8 @@ POLICY: dict[str, Rule] = {
     # Public: signing in, the first administrator's one-time link, style and scripts, the platform's probe.
     "auth.login": allow(ANYONE, "GET", "POST"),
     "auth.setup": allow(ANYONE, "GET", "POST"),
+    "auth.oidc_login": allow(ANYONE),  # the company sign-in's two legs (AUTH_MODE=oidc; else 404)
+    "auth.oidc_callback": allow(ANYONE),
     "static": allow(ANYONE),
     "main.healthz": allow(ANYONE),
     # Every member of staff.
@@ -164,7 +166,9 @@ def enforce_policy():
         _refuse(f"{request.method} {endpoint} is not in the access policy")
     if not reaches(level):
         if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+            # The path as the browser sees it: under a mount path (SCRIPT_NAME, X-Forwarded-Prefix) that included.
+            back = request.script_root + request.full_path if request.method == "GET" else None
+            return redirect(url_for("auth.login", next=back))
         _refuse(f"{request.method} {endpoint} needs the {level} role")
     owned = POLICY[endpoint].owned
     if owned and not sees_everything():

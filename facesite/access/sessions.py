@@ -32,13 +32,15 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def begin(user: User) -> None:
-    """A fresh session for ``user`` (nothing carried over from before signing in)."""
+def begin(user: User, id_token: str | None = None) -> None:
+    """A fresh session for ``user`` (nothing carried over from before signing in); ``id_token``: the OpenID
+    Connect provider's, kept for signing out there too."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     with db.engine.begin() as connection:
         connection.execute(insert(UserSession).values(token_hash=_hash(token), user_id=user.id, created_at=now,
-                                                      last_seen_at=now, address=(request.remote_addr or "")[:64]))
+                                                      last_seen_at=now, address=(request.remote_addr or "")[:64],
+                                                      id_token=id_token))
     session.clear()
     session.permanent = True
     session[TOKEN_KEY] = token
@@ -72,11 +74,15 @@ def user_for_request(user_id: str) -> User | None:
     return user
 
 
-def end_current() -> None:
+def end_current() -> str | None:
+    """End this browser's session; the provider's ID token it began with, if any (for signing out there)."""
     token = session.get(TOKEN_KEY)
+    id_token = None
     if isinstance(token, str):
+        id_token = db.session.scalar(select(UserSession.id_token).where(UserSession.token_hash == _hash(token)))
         _end(UserSession.token_hash == _hash(token))
     session.clear()
+    return id_token
 
 
 def end_all_sessions(user_id: int, keep_current: bool = False) -> int:

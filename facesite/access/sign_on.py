@@ -18,12 +18,16 @@ log = logging.getLogger(__name__)
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never another host (no open redirect), never a control character (a CR/LF
-    would split the Location header) nor other than ASCII (a Location header cannot carry it as it is)."""
+    """Only a path of this portal: never another host (no open redirect), never outside the path the portal is
+    mounted under, never a control character (a CR/LF would split the Location header) nor other than ASCII (a
+    Location header cannot carry it as it is)."""
     if not target or len(target) > 2000 or not target.isascii() or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    mount = request.script_root
+    if mount and target != mount and not target.startswith(mount + "/"):
         return None
     return target
 
@@ -37,13 +41,19 @@ def passwords_allowed() -> bool:
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    """The user of a password session (checked against the server's session table on every request).
-    Under header sign-on a request that comes through the proxy is the proxy's user, whatever cookie
-    it carries; a password session counts only with break-glass on."""
-    if current_app.config["AUTH_MODE"] == "header" and (not passwords_allowed() or _proxy_secret_ok(request)):
+    """The user of a session (checked against the server's session table on every request): a password
+    session, or under OpenID Connect one the provider's sign-in began. Under header sign-on a request that
+    comes through the proxy is the proxy's user, whatever cookie it carries; outside builtin mode a password
+    session counts only with break-glass on."""
+    mode = current_app.config["AUTH_MODE"]
+    if mode == "header" and (not passwords_allowed() or _proxy_secret_ok(request)):
         return None
     user = sessions.user_for_request(user_id)
-    return user if user is not None and user.source == "local" else None
+    if user is None:
+        return None
+    if user.source == "local":
+        return user if passwords_allowed() else None
+    return user if user.source == "oidc" and mode == "oidc" else None
 
 
 def _proxy_secret_ok(req) -> bool:
@@ -80,8 +90,13 @@ def proxy_role(req) -> str | None:
         return None
     if not config["AUTH_GROUPS_HEADER"]:
         return config["AUTH_DEFAULT_ROLE"]
+    return role_from_groups(groups, config["AUTH_ROLE_GROUPS"])
+
+
+def role_from_groups(groups: set[str], role_groups: dict) -> str | None:
+    """The highest role one of ``groups`` (lower case) gives by ``role_groups`` (role -> groups); None: no role."""
     for role in reversed(ROLES):
-        if groups & config["AUTH_ROLE_GROUPS"][role]:
+        if groups & role_groups.get(role, frozenset()):
             return role
     return None
 

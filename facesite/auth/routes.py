@@ -34,7 +34,10 @@ def signed_in_page(user, target):
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
-    if not passwords_allowed():  # header sign-on: the identity proxy signs staff in, never a password here
+    if not passwords_allowed():
+        if current_app.config["AUTH_MODE"] == "oidc":  # the company's sign-in button alone
+            return render_template("auth/login.html", form=None), 200 if request.method == "GET" else 401
+        # header sign-on: the identity proxy signs staff in, never a password here
         return render_template("auth/proxy_only.html"), 401
     form = LoginForm()
     if form.validate_on_submit():
@@ -55,13 +58,19 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    from facesite.auth.oidc import provider_sign_out, same_origin_as_issuer
+
+    company_account = current_user.is_authenticated and current_user.source == "oidc"
     if current_user.is_authenticated:
         security_events.record("sign_out", subject=current_user.username)
-    sessions.end_current()
+    id_token = sessions.end_current()
     logout_user()
     flash("You are signed out.", "info")
-    if not passwords_allowed():
-        return render_template("auth/signed_out.html")
+    provider_logout = provider_sign_out(id_token) if company_account else None
+    if provider_logout and same_origin_as_issuer(provider_logout):
+        return redirect(provider_logout, 303)  # RP-initiated logout: the provider sends the browser back here
+    if not passwords_allowed() or provider_logout:
+        return render_template("auth/signed_out.html", provider_logout=provider_logout)
     return redirect(url_for("auth.login"), 303)
 
 
