@@ -69,12 +69,12 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     prepare_database(app)
 
     from facesite.drafts import DraftStore
-    from facesite.extensions import db, init_batch_scheduler, init_drafts
+    from facesite.extensions import init_batch_scheduler, init_drafts, short_transactions
 
     with app.app_context():
         # SQLite means one machine: kept pictures go to files beside it, not into the single-writer database.
         on_sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
-        init_drafts(app, DraftStore(db.engine, max_age_seconds=app.config["DRAFT_MAX_AGE_HOURS"] * 3600,
+        init_drafts(app, DraftStore(short_transactions(), max_age_seconds=app.config["DRAFT_MAX_AGE_HOURS"] * 3600,
                                     picture_folder=os.path.join(app.instance_path, "kept-pictures") if on_sqlite else None))
 
     from facesite.batch.scheduler import BatchScheduler
@@ -117,11 +117,13 @@ def one_line_messages(record: logging.LogRecord) -> bool:
 def register_extensions(app: Flask) -> None:
     from facesite.access.policy import enforce_policy
     from facesite.batch.routes import allow_large_uploads
-    from facesite.extensions import csrf, db, login_manager, migrate
+    from facesite.extensions import SHORT_TRANSACTIONS, csrf, db, login_manager, migrate
     from facesite.security import configure_security
 
     app.before_request(allow_large_uploads)  # before CSRF protection reads the body
     csrf.init_app(app)
+    app.config["SQLALCHEMY_BINDS"] = {SHORT_TRANSACTIONS: {"url": app.config["SQLALCHEMY_DATABASE_URI"],
+                                                           **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}}
     db.init_app(app)
     tune_sqlite(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
@@ -148,7 +150,8 @@ def tune_sqlite(app: Flask) -> None:
         cursor.close()
 
     with app.app_context():
-        event.listen(db.engine, "connect", set_pragmas)
+        for engine in db.engines.values():
+            event.listen(engine, "connect", set_pragmas)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -14,7 +14,7 @@ from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import insert, update
 
-from facesite.extensions import db
+from facesite.extensions import short_transactions
 from facesite.faces.person import mask_id_number
 from facesite.models import VendorCall, utcnow
 
@@ -48,7 +48,7 @@ class AuditTrail:
 
     def __init__(self, app):
         with app.app_context():
-            self.engine = db.engine
+            self.engine = short_transactions()
 
     def started(self, step: str, fields: dict) -> int:
         username = acting_user()

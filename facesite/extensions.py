@@ -32,6 +32,16 @@ if TYPE_CHECKING:  # imported for the types only: these modules need the models,
     from facesite.drafts import DraftStore
 
 _DRAFTS, _BATCH = "facesite.drafts", "facesite.batch"
+# The engine of the short transactions that commit on their own whatever the request does next
+# (audit records, kept pictures and outcomes, sign-in sessions and limits, security events). Its own
+# pool: a request thread holding the session's connection and waiting for a second one from the same
+# pool deadlocked under load once every connection was held by such a thread (PostgreSQL, 256 staff).
+SHORT_TRANSACTIONS = "short"
+
+
+def short_transactions():
+    """The engine for the short, self-committing transactions (see SHORT_TRANSACTIONS)."""
+    return db.engines[SHORT_TRANSACTIONS]
 
 
 def init_drafts(app: Flask, store: DraftStore) -> None:

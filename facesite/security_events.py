@@ -11,7 +11,7 @@ import logging
 from flask import has_request_context, request
 from flask_login import current_user
 
-from facesite.extensions import db
+from facesite.extensions import short_transactions
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def record(event: str, *, subject: str | None = None, detail: str | None = None,
             "address": _cut(request.remote_addr, _ADDRESS_MAX) if has_request_context() else None,
             "detail": _cut(detail, _DETAIL_MAX),
         }
-        with db.engine.begin() as connection:
+        with short_transactions().begin() as connection:
             connection.execute(SecurityEvent.__table__.insert().values(**row))
     except Exception:
         log.exception("could not record security event %s (subject %s)", event, subject)

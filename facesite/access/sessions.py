@@ -16,7 +16,7 @@ from flask_login import login_user
 from sqlalchemy import bindparam, insert, select, update
 
 from facesite import security_events
-from facesite.extensions import db
+from facesite.extensions import db, short_transactions
 from facesite.models import User, UserSession, utcnow
 
 TOKEN_KEY = "sid"
@@ -37,7 +37,7 @@ def begin(user: User, id_token: str | None = None) -> None:
     Connect provider's, kept for signing out there too."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    with db.engine.begin() as connection:
+    with short_transactions().begin() as connection:
         connection.execute(insert(UserSession).values(token_hash=_hash(token), user_id=user.id, created_at=now,
                                                       last_seen_at=now, address=(request.remote_addr or "")[:64],
                                                       id_token=id_token))
@@ -69,7 +69,7 @@ def user_for_request(user_id: str) -> User | None:
     if not user.is_active:
         return None
     if (now - record.last_seen_at).total_seconds() > SEEN_EVERY_SECONDS:
-        with db.engine.begin() as connection:
+        with short_transactions().begin() as connection:
             connection.execute(update(UserSession).where(UserSession.id == record.id).values(last_seen_at=now))
     return user
 
@@ -95,7 +95,7 @@ def end_all_sessions(user_id: int, keep_current: bool = False) -> int:
 
 
 def _end(*condition) -> int:
-    with db.engine.begin() as connection:
+    with short_transactions().begin() as connection:
         return connection.execute(update(UserSession).where(UserSession.ended_at.is_(None), *condition)
                                   .values(ended_at=utcnow())).rowcount
 
@@ -103,5 +103,5 @@ def _end(*condition) -> int:
 def purge(older_than_days: int = 30) -> int:
     """Forget sessions that ended (or lapsed) long ago: they only say who signed in from where."""
     cutoff = utcnow() - timedelta(days=older_than_days)
-    with db.engine.begin() as connection:
+    with short_transactions().begin() as connection:
         return connection.execute(db.delete(UserSession).where(UserSession.last_seen_at < cutoff)).rowcount

@@ -25,7 +25,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from facesite.extensions import db
+from facesite.extensions import db, short_transactions
 from facesite.models import SignInThrottle, utcnow
 
 DEVICE_COOKIE = "facesite_device"
@@ -66,7 +66,7 @@ def attempt(key: str, limit: int, lock_minutes: int) -> int:
     now = utcnow()
     table = SignInThrottle.__table__
     for _ in range(3):
-        with db.engine.begin() as connection:
+        with short_transactions().begin() as connection:
             counted = connection.execute(update(table).where(
                 table.c.key == key, table.c.attempts < limit,
                 or_(table.c.locked_until.is_(None), table.c.locked_until <= now)).values(attempts=table.c.attempts + 1))
@@ -86,7 +86,7 @@ def attempt(key: str, limit: int, lock_minutes: int) -> int:
         if locked_until is not None:
             return max(1, int((locked_until - now).total_seconds()))
         try:
-            with db.engine.begin() as connection:
+            with short_transactions().begin() as connection:
                 connection.execute(insert(table).values(key=key, attempts=1, locked_until=None))
             return 0
         except IntegrityError:  # another attempt made the row first: count against it
@@ -98,7 +98,7 @@ def attempt(key: str, limit: int, lock_minutes: int) -> int:
 
 
 def succeeded(key: str) -> None:
-    with db.engine.begin() as connection:
+    with short_transactions().begin() as connection:
         connection.execute(delete(SignInThrottle.__table__).where(SignInThrottle.__table__.c.key == key))
 
 
@@ -118,6 +118,6 @@ def locked_names(usernames) -> set[str]:
 def purge(now) -> int:
     """Forget counts that hold no lock (made-up names pile up otherwise); a held lock stays until it ends."""
     table = SignInThrottle.__table__
-    with db.engine.begin() as connection:
+    with short_transactions().begin() as connection:
         return connection.execute(delete(table).where(or_(table.c.locked_until.is_(None),
                                                           table.c.locked_until < now))).rowcount
