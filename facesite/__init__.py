@@ -117,7 +117,7 @@ def one_line_messages(record: logging.LogRecord) -> bool:
 def register_extensions(app: Flask) -> None:
     from facesite.access.policy import enforce_policy
     from facesite.batch.routes import allow_large_uploads
-    from facesite.extensions import SHORT_TRANSACTIONS, csrf, db, login_manager, migrate
+    from facesite.extensions import SHORT_TRANSACTIONS, csrf, db, init_short_transactions, login_manager, migrate
     from facesite.security import configure_security
 
     app.before_request(allow_large_uploads)  # before CSRF protection reads the body
@@ -126,6 +126,7 @@ def register_extensions(app: Flask) -> None:
                                                            **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}}
     db.init_app(app)
     tune_sqlite(app)
+    init_short_transactions(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     login_manager.init_app(app)
     app.before_request(enforce_policy)  # sign-in, roles and ownership: the access policy's one gate

@@ -2,6 +2,8 @@
 shared objects, each reached through a typed function named for it (never a string key elsewhere)."""
 from __future__ import annotations
 
+import contextlib
+import threading
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
@@ -39,9 +41,34 @@ _DRAFTS, _BATCH = "facesite.drafts", "facesite.batch"
 SHORT_TRANSACTIONS = "short"
 
 
-def short_transactions():
-    """The engine for the short, self-committing transactions (see SHORT_TRANSACTIONS)."""
-    return db.engines[SHORT_TRANSACTIONS]
+class ShortTransactions:
+    """``begin()`` and ``connect()`` on the short transactions' engine. With SQLite the writes of one
+    process take turns on a lock first: a database file has one writer at a time, and a hundred
+    threads polling for it (SQLite's busy handler) let some wait past the busy timeout under a rush
+    ("database is locked", an audit record left incomplete); queued here, only the processes poll."""
+
+    def __init__(self, engine, one_writer_at_a_time: bool):
+        self.engine = engine
+        self._turn = threading.RLock() if one_writer_at_a_time else contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def begin(self):
+        with self._turn, self.engine.begin() as connection:
+            yield connection
+
+    def connect(self):
+        return self.engine.connect()  # reads: never wait for a writer in WAL mode
+
+
+def init_short_transactions(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engines[SHORT_TRANSACTIONS]
+    app.extensions[SHORT_TRANSACTIONS] = ShortTransactions(engine, engine.dialect.name == "sqlite")
+
+
+def short_transactions() -> ShortTransactions:
+    """The short, self-committing transactions (see SHORT_TRANSACTIONS)."""
+    return current_app.extensions[SHORT_TRANSACTIONS]
 
 
 def init_drafts(app: Flask, store: DraftStore) -> None:
