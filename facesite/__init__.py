@@ -117,13 +117,18 @@ def one_line_messages(record: logging.LogRecord) -> bool:
 def register_extensions(app: Flask) -> None:
     from facesite.access.policy import enforce_policy
     from facesite.batch.routes import allow_large_uploads
-    from facesite.extensions import SHORT_TRANSACTIONS, csrf, db, init_short_transactions, login_manager, migrate
+    from facesite.extensions import SHORT_POOL_SIZE, SHORT_TRANSACTIONS, csrf, db, init_short_transactions, login_manager, migrate
     from facesite.security import configure_security
 
     app.before_request(allow_large_uploads)  # before CSRF protection reads the body
     csrf.init_app(app)
-    app.config["SQLALCHEMY_BINDS"] = {SHORT_TRANSACTIONS: {"url": app.config["SQLALCHEMY_DATABASE_URI"],
-                                                           **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}}
+    # The short transactions' pool is small: each is one or two statements, and a database server
+    # counts every connection (PostgreSQL refused a second full-size pool: "too many clients").
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    app.config["SQLALCHEMY_BINDS"] = {SHORT_TRANSACTIONS: {
+        **options, "url": app.config["SQLALCHEMY_DATABASE_URI"],
+        "pool_size": min(SHORT_POOL_SIZE, options.get("pool_size", SHORT_POOL_SIZE)),
+        "max_overflow": min(SHORT_POOL_SIZE, options.get("max_overflow", SHORT_POOL_SIZE))}}
     db.init_app(app)
     tune_sqlite(app)
     init_short_transactions(app)

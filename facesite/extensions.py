@@ -39,6 +39,7 @@ _DRAFTS, _BATCH = "facesite.drafts", "facesite.batch"
 # pool: a request thread holding the session's connection and waiting for a second one from the same
 # pool deadlocked under load once every connection was held by such a thread (PostgreSQL, 256 staff).
 SHORT_TRANSACTIONS = "short"
+SHORT_POOL_SIZE = 5  # connections kept, and as many again at a peak
 
 
 class ShortTransactions:
