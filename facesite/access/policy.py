@@ -74,6 +74,8 @@ POLICY: dict[str, Rule] = {
     "auth.setup": allow(ANYONE, "GET", "POST"),
     "static": allow(ANYONE),
     "main.healthz": allow(ANYONE),
+    # Prometheus: the view itself opens only to loopback or METRICS_TOKEN (metrics/exposition.py).
+    "metrics.metrics_page": allow(ANYONE),
     # Every member of staff.
     "main.index": allow(VIEWER),
     "auth.password": allow(VIEWER, "GET", "POST"),
