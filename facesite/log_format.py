@@ -18,8 +18,8 @@ TEXT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 def formatter(log_format: str) -> logging.Formatter:
     if log_format == "json":
-        # These keys, and exc_info with a traceback (the portal logs no extra= fields).
-        return JsonFormatter("%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+        # These keys (process: which gunicorn worker), and exc_info with a traceback (no extra= fields are used).
+        return JsonFormatter("%(asctime)s %(levelname)s %(name)s %(process)d %(request_id)s %(message)s",
                              rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
     return logging.Formatter(TEXT)
 
