@@ -18,8 +18,8 @@ from contextvars import ContextVar
 from werkzeug.wsgi import ClosingIterator
 
 HEADER = "X-Request-Id"
-# Routers send a UUID (Heroku), hex or base64-ish ids; 64 characters is the audit column's width.
-SANE = re.compile(r"[A-Za-z0-9._:+=/-]{8,64}")
+# Routers send a UUID (Heroku), hex or dotted ids: letters, digits, "_.:-", 8 to 64 (the audit column).
+SANE = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 ENVIRON_ID = "facesite.request_id"
 ENVIRON_STARTED = "facesite.request_started"  # time.perf_counter() as the request came in (metrics)
 NONE = "-"  # what a log line outside any request shows
@@ -60,7 +60,7 @@ class RequestIds:
         request_id = accepted(environ.get("HTTP_X_REQUEST_ID"))
         environ[ENVIRON_ID] = request_id
         environ[ENVIRON_STARTED] = time.perf_counter()
-        token = _current.set(request_id)
+        _current.set(request_id)
 
         def start_with_id(status, headers, exc_info=None):
             headers = [(name, value) for name, value in headers if name.lower() != HEADER.lower()]
@@ -69,16 +69,14 @@ class RequestIds:
         try:
             answer = self.wsgi_app(environ, start_with_id)
         except BaseException:
-            _forget(token)
+            _forget()
             raise
-        return ClosingIterator(answer, lambda: _forget(token))
+        return ClosingIterator(answer, _forget)
 
 
-def _forget(token) -> None:
-    try:
-        _current.reset(token)
-    except ValueError:  # closed from another context than the one that set it: just clear this one
-        _current.set(None)
+def _forget() -> None:
+    """A request is never inside another: once its answer is sent, the thread works for nobody."""
+    _current.set(None)
 
 
 class RequestIdFilter(logging.Filter):
