@@ -8,6 +8,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from facesite.metrics import exposition
+from facesite.sandbox.launcher import free_port
 from tests import pictures, staff_work
 from tests.conftest import EnrolPage, make_app
 from tests.test_batch import BatchPage
@@ -131,6 +132,8 @@ def test_a_visitor_through_a_proxy_on_this_machine_is_not_loopback(sandbox, forw
 @pytest.fixture
 def json_logs(monkeypatch):
     monkeypatch.setenv("LOG_FORMAT", "json")
+    # A port of its own for the embedded sandbox, which otherwise says in plain text that 9100 is taken.
+    monkeypatch.setenv("SANDBOX_PORT", str(free_port()))
 
 
 def test_two_gunicorn_workers_count_together(json_logs, procfile_portal):  # noqa: F811 (the fixture)
