@@ -9,6 +9,9 @@ thread (facesite/serving: why, and how).
 import os
 
 from facesite.config import ServingSettings
+from facesite.environment import log_format
+from facesite.log_format import gunicorn_logger_class
+from facesite.serving import metrics_directory
 from facesite.serving import buffering_worker
 
 # Every value from the environment is read by facesite/config.py (README, "Configuration").
@@ -29,9 +32,12 @@ accesslog = "-"
 # gunicorn's runtime control socket (one per user's home by default) would let several portals on one
 # machine talk over each other, and nothing here uses it: deploys go through the platform.
 control_socket_disable = True
-# The access log shows paths and status codes only; no query holds a secret.
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+# The access log shows paths and status codes only; no query holds a secret. The request id (the
+# answer's X-Request-Id) leads to the portal's own lines for that request.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'
 forwarded_allow_ips = serving.forwarded_allow_ips
+# LOG_FORMAT=json: gunicorn's own lines (access log included) are JSON objects too.
+logger_class = gunicorn_logger_class(log_format(os.environ))
 
 
 def on_starting(server):
@@ -47,6 +53,10 @@ def on_starting(server):
         SERVER_MASTER.sandbox_url, process = start_sandbox(sandbox_db_path())
         server.sandbox_process = process
         server.log.info("no vendor credentials: using the embedded sandbox at %s", SERVER_MASTER.sandbox_url)
+
+    # Counts from every worker, added up at /metrics: named before anything imports prometheus-client
+    # (the sandbox above runs in its own process and counts nothing).
+    server.metrics_directory = metrics_directory.fresh()
 
     # Migrate and announce the first administrator's link once, here, not in every worker.
     from facesite import create_app
@@ -79,6 +89,11 @@ def worker_exit(server, worker):
         batch_scheduler(app).stop()
 
 
+def child_exit(server, worker):
+    """A worker is gone (stopped, killed, timed out): its counts stay, its live gauges go."""
+    metrics_directory.worker_gone(worker.pid)
+
+
 def when_ready(server):
     host, port = bind.rsplit(":", 1)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
@@ -91,3 +106,4 @@ def on_exit(server):
         from facesite.sandbox.launcher import stop_sandbox
 
         stop_sandbox(process)
+    metrics_directory.remove(getattr(server, "metrics_directory", None))

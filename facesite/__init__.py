@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask, Request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from facesite import config
+from facesite import config, log_format, observability
 
 
 def _project_folder(name: str) -> str:
@@ -64,6 +64,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     register_blueprints(app)
+    observability.init_app(app)  # /metrics and request ids: after the middleware above, so outermost
     register_error_handlers(app)
     register_commands(app)
     prepare_database(app)
@@ -96,8 +97,7 @@ def configure_logging(app: Flask) -> None:
     # Logs go to stdout, where a PaaS collects them. The vendor client never logs
     # headers or bodies, so keys and tokens cannot reach this stream.
     if not logging.getLogger().handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler = log_format.handler(app.config["LOG_FORMAT"], sys.stdout)  # text or JSON, with request ids
         handler.addFilter(one_line_messages)
         logging.getLogger().addHandler(handler)
     logging.getLogger("facesite").setLevel(app.config["LOG_LEVEL"])

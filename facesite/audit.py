@@ -14,6 +14,7 @@ from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import insert, update
 
+from facesite import metrics, request_ids
 from facesite.extensions import short_transactions
 from facesite.faces.person import mask_id_number
 from facesite.models import VendorCall, utcnow
@@ -50,16 +51,20 @@ class AuditTrail:
         with app.app_context():
             self.engine = short_transactions()
 
-    def started(self, step: str, fields: dict) -> int:
+    def started(self, step: str, fields: dict) -> tuple[int, str]:
+        """The handle ``finished`` gets back: the record's id and the call."""
         username = acting_user()
+        # The request id (or a batch row's) leads from an error page to the log lines and to this row.
         row = {"username": username, "call": step, "face_set_id": fields.get("faceSetId"),
                "external_reference_id": fields.get("externalReferenceId"),
-               "id_number_masked": mask_id_number(fields.get("idNumber"))}
+               "id_number_masked": mask_id_number(fields.get("idNumber")), "request_id": request_ids.current()}
         # If this cannot be written the call is not made: no vendor call goes unaccounted for.
         with self.engine.begin() as connection:
-            return connection.execute(insert(VendorCall).values(**row).returning(VendorCall.id)).scalar_one()
+            return connection.execute(insert(VendorCall).values(**row).returning(VendorCall.id)).scalar_one(), step
 
-    def finished(self, record_id: int, answer, error, latency_ms: float) -> None:
+    def finished(self, handle: tuple[int, str], answer, error, latency_ms: float) -> None:
+        """Every vendor call ends here once, whatever happened: the audit row and the metrics."""
+        record_id, step = handle
         outcome = {"finished_at": utcnow(), "latency_ms": round(latency_ms)}
         if answer is not None:
             outcome.update(outcome_code=answer.code, outcome_message=answer.message,
@@ -69,6 +74,7 @@ class AuditTrail:
             outcome.update(outcome_code=error.kind.audit_code if error else "INTERRUPTED",
                            outcome_message=error.detail if error else "the call was interrupted",
                            http_status=getattr(error, "http_status", None))
+        metrics.count_vendor_call(step, outcome["outcome_code"], outcome.get("pricing_strategy"), latency_ms / 1000)
         try:
             with self.engine.begin() as connection:
                 connection.execute(update(VendorCall).where(VendorCall.id == record_id).values(**outcome))

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, fields, replace
 from flask import Flask, current_app
 
 from facesite.environment import (batch_runner, check_sign_on, database_url, flag,  # noqa: F401 (tests use them)
-                                  has_vendor_credentials, is_production, kept_secret_key, names, number,
-                                  openid_connect, trusted_proxy_hops, vendor_base_url, whole)
+                                  has_vendor_credentials, is_production, kept_secret_key, log_format,
+                                  metrics_token, names, number, openid_connect, trusted_proxy_hops,
+                                  vendor_base_url, whole)
 from facesite.serving import MB, ServingLimits
 
 PROCESS = {"app_config": False}  # a field that is no app.config key
@@ -97,6 +98,8 @@ class Settings:
     prepare_pictures: bool
     score_field: str  # where a search match carries its score: the vendor's docs do not name the field
     log_level: str
+    log_format: str  # text or json (log_format.py); every line carries the request id either way
+    metrics_token: str | None  # opens /metrics from outside this machine (facesite/metrics/exposition.py)
     redis_url: str | None
     # Batch enrolment: who runs jobs, how many vendor calls each job keeps in flight, how long a silent
     # runner is trusted before another takes its job over, how often every process looks for such jobs,
@@ -206,6 +209,8 @@ class Settings:
             prepare_pictures=flag(env, "PREPARE_PICTURES", True),
             score_field=env.get("SCORE_FIELD", "similarity"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            log_format=log_format(env),
+            metrics_token=metrics_token(env),
             redis_url=env.get("REDIS_URL") or None,
             batch_runner=batch_runner(env),
             batch_queue=env.get("BATCH_QUEUE", "facesite-batch"),

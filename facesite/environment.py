@@ -36,6 +36,26 @@ def names(env: Mapping[str, str], name: str) -> frozenset[str]:
     return frozenset(part.strip().lower() for part in env.get(name, "").replace(",", " ").split() if part.strip())
 
 
+def log_format(env: Mapping[str, str]) -> str:
+    """LOG_FORMAT: ``text`` or ``json``; a typo stops the start rather than change the format unnoticed."""
+    value = env.get("LOG_FORMAT", "").strip().lower() or "text"
+    if value not in ("text", "json"):
+        raise RuntimeError(f"LOG_FORMAT must be text or json, not {value!r}")
+    return value
+
+
+METRICS_TOKEN_MIN_LENGTH = 16
+
+
+def metrics_token(env: Mapping[str, str]) -> str | None:
+    """METRICS_TOKEN: the bearer token that opens /metrics from outside this machine; long, as it is
+    a password nobody types."""
+    value = env.get("METRICS_TOKEN", "").strip() or None
+    if value is not None and len(value) < METRICS_TOKEN_MIN_LENGTH:
+        raise RuntimeError(f"METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters long")
+    return value
+
+
 def has_vendor_credentials(env: Mapping[str, str]) -> bool:
     return bool(env.get("ADVANCE_ACCESS_TOKEN") or (env.get("ADVANCE_ACCESS_KEY") and env.get("ADVANCE_SECRET_KEY")))
 

@@ -109,6 +109,8 @@ class VendorCall(db.Model):
     pricing_strategy: Mapped[str | None] = mapped_column(String(8))
     http_status: Mapped[int | None]
     latency_ms: Mapped[int | None]
+    # The request's id (X-Request-Id, shown on the error page and in every log line), or a batch row's.
+    request_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class FaceSet(db.Model):

@@ -13,7 +13,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
-from facesite import image_rules, preparation, runtime_settings
+from facesite import image_rules, metrics, preparation, runtime_settings
 from facesite.access.policy import draft_reader
 from facesite.drafts import valid_id
 from facesite.extensions import drafts
@@ -95,20 +95,30 @@ def keep_preview(picture: Picture) -> str:
 
 def picture_to_send(data: bytes) -> Picture:
     """What is sent for an uploaded picture under the admin setting: prepared (and what was done), or
-    checked as it is. Raises ImageRuleError. Forms and batch rows alike."""
-    if runtime_settings.prepare_pictures():
-        prepared = preparation.prepare(data)
-        return Picture(prepared.data, prepared.facts, prepared.summary)
-    return Picture(data, image_rules.check_image(data))
+    checked as it is. Raises ImageRuleError. Forms and batch rows alike (so metrics count here)."""
+    prepare = runtime_settings.prepare_pictures()
+    try:
+        if prepare:
+            prepared = preparation.prepare(data)
+            picture = Picture(prepared.data, prepared.facts, prepared.summary)
+        else:
+            picture = Picture(data, image_rules.check_image(data))
+    except image_rules.ImageRuleError as error:
+        metrics.count_picture_refused(error.vendor_message)
+        raise
+    metrics.count_picture_accepted(prepare)
+    return picture
 
 
 def picture_problem(data: bytes) -> str | None:
     """What ``picture_to_send`` would refuse, found without encoding anything (``preparation.inspect``);
-    None when fine. For checking the many pictures of a batch upload."""
+    None when fine. For checking the many pictures of a batch upload (a refusal counts in the metrics
+    here: its rows are skipped and never reach ``picture_to_send``)."""
     check = preparation.inspect if runtime_settings.prepare_pictures() else image_rules.check_image
     try:
         check(data)
     except image_rules.ImageRuleError as error:
+        metrics.count_picture_refused(error.vendor_message)
         return str(error)
     return None
 

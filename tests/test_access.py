@@ -7,7 +7,9 @@ from facesite.extensions import db
 from facesite.models import User
 from tests.conftest import PASSWORD, EnrolPage, face, make_app, portal_settings, sign_in
 
-PUBLIC = {"/auth/login", "/healthz", "/static/style.css"}
+# /metrics: the test client connects from loopback, where a local scraper reads it (tests/test_metrics.py:
+# from elsewhere only with METRICS_TOKEN).
+PUBLIC = {"/auth/login", "/healthz", "/static/style.css", "/metrics"}
 
 
 def concrete_urls(app):
@@ -19,7 +21,7 @@ def concrete_urls(app):
                 .replace("<submission_id>", "x" * 32).replace("<picture_id>", "x" * 32).replace("<token>", "x" * 32)
 
 
-def test_without_a_session_only_login_static_and_healthz_answer(app, anonymous):
+def test_without_a_session_only_login_static_healthz_and_local_metrics_answer(app, anonymous):
     urls = set(concrete_urls(app))
     assert {"/enrol/", "/admin/users", "/admin/audit", "/admin/audit.csv", "/auth/password", "/batch/",
             "/batch/1/results.csv"} <= urls

@@ -29,6 +29,7 @@ EXPECTED = {
     "auth.oidc_callback": {"GET": ANYONE},
     "static": {"GET": ANYONE},
     "main.healthz": {"GET": ANYONE},
+    "metrics.metrics_page": {"GET": ANYONE},  # loopback here; from elsewhere only with METRICS_TOKEN
     "main.index": {"GET": VIEWER},
     "auth.password": dict.fromkeys(BOTH, VIEWER),
     "auth.logout": {"POST": VIEWER},

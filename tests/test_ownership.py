@@ -33,9 +33,11 @@ def staff(app):
 
 
 def without_csrf_token(response) -> str:
-    """A page as text, less its CSRF tokens (signed with the time: two pages a second apart differ). Every
-    form carrying one counts, whatever the order of its attributes (the sign-out form writes type first)."""
-    return re.sub(r'(<input[^>]*name="csrf_token"[^>]*value=")[^"]*"', r'\1"', response.get_data(as_text=True))
+    """A page as text, less its CSRF tokens (signed with the time: two pages a second apart differ) and its
+    request id (each request's own). Every form carrying a token counts, whatever the order of its
+    attributes (the sign-out form writes type first)."""
+    page = re.sub(r'(<input[^>]*name="csrf_token"[^>]*value=")[^"]*"', r'\1"', response.get_data(as_text=True))
+    return page.replace(response.headers["X-Request-Id"], "")
 
 
 def vendor_calls(app, call: str) -> list[str]:

@@ -1,10 +1,13 @@
 """With real credentials configured, no key, secret or token reaches a page or a log line."""
+import io
+import json
 import logging
 import re
 import sqlite3
 
 import pytest
 
+from facesite import log_format
 from tests.conftest import PASSWORD, EnrolPage, face, make_app, sign_in
 from tests.servers import ServerThread
 
@@ -25,6 +28,9 @@ def vendor_with_keys(tmp_path):
 def test_keys_and_tokens_never_appear_in_pages_or_logs(vendor_with_keys, monkeypatch, caplog, capsys,
                                                       every_log_line):
     caplog.set_level(logging.DEBUG)
+    json_lines = io.StringIO()  # what LOG_FORMAT=json would write, exceptions' tracebacks included
+    json_handler = log_format.handler("json", json_lines)
+    logging.getLogger().addHandler(json_handler)
     app = make_app(vendor_with_keys.url, {"ADVANCE_ACCESS_KEY": ACCESS_KEY, "ADVANCE_SECRET_KEY": SECRET_KEY,
                                           "ADVANCE_BASE_URL": vendor_with_keys.url,
                                           "SECRET_KEY": "test-secret-key-for-signing-sessions"})
@@ -48,7 +54,10 @@ def test_keys_and_tokens_never_appear_in_pages_or_logs(vendor_with_keys, monkeyp
     tokens = [row[0] for row in sqlite3.connect(vendor_with_keys.db).execute("SELECT token FROM tokens")]
     assert tokens, "the portal should have signed in with its keys"
     captured = capsys.readouterr()
-    everything = "\n".join(bodies + [caplog.text, captured.out, captured.err])
+    logging.getLogger().removeHandler(json_handler)
+    parsed = [json.loads(line) for line in json_lines.getvalue().splitlines()]
+    assert any(line["message"].startswith("vendor add_face") and line["request_id"] != "-" for line in parsed)
+    everything = "\n".join(bodies + [caplog.text, captured.out, captured.err, json_lines.getvalue()])
     assert "FaceSet not found" in everything  # the pages and logs were really captured
     assert any("vendor add_face" in line for line in every_log_line.lines)  # so was the run-wide watcher
     for secret in [ACCESS_KEY, SECRET_KEY, PASSWORD, *tokens]:

@@ -76,6 +76,8 @@ POLICY: dict[str, Rule] = {
     "auth.oidc_callback": allow(ANYONE),
     "static": allow(ANYONE),
     "main.healthz": allow(ANYONE),
+    # Prometheus: the view itself opens only to loopback or METRICS_TOKEN (metrics/exposition.py).
+    "metrics.metrics_page": allow(ANYONE),
     # Every member of staff.
     "main.index": allow(VIEWER),
     "auth.password": allow(VIEWER, "GET", "POST"),

@@ -13,7 +13,7 @@ from facesite.security_events import EVENTS
 
 CSV_COLUMNS = ("id", "started_at", "finished_at", "username", "call", "face_set_id", "external_reference_id",
                "id_number_masked", "outcome_code", "outcome_message", "transaction_id", "pricing_strategy",
-               "http_status", "latency_ms")
+               "http_status", "latency_ms", "request_id")
 
 
 class AuditFilterForm(FilterForm):
@@ -22,6 +22,8 @@ class AuditFilterForm(FilterForm):
     outcome = SelectField("Outcome", choices=[SelectChoice("", "any"), SelectChoice("success"), SelectChoice("failure"),
                                                SelectChoice("unfinished", "no answer recorded")],
                           validators=[Optional()])
+    # The id an error page showed (request_ids.py): finds the calls that request made.
+    request_id = StringField("Request id", validators=[Optional(), Length(max=64)])
 
 
 def conditions(form: AuditFilterForm) -> list:
@@ -31,6 +33,8 @@ def conditions(form: AuditFilterForm) -> list:
     where += form.date_conditions(VendorCall.started_at)
     if form.face_set.data:
         where.append(VendorCall.face_set_id == form.face_set.data.strip())
+    if form.request_id.data:
+        where.append(VendorCall.request_id == form.request_id.data.strip())
     if form.outcome.data == "success":
         where.append(VendorCall.outcome_code == "SUCCESS")
     elif form.outcome.data == "failure":

@@ -39,7 +39,16 @@ class AccessTokenCache:
             cached = self._tokens.get(key)
             if cached and time.time() < cached.refresh_at:
                 return cached.token
-            token, expires_at = fetch()
+            # Imported here: gunicorn's master reads this module (through config.py) before it names the
+            # directory prometheus-client's multiprocess mode needs, which its first import decides.
+            from facesite import metrics
+
+            try:
+                token, expires_at = fetch()
+            except Exception:
+                metrics.count_token_refresh(succeeded=False)
+                raise
+            metrics.count_token_refresh(succeeded=True)
             now = time.time()
             # Renew a little before the vendor's expiry: a minute, or a quarter of a short lifetime.
             margin = min(60.0, max(0.0, expires_at - now) / 4)

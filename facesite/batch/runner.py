@@ -25,7 +25,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import update
 
-from facesite import image_rules
+from facesite import image_rules, request_ids
 from facesite.batch import lifecycle
 from facesite.batch import row_outcomes as row_outcome
 from facesite.batch.checking import check_pictures
@@ -83,7 +83,7 @@ def run_job(app: Flask, job_id: int, owner: LeaseOwner | None = None) -> bool:
     BatchScheduler says so), the calls in flight finish and the job is handed back."""
     owner = owner or LeaseOwner.here()
     stopping = batch_scheduler(app).stopping
-    with app.app_context():
+    with app.app_context(), request_ids.bound(f"job-{job_id}"):
         if not lifecycle.take_over(job_id, owner, app.config["BATCH_LEASE_SECONDS"]):
             return False
         lease = Lease(app, job_id, owner)
@@ -188,7 +188,8 @@ def _pending_ids(job_id: int) -> list[int]:
 
 
 def _send_one(app: Flask, row_id: int, username: str, gate: VendorGate) -> None:
-    with app.app_context():  # the audit identity is enrol()'s to set (by=username)
+    # No request here: the row's own id goes on its log lines and its audit row (request_ids.py).
+    with app.app_context(), request_ids.bound(f"job-{gate.job_id}-row-{row_id}"):  # audit identity: enrol(by=)
         try:
             _enrol_row(row_id, username, gate)
         except Exception:  # never lose the row: a bug here must not leave it "sending" forever

@@ -6,9 +6,10 @@ messages add a more specific hint, with the code's advice as the fallback.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
-from facesite import image_rules
+from facesite import image_rules, request_ids
 from facesite.advance import AdvanceError, TransportError, TransportFailure, VendorError
 
 ADMIN = "This is not something you can fix from this form: tell the portal's administrator."
@@ -63,6 +64,9 @@ class Problem:
     retry_after: int | None = None
     maybe_done: bool = False
     field: str | None = None  # the form field the problem is about, if any
+    # The request that met the problem (request_ids.py): shown with it even when the outcome is shown
+    # again to a later request (a form sent twice), so it still leads to that call's log lines.
+    request_id: str | None = dataclasses.field(default_factory=request_ids.current)
 
     def mark(self, form) -> None:
         """Show the vendor's message under the form field it is about, too."""

@@ -1,0 +1,49 @@
+"""How log lines look: ``LOG_FORMAT=text`` (the default, for people) or ``json`` (one object per line, for a
+log pipeline), both with the request id (request_ids.py) on every line.
+
+The portal's own loggers and gunicorn's (its error log and access log, under the Procfile) get the same
+format, so a JSON pipeline never meets a line it cannot parse.
+"""
+from __future__ import annotations
+
+import logging
+
+from pythonjsonlogger.json import JsonFormatter
+
+from facesite.request_ids import RequestIdFilter
+
+FORMATS = ("text", "json")
+TEXT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    if log_format == "json":
+        # These keys (process: which gunicorn worker), and exc_info with a traceback (no extra= fields are used).
+        return JsonFormatter("%(asctime)s %(levelname)s %(name)s %(process)d %(request_id)s %(message)s",
+                             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
+    return logging.Formatter(TEXT)
+
+
+def handler(log_format: str, stream) -> logging.Handler:
+    """A handler writing to ``stream`` in ``log_format``, with the request id."""
+    written = logging.StreamHandler(stream)
+    written.setFormatter(formatter(log_format))
+    written.addFilter(RequestIdFilter())
+    return written
+
+
+def gunicorn_logger_class(log_format: str):
+    """gunicorn.conf.py's ``logger_class``: gunicorn's own logger, its lines in ``log_format``."""
+    from gunicorn.glogging import Logger
+
+    class FormattedLogger(Logger):
+        def setup(self, cfg):
+            super().setup(cfg)
+            if log_format != "json":  # gunicorn's text lines as they are (the access line shows the id)
+                return
+            for log in (self.error_log, self.access_log):
+                for each in log.handlers:
+                    each.setFormatter(formatter(log_format))
+                    each.addFilter(RequestIdFilter())
+
+    return FormattedLogger
