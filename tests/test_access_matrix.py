@@ -27,6 +27,7 @@ EXPECTED = {
     "auth.setup": dict.fromkeys(BOTH, ANYONE),
     "static": {"GET": ANYONE},
     "main.healthz": {"GET": ANYONE},
+    "main.favicon": {"GET": ANYONE},
     "main.index": {"GET": VIEWER},
     "auth.password": dict.fromkeys(BOTH, VIEWER),
     "auth.logout": {"POST": VIEWER},

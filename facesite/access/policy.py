@@ -69,11 +69,12 @@ def allow(level: str, *methods: str, owned: Owned | None = None) -> Rule:
 
 
 POLICY: dict[str, Rule] = {
-    # Public: signing in, the first administrator's one-time link, style and scripts, the platform's probe.
+    # Public: signing in, the first administrator's one-time link, style, scripts and icon, the platform's probe.
     "auth.login": allow(ANYONE, "GET", "POST"),
     "auth.setup": allow(ANYONE, "GET", "POST"),
     "static": allow(ANYONE),
     "main.healthz": allow(ANYONE),
+    "main.favicon": allow(ANYONE),
     # Every member of staff.
     "main.index": allow(VIEWER),
     "auth.password": allow(VIEWER, "GET", "POST"),
