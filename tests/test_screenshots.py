@@ -12,11 +12,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.batch_files import make_manifest, make_zip
-from tests.conftest import FACES, PASSWORD, ROOT, face, make_app
+from tests.conftest import FACES, ROOT, face, make_app
 from tests.conftest import browser_sign_in as sign_in
 from tests.servers import ServerThread, SlowUpstream
 from tests.test_browser_photos import camera_browser  # noqa: F401  (a Chromium with a fake camera)
-from tests.test_browser_security import framed_portal, host_page  # noqa: F401  (the portal inside another tool)
+from tests.test_browser_security import framed_portal, host_page, sign_in_inside_the_tool  # noqa: F401
 
 # Every picture the README embeds, by the test below that takes it.
 SHOTS = {"enrol-form", "enrol-result", "enrol-error", "enrol-precheck", "search-results", "search-none",
@@ -78,6 +78,14 @@ def fill_enrol(page, picture="obama.jpg"):
     expect(page.locator("#picture-preview")).to_be_visible()
 
 
+def search(page, picture, threshold="80"):
+    page.goto("/search/")
+    page.fill("#faceSetId", FACE_SET)
+    page.set_input_files("#faceImage", str(FACES / picture))
+    page.fill("#threshold", threshold)
+    page.click("#submit")
+
+
 @pytest.mark.screenshots
 def test_enrol_and_search(browser, portal):
     page = tab(browser, portal)
@@ -100,10 +108,7 @@ def test_enrol_and_search(browser, portal):
     expect(page.locator("h1")).to_have_text("Face added")
     shot(page, "enrol-result")
 
-    page.goto("/search/")
-    page.fill("#faceSetId", FACE_SET)
-    page.set_input_files("#faceImage", str(FACES / "obama2.jpg"))
-    page.click("#submit")
+    search(page, "obama2.jpg")
     expect(page.locator("#matches li").first).to_contain_text("Barack Obama")
     shot(page, "search-results")
     phone = tab(browser, portal, PHONE)
@@ -111,11 +116,7 @@ def test_enrol_and_search(browser, portal):
     expect(phone.locator("#matches li").first).to_contain_text("Barack Obama")
     shot(phone, "phone-results")
 
-    page.goto("/search/")
-    page.fill("#faceSetId", FACE_SET)
-    page.set_input_files("#faceImage", str(FACES / "biden.jpg"))
-    page.fill("#threshold", "95")
-    page.click("#submit")
+    search(page, "biden.jpg", threshold="95")
     expect(page.locator("#no-match")).to_be_visible()
     shot(page, "search-none")
 
@@ -180,12 +181,7 @@ def test_framed(browser, framed_portal):  # noqa: F811
     portal, allowed_port = framed_portal
     host = host_page(portal.url, allowed_port)
     page = browser.new_context(viewport={"width": 1000, "height": 800}).new_page()
-    page.goto(f"http://127.0.0.1:{allowed_port}/")
-    frame = page.frame_locator("#portal")
-    frame.locator("#username").fill("otto")
-    frame.locator("#password").fill(PASSWORD)
-    frame.locator("#submit").click()
-    expect(frame.locator(".account")).to_contain_text("otto")
+    sign_in_inside_the_tool(page, allowed_port)
     shot(page, "framed", full_page=False)
     page.context.close()
     host.stop()
