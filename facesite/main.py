@@ -1,4 +1,4 @@
-"""Home page, kept pictures, and the platform's health check."""
+"""Home page, kept pictures, the icon's old fixed address, and the platform's health check."""
 from flask import Blueprint, abort, current_app, jsonify, redirect, url_for
 from flask_login import current_user
 
@@ -22,6 +22,12 @@ def picture(picture_id):
         abort(404)
     data, mime_type = kept
     return current_app.response_class(data, mimetype=mime_type)  # never cached: see security.no_store
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    # Pages name the icon in base.html; this answers browsers and tools that ask the old fixed address.
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.get("/healthz")

@@ -21,7 +21,7 @@ def concrete_urls(app):
                 .replace("<submission_id>", "x" * 32).replace("<picture_id>", "x" * 32).replace("<token>", "x" * 32)
 
 
-def test_without_a_session_only_login_static_healthz_and_local_metrics_answer(app, anonymous):
+def test_without_a_session_only_login_static_healthz_the_icon_and_local_metrics_answer(app, anonymous):
     urls = set(concrete_urls(app))
     assert {"/enrol/", "/admin/users", "/admin/audit", "/admin/audit.csv", "/auth/password", "/batch/",
             "/batch/1/results.csv"} <= urls
@@ -29,6 +29,8 @@ def test_without_a_session_only_login_static_healthz_and_local_metrics_answer(ap
         response = anonymous.get(url)
         if url in PUBLIC:
             assert response.status_code == 200, url
+        elif url == "/favicon.ico":
+            assert response.status_code == 301 and response.headers["Location"] == "/static/favicon.svg", url
         elif url.startswith(("/auth/setup/", "/auth/oidc/")):
             # An unknown setup link shows nothing; the company sign-in is not on in this portal.
             assert response.status_code == 404, url

@@ -30,6 +30,7 @@ EXPECTED = {
     "static": {"GET": ANYONE},
     "main.healthz": {"GET": ANYONE},
     "metrics.metrics_page": {"GET": ANYONE},  # loopback here; from elsewhere only with METRICS_TOKEN
+    "main.favicon": {"GET": ANYONE},
     "main.index": {"GET": VIEWER},
     "auth.password": dict.fromkeys(BOTH, VIEWER),
     "auth.logout": {"POST": VIEWER},

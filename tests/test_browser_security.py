@@ -56,17 +56,23 @@ def framed_portal(sandbox, monkeypatch):
     portal.stop()
 
 
-def test_the_portal_works_inside_an_allowed_tool(browser, framed_portal, face_set):
-    portal, allowed_port = framed_portal
-    host = host_page(portal.url, allowed_port)
-    context = browser.new_context()
-    page = context.new_page()
+def sign_in_inside_the_tool(page, allowed_port: int):
+    """Open the allowed tool and sign in to the portal inside its iframe; returns the frame."""
     page.goto(f"http://127.0.0.1:{allowed_port}/")
     frame = page.frame_locator("#portal")
     frame.locator("#username").fill("otto")
     frame.locator("#password").fill(PASSWORD)
     frame.locator("#submit").click()
     expect(frame.locator(".account")).to_contain_text("otto")
+    return frame
+
+
+def test_the_portal_works_inside_an_allowed_tool(browser, framed_portal, face_set):
+    portal, allowed_port = framed_portal
+    host = host_page(portal.url, allowed_port)
+    context = browser.new_context()
+    page = context.new_page()
+    frame = sign_in_inside_the_tool(page, allowed_port)
     frame.locator("a", has_text="Enrol a face").click()
     frame.locator("#faceSetId").fill(face_set)
     frame.locator("#faceImage").set_input_files(str(FACES / "obama2.jpg"))

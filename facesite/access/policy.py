@@ -69,7 +69,7 @@ def allow(level: str, *methods: str, owned: Owned | None = None) -> Rule:
 
 
 POLICY: dict[str, Rule] = {
-    # Public: signing in, the first administrator's one-time link, style and scripts, the platform's probe.
+    # Public: signing in, the first administrator's one-time link, style, scripts and icon, the platform's probe.
     "auth.login": allow(ANYONE, "GET", "POST"),
     "auth.setup": allow(ANYONE, "GET", "POST"),
     "auth.oidc_login": allow(ANYONE),  # the company sign-in's two legs (AUTH_MODE=oidc; else 404)
@@ -78,6 +78,7 @@ POLICY: dict[str, Rule] = {
     "main.healthz": allow(ANYONE),
     # Prometheus: the view itself opens only to loopback or METRICS_TOKEN (metrics/exposition.py).
     "metrics.metrics_page": allow(ANYONE),
+    "main.favicon": allow(ANYONE),
     # Every member of staff.
     "main.index": allow(VIEWER),
     "auth.password": allow(VIEWER, "GET", "POST"),

@@ -40,7 +40,12 @@ def entries():
     form.validate()
     page = db.paginate(filtered(form), page=requested_page(), per_page=PER_PAGE,
                        error_out=False)
-    return render_template("register/list.html", form=form, page=page, filters=form.link_arguments())
+    # Entries whose thumbnail is kept (the purge drops old ones): the others get no picture rather than a
+    # broken one. Asked once for the page, without reading the pictures themselves.
+    with_thumbnail = set(db.session.scalars(db.select(Enrolment.id).where(
+        Enrolment.id.in_([e.id for e in page.items]), Enrolment.thumbnail.is_not(None))))
+    return render_template("register/list.html", form=form, page=page, filters=form.link_arguments(),
+                           with_thumbnail=with_thumbnail)
 
 
 @bp.get("/export.csv")
