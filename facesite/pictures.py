@@ -86,7 +86,7 @@ def keep_preview(picture: Picture) -> str:
     if len(data) > PREVIEW_KEEP_BYTES:
         decoded = picture.facts.decoded
         if decoded is not None and max(decoded.size) >= PREVIEW_MIN_SIDE:  # no second decode
-            data = thumbnail(data, decoded, side=max(decoded.size))
+            data = thumbnail(data, decoded, side=min(max(decoded.size), PREVIEW_SIDE))
         else:
             data = thumbnail(data, None, side=PREVIEW_SIDE)
         extension = ".jpg"
