@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from facesite.environment import (batch_runner, check_sign_on, database_url, flag,  # noqa: F401 (tests use them)
                                   has_vendor_credentials, is_production, kept_secret_key, names, number,
                                   trusted_proxy_hops, vendor_base_url, whole)
+from facesite.i18n_settings import default_locale, default_timezone
 from facesite.serving import MB, ServingLimits
 
 PROCESS = {"app_config": False}  # a field that is no app.config key
@@ -97,6 +98,9 @@ class Settings:
     prepare_pictures: bool
     score_field: str  # where a search match carries its score: the vendor's docs do not name the field
     log_level: str
+    # Language and time zone for staff with no setting of their own (facesite/i18n.py; Flask-Babel reads these).
+    babel_default_locale: str
+    babel_default_timezone: str
     redis_url: str | None
     # Batch enrolment: who runs jobs, how many vendor calls each job keeps in flight, how long a silent
     # runner is trusted before another takes its job over, how often every process looks for such jobs,
@@ -197,6 +201,8 @@ class Settings:
             prepare_pictures=flag(env, "PREPARE_PICTURES", True),
             score_field=env.get("SCORE_FIELD", "similarity"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            babel_default_locale=default_locale(env),
+            babel_default_timezone=default_timezone(env),
             redis_url=env.get("REDIS_URL") or None,
             batch_runner=batch_runner(env),
             batch_queue=env.get("BATCH_QUEUE", "facesite-batch"),

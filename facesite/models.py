@@ -32,6 +32,9 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]  # set: the account may not sign in and its sessions end
+    # The person's own language and time zone (facesite/i18n.py); None: the browser's, then the defaults.
+    locale: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def is_active(self) -> bool:  # flask_login refuses inactive users, both at sign-in and per request

@@ -27,6 +27,8 @@ EXPECTED = {
     "auth.setup": dict.fromkeys(BOTH, ANYONE),
     "static": {"GET": ANYONE},
     "main.healthz": {"GET": ANYONE},
+    "i18n.choose_language": {"POST": ANYONE},
+    "i18n.preferences": dict.fromkeys(BOTH, VIEWER),
     "main.index": {"GET": VIEWER},
     "auth.password": dict.fromkeys(BOTH, VIEWER),
     "auth.logout": {"POST": VIEWER},

@@ -13,7 +13,7 @@ from facesite.advance import TransportError, TransportFailure, VendorError
 from facesite.batch.states import SENT, UNSENT, RowState  # noqa: F401  (UNSENT: the runner names it from here)
 from facesite.extensions import db
 from facesite.faces.person import PersonDetails
-from facesite.faces.problems import UNSURE, explain
+from facesite.faces.problems import explain, unsure
 from facesite.faces.results import Enrolled
 from facesite.models import BatchPicture, BatchRow, utcnow
 
@@ -111,4 +111,4 @@ def after_error(error, sent: PersonDetails, gate, attempts: int) -> dict:
             return back_to_queue(uncount=False)
         return failed(error.kind.audit_code, f"{problem.title} {problem.advice}")
     return {"state": RowState.UNKNOWN, "code": error.kind.audit_code, "finished_at": utcnow(),
-            "message": f"{problem.title} " + UNSURE.format(reference=sent.external_reference_id or "—")}
+            "message": f"{problem.title} " + unsure(sent.external_reference_id)}

@@ -1,0 +1,51 @@
+"""The words pages show for the portal's own codes (roles, batch states, vendor calls), in the reader's
+language. The codes themselves stay as they are in the database, in CSV files and in JSON."""
+from __future__ import annotations
+
+from flask_babel import get_timezone, gettext as _, lazy_gettext as _l
+
+ROLE_NAMES = {"viewer": _l("viewer"), "operator": _l("operator"), "admin": _l("admin")}
+JOB_STATE_NAMES = {"uploading": _l("uploading"), "checking": _l("checking"), "review": _l("review"),
+                   "queued": _l("queued"), "running": _l("running"), "paused": _l("paused"),
+                   "finished": _l("finished")}
+ROW_STATE_NAMES = {"unchecked": _l("unchecked"), "pending": _l("pending"), "sending": _l("sending"),
+                   "done": _l("done"), "failed": _l("failed"), "unknown": _l("check"), "skipped": _l("skipped")}
+ROW_FILTER_NAMES = {"all": _l("all"), "problems": _l("problems"), "unknown": _l("to check")}
+CALL_NAMES = {"token": _l("token"), "add_face": _l("add face"), "search": _l("search")}
+
+
+def _named(names: dict, code) -> str:
+    return str(names.get(str(code), code)) if code is not None else "—"
+
+
+def role_name(role: str) -> str:
+    return _named(ROLE_NAMES, role)
+
+
+def state_name(state) -> str:
+    """A batch job's state as the page shows it (JSON keeps the code)."""
+    return _named(JOB_STATE_NAMES, state)
+
+
+def row_state_name(state) -> str:
+    return _named(ROW_STATE_NAMES, state)
+
+
+def row_filter_name(shown) -> str:
+    return str(ROW_FILTER_NAMES.get(str(shown))) if str(shown) in ROW_FILTER_NAMES else row_state_name(shown)
+
+
+def call_name(call: str) -> str:
+    return _named(CALL_NAMES, call)
+
+
+def row_message(message: str | None) -> str:
+    """A batch row's problem as stored: written in the uploader's language when the row was checked or
+    sent; a message that is one of the catalogue's own is shown in the reader's."""
+    return _(message) if message else ""
+
+
+def template_helpers() -> dict:
+    return {"role_name": role_name, "state_name": state_name, "row_state_name": row_state_name,
+            "row_filter_name": row_filter_name, "call_name": call_name, "row_message": row_message,
+            "current_timezone": str(get_timezone())}
