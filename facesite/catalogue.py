@@ -19,11 +19,16 @@ from facesite.extensions import db
 from facesite.models import FaceSet
 from facesite.sandbox import DEMO_FACE_SET_ID, DEMO_FACE_SET_NAME
 from facesite.sandbox import operator_api
+from flask_babel import gettext as _, lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 
-NOT_IN_CATALOGUE = ("FaceSet not found, id: {id}. It is not in the portal's catalogue of face sets: pick one "
-                    "from the list, or ask an administrator to add it.")
+
+
+def not_in_catalogue(face_set_id: str) -> str:
+    """The vendor's own words for an unknown face set (kept exact), then the portal's in the reader's."""
+    return f"FaceSet not found, id: {face_set_id}. " + _(
+        "It is not in the portal's catalogue of face sets: pick one from the list, or ask an administrator to add it.")
 
 
 def all_face_sets() -> list[FaceSet]:

@@ -7,11 +7,12 @@ else DEFAULT_TIMEZONE. The database keeps every time in UTC, without a zone; onl
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, render_template, request, url_for
-from flask_babel import Babel, format_datetime, format_decimal, get_locale, lazy_gettext as _l
+from flask_babel import Babel, force_locale, format_datetime, format_decimal, get_locale, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SubmitField
@@ -140,3 +141,14 @@ def preferences():
         return redirect(url_for("i18n.preferences"), 303)
     return render_template("preferences.html", form=form, default_timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
                            now=local_time(datetime.now(timezone.utc), "full"))
+
+
+@contextmanager
+def speaking_to(username: str | None):
+    """Words a batch job's threads write (row problems, the job's notes) in the language of the person the
+    job is for: there is no request to choose one from."""
+    from facesite.models import User
+
+    code = db.session.scalar(db.select(User.locale).filter_by(username=username)) if username else None
+    with force_locale(known_locale(code) or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        yield

@@ -49,3 +49,12 @@ def template_helpers() -> dict:
     return {"role_name": role_name, "state_name": state_name, "row_state_name": row_state_name,
             "row_filter_name": row_filter_name, "call_name": call_name, "row_message": row_message,
             "current_timezone": str(get_timezone())}
+
+
+def number_text(value, format: str | None = None) -> str:
+    """A number as the reader's locale writes it; English grouping outside any request or app (tests, the
+    command line), where Flask-Babel knows no locale."""
+    from babel.numbers import format_decimal
+    from flask_babel import get_locale
+
+    return format_decimal(value, format, locale=get_locale() or "en")

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from facesite.access import throttle
 from facesite.extensions import db
@@ -68,7 +69,7 @@ class SignIn:
     account_name: str | None = None  # the name, when such an account exists (for the security log)
 
 
-WRONG = "Wrong username or password."
+WRONG = _l("Wrong username or password.")
 
 
 def authenticate(username: str, password: str, device_cookie: str | None, max_failures: int,
@@ -82,11 +83,11 @@ def authenticate(username: str, password: str, device_cookie: str | None, max_fa
     known = user.username if user is not None else None
     if locked:
         minutes = max(1, round(locked / 60))
-        return SignIn(None, f"Too many failed sign-ins for this username: try again in about {minutes} minute(s), "
-                            "or from a browser you have signed in with before.", locked, key, known)
+        return SignIn(None, _("Too many failed sign-ins for this username: try again in about %(minutes)s minute(s), "
+                              "or from a browser you have signed in with before.", minutes=minutes), locked, key, known)
     usable = user is not None and user.is_active and user.password_hash is not None
     if not check_password_hash(user.password_hash if usable else _stand_in_hash(), password) or not usable:
-        return SignIn(None, WRONG, 0, key, known)
+        return SignIn(None, str(WRONG), 0, key, known)
     throttle.succeeded(key)
     user.last_login_at = utcnow()
     db.session.commit()

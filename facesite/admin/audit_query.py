@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import case, func
+from flask_babel import gettext as _, lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
@@ -17,10 +18,10 @@ CSV_COLUMNS = ("id", "started_at", "finished_at", "username", "call", "face_set_
 
 
 class AuditFilterForm(FilterForm):
-    user = StringField("User", validators=[Optional()])
-    face_set = StringField("Face set", validators=[Optional()])
-    outcome = SelectField("Outcome", choices=[SelectChoice("", "any"), SelectChoice("success"), SelectChoice("failure"),
-                                               SelectChoice("unfinished", "no answer recorded")],
+    user = StringField(_l("User"), validators=[Optional()])
+    face_set = StringField(_l("Face set"), validators=[Optional()])
+    outcome = SelectField(_l("Outcome"), choices=[SelectChoice("", _l("any")), SelectChoice("success", _l("success")), SelectChoice("failure", _l("failure")),
+                                               SelectChoice("unfinished", _l("no answer recorded"))],
                           validators=[Optional()])
 
 
@@ -54,10 +55,10 @@ def calls_per_day(form: AuditFilterForm, days: int = 31) -> list[dict]:
 
 
 class SecurityFilterForm(FilterForm):
-    event = SelectField("Event", validators=[Optional()],
-                        choices=[SelectChoice("", "any")] + [SelectChoice(e, e.replace("_", " ")) for e in EVENTS])
-    actor = StringField("Done by", validators=[Optional(), Length(max=254)])
-    subject = StringField("About (user, face set, setting)", validators=[Optional(), Length(max=254)])
+    event = SelectField(_l("Event"), validators=[Optional()],
+                        choices=[SelectChoice("", _l("any"))] + [SelectChoice(e, e.replace("_", " ")) for e in EVENTS])
+    actor = StringField(_l("Done by"), validators=[Optional(), Length(max=254)])
+    subject = StringField(_l("About (user, face set, setting)"), validators=[Optional(), Length(max=254)])
 
 
 def security_log(form: SecurityFilterForm):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from facesite.i18n_names import role_name
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -43,7 +45,7 @@ def users():
             form.username.errors = [str(error)]
         else:
             security_events.record("user_created", subject=user.username, detail=f"role {user.role}")
-            flash(f"User {user.username} created with the role {user.role}.", "info")
+            flash(_("User %(name)s created with the role %(role)s.", name=user.username, role=role_name(user.role)), "info")
             return redirect(url_for(".users"), 303)
     everyone = db.session.scalars(db.select(User).order_by(User.username)).all()
     return render_template("admin/users.html", users=everyone, locked=_locked_user_ids(everyone), form=form,
@@ -121,7 +123,7 @@ def change_role(user_id):
     def give_role():
         user.role = role
 
-    problem = _save_keeping_an_admin(user, give_role, "You cannot take the administrator role away from yourself.")
+    problem = _save_keeping_an_admin(user, give_role, _("You cannot take the administrator role away from yourself."))
     if problem:
         return _refused(problem)
     ended = _sessions_ended(user.id)
@@ -138,7 +140,7 @@ def disable(user_id):
     def mark_disabled():
         user.disabled_at = utcnow()
 
-    problem = _save_keeping_an_admin(user, mark_disabled, "You cannot disable your own account.")
+    problem = _save_keeping_an_admin(user, mark_disabled, _("You cannot disable your own account."))
     if problem:
         return _refused(problem)
     security_events.record("user_disabled", subject=user.username, detail=_sessions_ended(user.id))
@@ -162,7 +164,7 @@ def remove(user_id):
     if request.method != "POST":  # GET and HEAD only ask; removing takes the confirmation form's POST
         return render_template("admin/user_remove.html", user=user)
     username, role, own_id = user.username, user.role, user.id
-    problem = _save_keeping_an_admin(user, lambda: db.session.delete(user), "You cannot remove your own account.")
+    problem = _save_keeping_an_admin(user, lambda: db.session.delete(user), _("You cannot remove your own account."))
     if problem:
         return _refused(problem)
     security_events.record("user_removed", subject=username, detail=f"was {role}; {_sessions_ended(own_id)}")
@@ -183,7 +185,7 @@ def set_password(user_id):
     if user.source != "local":
         abort(400)  # proxy accounts sign in through the identity proxy only
     if user.id == current_user.id:  # one's own password needs the current one: the Password page asks for it
-        flash("Change your own password on the Password page, which asks for the current one.", "error")
+        flash(_("Change your own password on the Password page, which asks for the current one."), "error")
         return redirect(url_for("auth.password"), 303)
     form = _password_form()
     if not form.validate_on_submit():
@@ -192,5 +194,5 @@ def set_password(user_id):
     db.session.commit()
     security_events.record("user_changed", subject=user.username,
                            detail=f"password set by an administrator; {_sessions_ended(user.id)}")
-    flash(f"New password set for {user.username}. Tell it to them; they can change it.", "info")
+    flash(_("New password set for %(name)s. Tell it to them; they can change it.", name=user.username), "info")
     return redirect(url_for(".user_page", user_id=user.id), 303)

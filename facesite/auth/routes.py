@@ -1,5 +1,6 @@
 """Sign in and out, the first administrator, and changing one's password."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from facesite import security_events
@@ -59,7 +60,7 @@ def logout():
         security_events.record("sign_out", subject=current_user.username)
     sessions.end_current()
     logout_user()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     if not passwords_allowed():
         return render_template("auth/signed_out.html")
     return redirect(url_for("auth.login"), 303)
@@ -81,7 +82,7 @@ def setup(token):
             security_events.record("user_created", actor=user.username, subject=user.username,
                                    detail="first administrator, from the setup link")
             sessions.begin(user)
-            flash("Administrator created. Welcome!", "info")
+            flash(_("Administrator created. Welcome!"), "info")
             return redirect(url_for("main.index"), 303)
     return render_template("auth/setup.html", form=form)
 
@@ -89,7 +90,7 @@ def setup(token):
 @bp.route("/password", methods=["GET", "POST"])
 def password():  # signed-in staff only: access/policy.py
     if current_user.password_hash is None:
-        flash("Your account signs in through your company's identity provider; it has no password here.", "info")
+        flash(_("Your account signs in through your company's identity provider; it has no password here."), "info")
         return redirect(url_for("main.index"))
     form = PasswordForm()
     if form.validate_on_submit():
@@ -111,6 +112,6 @@ def password():  # signed-in staff only: access/policy.py
             ended = sessions.end_all_sessions(current_user.id, keep_current=True)
             security_events.record("password_changed", subject=current_user.username,
                                    detail=f"{ended} other session(s) ended")
-            flash("Password changed. Any other place where you were signed in is now signed out.", "info")
+            flash(_("Password changed. Any other place where you were signed in is now signed out."), "info")
             return redirect(url_for("main.index"), 303)
     return render_template("auth/password.html", form=form)
