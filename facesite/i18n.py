@@ -88,7 +88,9 @@ def number(value, format: str | None = None) -> str:
 
 
 def _here() -> str:
-    return request.full_path.rstrip("?") if request.method == "GET" else request.path
+    """Where the picker sends the browser back to: this page's path (its query is left out: what a visitor
+    put there must not travel on inside a form)."""
+    return request.path
 
 
 class LanguageForm(FlaskForm):

@@ -2,7 +2,7 @@
 language. The codes themselves stay as they are in the database, in CSV files and in JSON."""
 from __future__ import annotations
 
-from flask_babel import get_timezone, gettext as _, lazy_gettext as _l
+from flask_babel import get_timezone, gettext as _, lazy_gettext as _l, lazy_pgettext as _lp
 
 ROLE_NAMES = {"viewer": _l("viewer"), "operator": _l("operator"), "admin": _l("admin")}
 JOB_STATE_NAMES = {"uploading": _l("uploading"), "checking": _l("checking"), "review": _l("review"),
@@ -58,3 +58,27 @@ def number_text(value, format: str | None = None) -> str:
     from flask_babel import get_locale
 
     return format_decimal(value, format, locale=get_locale() or "en")
+
+
+# CSV headings of the exports (register, audit trail, batch results) in the reader's language; in English
+# they are the column names as they always were. The vendor's field names (faceImage, faceSetId, ...) are
+# an interface and stay as they are: they have no entry here.
+CSV_HEADINGS = {
+    "id": _lp("CSV heading", "id"), "face_id": _lp("CSV heading", "face_id"),
+    "face_set_id": _lp("CSV heading", "face_set_id"),
+    "external_reference_id": _lp("CSV heading", "external_reference_id"), "name": _lp("CSV heading", "name"),
+    "country": _lp("CSV heading", "country"), "id_card_type": _lp("CSV heading", "id_card_type"),
+    "id_number_masked": _lp("CSV heading", "id_number_masked"), "enrolled_by": _lp("CSV heading", "enrolled_by"),
+    "enrolled_at": _lp("CSV heading", "enrolled_at"), "transaction_id": _lp("CSV heading", "transaction_id"),
+    "started_at": _lp("CSV heading", "started_at"), "finished_at": _lp("CSV heading", "finished_at"),
+    "username": _lp("CSV heading", "username"), "call": _lp("CSV heading", "call"),
+    "outcome_code": _lp("CSV heading", "outcome_code"), "outcome_message": _lp("CSV heading", "outcome_message"),
+    "pricing_strategy": _lp("CSV heading", "pricing_strategy"), "http_status": _lp("CSV heading", "http_status"),
+    "latency_ms": _lp("CSV heading", "latency_ms"), "row": _lp("CSV heading", "row"),
+    "result": _lp("CSV heading", "result"), "code": _lp("CSV heading", "code"),
+    "message": _lp("CSV heading", "message"), "preparation": _lp("CSV heading", "preparation"),
+}
+
+
+def csv_heading(column: str) -> str:
+    return str(CSV_HEADINGS[column]) if column in CSV_HEADINGS else column
