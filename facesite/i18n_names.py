@@ -48,7 +48,7 @@ def row_message(message: str | None) -> str:
 def template_helpers() -> dict:
     return {"role_name": role_name, "state_name": state_name, "row_state_name": row_state_name,
             "row_filter_name": row_filter_name, "call_name": call_name, "row_message": row_message,
-            "current_timezone": str(get_timezone())}
+            "current_timezone": str(get_timezone()), "browser_words": browser_words}
 
 
 def number_text(value, format: str | None = None) -> str:
@@ -82,3 +82,19 @@ CSV_HEADINGS = {
 
 def csv_heading(column: str) -> str:
     return str(CSV_HEADINGS[column]) if column in CSV_HEADINGS else column
+
+
+def browser_words() -> dict:
+    """What picture-form.js and batch.js write into the page, in the reader's language: rendered by the
+    templates as a JSON data block (``#page-words``), since the scripts hold no words of their own.
+    ``{name}`` marks are filled in by the scripts."""
+    return {
+        "cameraFailed": _("The camera could not be opened ({error}). Choose a file instead."),
+        "uploading": _("Uploading…"),
+        "uploadingPercent": _("Uploading… {percent} %"),
+        "reading": _("Reading the manifest and the ZIP…"),
+        "interrupted": _("The upload was interrupted. Check the connection and upload again."),
+        "seconds": _("{count} s"), "minutes": _("{count} min"), "hours": _("{hours} h {minutes} min"),
+        "rate": _("{rate} rows/s"), "waiting": _("waiting {seconds} s for the vendor"),
+        "states": {code: str(name) for code, name in JOB_STATE_NAMES.items()},
+    }
