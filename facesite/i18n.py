@@ -59,7 +59,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["number"] = number
     app.register_blueprint(bp)
 
-    app.context_processor(template_helpers)
+    app.jinja_env.globals.update(template_helpers())
 
     @app.context_processor
     def language_picker():

@@ -45,10 +45,15 @@ def row_message(message: str | None) -> str:
     return _(message) if message else ""
 
 
+def current_timezone() -> str:
+    return str(get_timezone())
+
+
 def template_helpers() -> dict:
+    """Jinja globals (so that macros imported without context have them too)."""
     return {"role_name": role_name, "state_name": state_name, "row_state_name": row_state_name,
             "row_filter_name": row_filter_name, "call_name": call_name, "row_message": row_message,
-            "current_timezone": str(get_timezone()), "browser_words": browser_words}
+            "current_timezone": current_timezone, "browser_words": browser_words}
 
 
 def number_text(value, format: str | None = None) -> str:

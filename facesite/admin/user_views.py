@@ -85,7 +85,7 @@ def _save_keeping_an_admin(user: User, change: Callable[[], None], own_account_r
     change()
     db.session.flush()
     if not db.session.scalar(select(func.count()).select_from(User).where(*ENABLED_ADMIN)):
-        problem = f"{username} is the last enabled administrator: make someone else an administrator first."
+        problem = _("%(name)s is the last enabled administrator: make someone else an administrator first.", name=username)
     elif own_account:
         problem = own_account_refusal
     else:
@@ -118,7 +118,7 @@ def change_role(user_id):
         abort(400)
     before = user.role
     if role == before:
-        return _done(f"{user.username} is {role} already: nothing changed.")
+        return _done(_("%(name)s is %(role)s already: nothing changed.", name=user.username, role=role_name(role)))
 
     def give_role():
         user.role = role
@@ -128,14 +128,14 @@ def change_role(user_id):
         return _refused(problem)
     ended = _sessions_ended(user.id)
     security_events.record("role_changed", subject=user.username, detail=f"{before} → {role}; {ended}")
-    return _done(f"{user.username} is now {role}. They must sign in again.")
+    return _done(_("%(name)s is now %(role)s. They must sign in again.", name=user.username, role=role_name(role)))
 
 
 @bp.post("/users/<int:user_id>/disable")
 def disable(user_id):
     user = _user(user_id)
     if user.disabled_at is not None:
-        return _done(f"{user.username} is disabled already.")
+        return _done(_("%(name)s is disabled already.", name=user.username))
 
     def mark_disabled():
         user.disabled_at = utcnow()
@@ -144,18 +144,18 @@ def disable(user_id):
     if problem:
         return _refused(problem)
     security_events.record("user_disabled", subject=user.username, detail=_sessions_ended(user.id))
-    return _done(f"{user.username} is disabled: they are signed out and cannot sign in.")
+    return _done(_("%(name)s is disabled: they are signed out and cannot sign in.", name=user.username))
 
 
 @bp.post("/users/<int:user_id>/enable")
 def enable(user_id):
     user = _user(user_id)
     if user.disabled_at is None:
-        return _done(f"{user.username} is enabled already.")
+        return _done(_("%(name)s is enabled already.", name=user.username))
     user.disabled_at = None
     db.session.commit()
     security_events.record("user_enabled", subject=user.username, detail=_sessions_ended(user.id))
-    return _done(f"{user.username} is enabled and can sign in again.")
+    return _done(_("%(name)s is enabled and can sign in again.", name=user.username))
 
 
 @bp.route("/users/<int:user_id>/remove", methods=["GET", "POST"])
@@ -168,7 +168,7 @@ def remove(user_id):
     if problem:
         return _refused(problem)
     security_events.record("user_removed", subject=username, detail=f"was {role}; {_sessions_ended(own_id)}")
-    return _done(f"{username} is removed. Their past actions stay in the audit and security logs.")
+    return _done(_("%(name)s is removed. Their past actions stay in the audit and security logs.", name=username))
 
 
 @bp.post("/users/<int:user_id>/unlock")
@@ -176,7 +176,7 @@ def unlock(user_id):
     user = _user(user_id)
     throttle.clear(user.username)
     security_events.record("unlocked", subject=user.username, detail=_sessions_ended(user.id))
-    return _done(f"{user.username} can sign in again.")
+    return _done(_("%(name)s can sign in again.", name=user.username))
 
 
 @bp.post("/users/<int:user_id>/password")
