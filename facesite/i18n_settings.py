@@ -15,11 +15,10 @@ def known_locale(value: str | None) -> str | None:
     """One of LANGUAGES for a code as people write it (``es-MX``, ``es``, ``TH``); None otherwise."""
     if not value:
         return None
-    value = value.strip().replace("-", "_")
-    for code in LANGUAGES:
-        if value.lower() in (code.lower(), code.split("_")[0].lower()):
-            return code
-    return None
+    value = value.strip().replace("-", "_").lower()
+    exact = {code.lower(): code for code in LANGUAGES}
+    by_language = {code.split("_")[0].lower(): code for code in LANGUAGES}  # th_TH -> th, es -> es_MX
+    return exact.get(value) or by_language.get(value.split("_")[0])
 
 
 def known_timezone(value: str | None) -> str | None:
