@@ -156,3 +156,31 @@ def test_a_default_time_zone_or_language_the_system_does_not_know_stops_the_port
         Settings.from_env({"DEFAULT_LOCALE": "xx"})
     settings = Settings.from_env({"DEFAULT_TIMEZONE": "Asia/Bangkok", "DEFAULT_LOCALE": "th-TH"})
     assert (settings.babel_default_timezone, settings.babel_default_locale) == ("Asia/Bangkok", "th")
+
+
+# The glossary's term (docs/glossary.md) -> a message that must use it in every language.
+GLOSSARY_USES = {"face set": "Face set", "enrol (a face)": "Enrol a face", "search": "Search a face",
+                 "threshold": "Lowest score (threshold)", "score": "Lowest score (threshold)",
+                 "register (of enrolments)": "Register of enrolments", "batch": "Batch enrolment",
+                 "charged / not charged": "(charged)"}
+
+
+def glossary() -> dict[str, dict[str, str]]:
+    """term -> language -> the glossary's chosen word (its first wording, without parts in brackets)."""
+    rows = [line.strip().strip("|").split("|") for line in (ROOT / "docs" / "glossary.md").read_text().splitlines()
+            if line.startswith("|") and not line.startswith("|---")]
+    languages = [re.search(r"`([^`]+)`", cell).group(1) for cell in rows[0][1:]]
+    words = {}
+    for cells in rows[1:]:
+        chosen = [re.sub(r"\([^)]*\)", "", re.split(r"[;/]", cell)[0]).strip().lower() for cell in cells[1:]]
+        words[cells[0].strip()] = dict(zip(languages, chosen))
+    return words
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_the_glossarys_words_are_the_ones_the_pages_use(code):
+    terms = glossary()
+    assert set(GLOSSARY_USES) <= set(terms), "docs/glossary.md lost a term"
+    translations = {m.id: m.string for m in catalogue(code) if m.id and not m.context}
+    for term, message in GLOSSARY_USES.items():
+        assert terms[term][code] in translations[message].lower(), (term, message, translations[message])
