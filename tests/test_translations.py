@@ -184,3 +184,17 @@ def test_the_glossarys_words_are_the_ones_the_pages_use(code):
     translations = {m.id: m.string for m in catalogue(code) if m.id and not m.context}
     for term, message in GLOSSARY_USES.items():
         assert terms[term][code] in translations[message].lower(), (term, message, translations[message])
+
+
+def test_staff_set_their_own_language_and_time_zone_on_the_preferences_page(app):
+    viewer = sign_in(app.test_client(), "viewer")
+    html = viewer.get("/preferences").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    refused = viewer.post("/preferences", data={"csrf_token": token, "locale": "th", "timezone": "Mars/Olympus"})
+    assert refused.status_code == 200 and page_language(refused.get_data(as_text=True)) == "en"
+    saved = viewer.post("/preferences", data={"csrf_token": token, "locale": "th", "timezone": "Asia/Bangkok"})
+    assert saved.status_code == 303
+    page = viewer.get("/preferences").get_data(as_text=True)
+    assert page_language(page) == "th" and "ภาษาและเขตเวลา" in page
+    assert '<option selected value="Asia/Bangkok">' in page
+    assert "เวลาอินโดจีน" in page  # "Indochina Time": the time now, in Thai, in the zone chosen
