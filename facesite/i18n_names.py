@@ -12,6 +12,15 @@ ROW_STATE_NAMES = {"unchecked": _l("unchecked"), "pending": _l("pending"), "send
                    "done": _l("done"), "failed": _l("failed"), "unknown": _l("check"), "skipped": _l("skipped")}
 ROW_FILTER_NAMES = {"all": _l("all"), "problems": _l("problems"), "unknown": _l("to check")}
 CALL_NAMES = {"token": _l("token"), "add_face": _l("add face"), "search": _l("search")}
+# The security log's events, as its filter offers them (the table shows the code itself).
+EVENT_NAMES = {
+    "sign_in": _l("sign in"), "sign_in_failed": _l("sign in failed"), "locked_out": _l("locked out"),
+    "sign_out": _l("sign out"), "password_changed": _l("password changed"), "session_expired": _l("session expired"),
+    "user_created": _l("user created"), "user_changed": _l("user changed"), "role_changed": _l("role changed"),
+    "user_disabled": _l("user disabled"), "user_enabled": _l("user enabled"), "user_removed": _l("user removed"),
+    "unlocked": _l("unlocked"), "setting_changed": _l("setting changed"), "face_set_changed": _l("face set changed"),
+    "csv_export": _l("CSV export"), "access_denied": _l("access denied"),
+}
 
 
 def _named(names: dict, code) -> str:

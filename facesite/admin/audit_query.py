@@ -9,6 +9,7 @@ from wtforms.validators import Length, Optional
 
 from facesite.extensions import db
 from facesite.filters import FilterForm
+from facesite.i18n_names import EVENT_NAMES
 from facesite.models import SecurityEvent, VendorCall
 from facesite.security_events import EVENTS
 
@@ -56,7 +57,7 @@ def calls_per_day(form: AuditFilterForm, days: int = 31) -> list[dict]:
 
 class SecurityFilterForm(FilterForm):
     event = SelectField(_l("Event"), validators=[Optional()],
-                        choices=[SelectChoice("", _l("any"))] + [SelectChoice(e, e.replace("_", " ")) for e in EVENTS])
+                        choices=[SelectChoice("", _l("any"))] + [SelectChoice(e, EVENT_NAMES.get(e, e)) for e in EVENTS])
     actor = StringField(_l("Done by"), validators=[Optional(), Length(max=254)])
     subject = StringField(_l("About (user, face set, setting)"), validators=[Optional(), Length(max=254)])
 
