@@ -8,9 +8,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
-from flask_babel import gettext as _, lazy_gettext as _l
 
 from facesite.access import throttle
 from facesite.extensions import db
@@ -27,12 +27,12 @@ class AccountError(ValueError):
 def create_user(username: str, password: str | None, role: str) -> User:
     username = username.strip().lower()
     if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        raise AccountError(_("role must be one of %(roles)s", roles=", ".join(ROLES)))
     if db.session.scalar(db.select(User).filter_by(username=username)):
-        raise AccountError(f"a user named {username!r} exists already")
+        raise AccountError(_("a user named %(name)s exists already", name=repr(username)))
     if name_is_retired(username):
-        raise AccountError(f"{username!r} belonged to an account that was removed; its results and batch jobs "
-                           "still carry the name, so choose another one")
+        raise AccountError(_("%(name)s belonged to an account that was removed; its results and batch jobs "
+                             "still carry the name, so choose another one", name=repr(username)))
     user = User(username=username, role=role)
     if password:
         user.set_password(password)
@@ -41,7 +41,7 @@ def create_user(username: str, password: str | None, role: str) -> User:
         db.session.commit()
     except IntegrityError:  # made by a parallel request a moment ago
         db.session.rollback()
-        raise AccountError(f"a user named {username!r} exists already") from None
+        raise AccountError(_("a user named %(name)s exists already", name=repr(username))) from None
     return user
 
 

@@ -98,11 +98,11 @@ def password():  # signed-in staff only: access/policy.py
         config, key = current_app.config, f"password-page:{current_user.id}"
         locked = throttle.attempt(key, config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_MINUTES"])
         if locked:
-            form.current.errors = [f"Too many wrong current passwords: try again in about "
-                                   f"{max(1, round(locked / 60))} minute(s)."]
+            form.current.errors = [_("Too many wrong current passwords: try again in about %(minutes)s minute(s).",
+                                     minutes=max(1, round(locked / 60)))]
             security_events.record("locked_out", subject=current_user.username, detail="on the password page")
         elif not current_user.check_password(form.current.data):
-            form.current.errors = ["That is not your current password."]
+            form.current.errors = [_("That is not your current password.")]
             security_events.record("sign_in_failed", subject=current_user.username,
                                    detail="wrong current password on the password page")
         else:
