@@ -11,6 +11,7 @@ import logging
 
 import requests
 from flask import current_app
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,6 @@ from facesite.extensions import db
 from facesite.models import FaceSet
 from facesite.sandbox import DEMO_FACE_SET_ID, DEMO_FACE_SET_NAME
 from facesite.sandbox import operator_api
-from flask_babel import gettext as _, lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import request
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import Optional

@@ -5,8 +5,8 @@ only put them on a form.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField
-from flask_babel import gettext as _, lazy_gettext as _l
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from facesite import catalogue

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Callable, TypeVar
 
 from flask import abort, current_app
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from facesite.access.policy import draft_reader
 from facesite.extensions import drafts
-from flask_babel import gettext as _, lazy_gettext as _l
 from facesite.faces.problems import Problem
 from facesite.faces.results import Outcome, Refused, outcome_from_json, outcome_to_json
 

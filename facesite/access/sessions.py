@@ -12,7 +12,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, flash, request, session
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import login_user
 from sqlalchemy import bindparam, insert, select, update
 

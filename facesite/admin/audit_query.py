@@ -1,8 +1,8 @@
 """Filtering the audit trail, shared by the audit page, its CSV export and its chart; and the security log."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func
-from flask_babel import gettext as _, lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
-from facesite.i18n_names import role_name
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -23,6 +22,7 @@ from facesite.access.accounts import AccountError, create_user
 from facesite.access.forms import NewUserForm, PasswordForm
 from facesite.access.sessions import end_all_sessions
 from facesite.extensions import db
+from facesite.i18n_names import role_name
 from facesite.models import ROLES, User, utcnow
 
 ENABLED_ADMIN = (User.role == "admin", User.disabled_at.is_(None))

@@ -1,6 +1,6 @@
 """The sign-in form (the account forms shared with the admin pages are in access/forms.py)."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_babel import gettext as _, lazy_gettext as _l
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 

@@ -1,6 +1,6 @@
 """Sign in and out, the first administrator, and changing one's password."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from facesite import security_events

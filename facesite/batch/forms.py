@@ -1,8 +1,8 @@
 """The batch upload form and the small forms of a job's buttons."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_babel import gettext as _, lazy_gettext as _l
+from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField, SubmitField
 from wtforms.validators import Length, Optional, ValidationError

@@ -1,8 +1,8 @@
 """The enrol form. Field names are the vendor's API field names."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_babel import gettext as _, lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SubmitField
 
 from facesite.faces.person import PersonDetails

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 
 from facesite.advance import ADD_FACE_DETAILS
 from facesite.countries import country_code, country_name

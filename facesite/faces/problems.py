@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _, lazy_gettext as _l
+
 from facesite import image_rules
 from facesite.advance import AdvanceError, TransportError, TransportFailure, VendorError
 
-from flask_babel import gettext as _, lazy_gettext as _l
 
 ADMIN = _l("This is not something you can fix from this form: tell the portal's administrator.")
 

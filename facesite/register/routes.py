@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, render_template, request
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import Optional
 

@@ -1,6 +1,6 @@
 """The search form: a face set, a picture, and how many matches above which score."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_babel import gettext as _, lazy_gettext as _l
 from wtforms import DecimalField, HiddenField, IntegerField, SubmitField
 from wtforms.validators import NumberRange, Optional
 
