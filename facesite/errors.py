@@ -1,12 +1,15 @@
 """Error pages: one place for 404, 413, CSRF failures and 500."""
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 
 def register_error_handlers(app):
     def page(status, title, advice):
-        return render_template("errors/error.html", status=status, title=title, advice=advice), status
+        # The picker on an error page goes back to the portal's home: the page asked for may not exist, and
+        # a page that does not exist must read the same whatever its address (see access/policy.py).
+        return render_template("errors/error.html", status=status, title=title, advice=advice,
+                               picker_next=url_for("main.index")), status
 
     @app.errorhandler(404)
     def not_found(error):

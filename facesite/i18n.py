@@ -64,7 +64,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def language_picker():
         return {"languages": LANGUAGES, "locale_tag": str(get_locale()).replace("_", "-"),
-                "language_form": LanguageForm(formdata=None, locale=str(get_locale()), next=_here())}
+                "language_form": LanguageForm(formdata=None, locale=str(get_locale()))}
 
 
 def local_time(value, format: str = "short") -> str:
@@ -85,12 +85,6 @@ def local_time(value, format: str = "short") -> str:
 def number(value, format: str | None = None) -> str:
     """A number the way the reader's locale writes it (1.234,5 in Bahasa Indonesia, 1,234.5 in Thai)."""
     return "—" if value is None else format_decimal(value, format)
-
-
-def _here() -> str:
-    """Where the picker sends the browser back to: this page's path (its query is left out: what a visitor
-    put there must not travel on inside a form)."""
-    return request.path
 
 
 class LanguageForm(FlaskForm):

@@ -1,5 +1,6 @@
-"""The words pages show for the portal's own codes (roles, batch states, vendor calls), in the reader's
-language. The codes themselves stay as they are in the database, in CSV files and in JSON."""
+"""The words pages show for the portal's own codes (roles, batch states, security events), in the reader's
+language. The codes themselves stay as they are in the database, in CSV files and in JSON; the vendor calls
+(token, add_face, search) are the API's steps and are shown as they are."""
 from __future__ import annotations
 
 from flask_babel import get_timezone, gettext as _, lazy_gettext as _l, lazy_pgettext as _lp
@@ -11,7 +12,6 @@ JOB_STATE_NAMES = {"uploading": _l("uploading"), "checking": _l("checking"), "re
 ROW_STATE_NAMES = {"unchecked": _l("unchecked"), "pending": _l("pending"), "sending": _l("sending"),
                    "done": _l("done"), "failed": _l("failed"), "unknown": _l("check"), "skipped": _l("skipped")}
 ROW_FILTER_NAMES = {"all": _l("all"), "problems": _l("problems"), "unknown": _l("to check")}
-CALL_NAMES = {"token": _l("token"), "add_face": _l("add face"), "search": _l("search")}
 # The security log's events, as its filter offers them (the table shows the code itself).
 EVENT_NAMES = {
     "sign_in": _l("sign in"), "sign_in_failed": _l("sign in failed"), "locked_out": _l("locked out"),
@@ -44,10 +44,6 @@ def row_filter_name(shown) -> str:
     return str(ROW_FILTER_NAMES.get(str(shown))) if str(shown) in ROW_FILTER_NAMES else row_state_name(shown)
 
 
-def call_name(call: str) -> str:
-    return _named(CALL_NAMES, call)
-
-
 def row_message(message: str | None) -> str:
     """A batch row's problem as stored: written in the uploader's language when the row was checked or
     sent; a message that is one of the catalogue's own is shown in the reader's."""
@@ -61,7 +57,7 @@ def current_timezone() -> str:
 def template_helpers() -> dict:
     """Jinja globals (so that macros imported without context have them too)."""
     return {"role_name": role_name, "state_name": state_name, "row_state_name": row_state_name,
-            "row_filter_name": row_filter_name, "call_name": call_name, "row_message": row_message,
+            "row_filter_name": row_filter_name, "row_message": row_message,
             "current_timezone": current_timezone, "browser_words": browser_words}
 
 
@@ -100,7 +96,7 @@ def csv_heading(column: str) -> str:
 
 def browser_words() -> dict:
     """What picture-form.js and batch.js write into the page, in the reader's language: rendered by the
-    templates as a JSON data block (``#page-words``), since the scripts hold no words of their own.
+    templates as JSON in a data attribute (``#page-words``), since the scripts hold no words of their own.
     ``{name}`` marks are filled in by the scripts."""
     return {
         "cameraFailed": _("The camera could not be opened ({error}). Choose a file instead."),

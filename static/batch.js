@@ -6,7 +6,7 @@
   "use strict";
   var byId = function (id) { return document.getElementById(id); };
   // The page's words in the reader's language, from the server (templates/_page_words.html).
-  var words = JSON.parse(byId("page-words").textContent);
+  var words = JSON.parse(byId("page-words").getAttribute("data-words"));
   function fill(text, values) {
     return text.replace(/\{(\w+)\}/g, function (mark, name) { return name in values ? values[name] : mark; });
   }

@@ -10,7 +10,7 @@
   if (!form) { return; }
   var rules = JSON.parse(input.getAttribute("data-rules"));
   // The page's words in the reader's language, from the server (templates/_page_words.html).
-  var words = JSON.parse(document.getElementById("page-words").textContent);
+  var words = JSON.parse(document.getElementById("page-words").getAttribute("data-words"));
   var errorBox = document.getElementById("faceImage-error");
   var preview = document.getElementById("picture-preview");
   var previewImg = document.getElementById("picture-preview-img");

@@ -48,7 +48,8 @@ VISIBLE_TEXT = """() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode, parent = node.parentElement;
-    if (!node.textContent.trim() || !parent || parent.closest("script, style, datalist, [hidden]")) continue;
+    // <code> holds codes, ids and the API's names (PARAMETER_ERROR, add_face, a transactionId): never translated.
+    if (!node.textContent.trim() || !parent || parent.closest("script, style, datalist, [hidden], code")) continue;
     if (!parent.checkVisibility()) continue;
     texts.push(node.textContent.trim());
   }
