@@ -7,13 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from babel.messages.pofile import read_po
 from playwright.sync_api import expect
 
 from tests.batch_files import make_manifest, make_zip
 from tests.conftest import FACES, PASSWORD, STAFF, face
 from tests.test_browser import screenshot
-from tests.test_translations import TRANSLATIONS, catalogue, extracted
+from tests.test_translations import catalogue, extracted
 
 # Never translated, wherever they appear: the product and the vendor, codes, the API's field names, file
 # types and units, the vendor's own messages (letter for letter), and the sandbox's demo set (data).
