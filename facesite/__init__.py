@@ -136,6 +136,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     app.before_request(enforce_policy)  # sign-in, roles and ownership: the access policy's one gate
     configure_security(app)
+    from facesite import i18n
+
+    i18n.init_app(app)
 
 
 def tune_sqlite(app: Flask) -> None:

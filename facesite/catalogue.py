@@ -11,6 +11,7 @@ import logging
 
 import requests
 from flask import current_app, g
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -22,8 +23,12 @@ from facesite.sandbox import operator_api
 
 log = logging.getLogger(__name__)
 
-NOT_IN_CATALOGUE = ("FaceSet not found, id: {id}. It is not in the portal's catalogue of face sets: pick one "
-                    "from the list, or ask an administrator to add it.")
+
+
+def not_in_catalogue(face_set_id: str) -> str:
+    """The vendor's own words for an unknown face set (kept exact), then the portal's in the reader's."""
+    return f"FaceSet not found, id: {face_set_id}. " + _(
+        "It is not in the portal's catalogue of face sets: pick one from the list, or ask an administrator to add it.")
 
 
 def all_face_sets() -> list[FaceSet]:

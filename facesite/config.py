@@ -17,6 +17,7 @@ from facesite.environment import (batch_runner, check_sign_on, database_url, fla
                                   has_vendor_credentials, is_production, kept_secret_key, log_format,
                                   metrics_token, names, number, openid_connect, trusted_proxy_hops,
                                   vendor_base_url, whole)
+from facesite.i18n_settings import default_locale, default_timezone
 from facesite.serving import MB, ServingLimits
 
 PROCESS = {"app_config": False}  # a field that is no app.config key
@@ -100,6 +101,9 @@ class Settings:
     log_level: str
     log_format: str  # text or json (log_format.py); every line carries the request id either way
     metrics_token: str | None  # opens /metrics from outside this machine (facesite/metrics/exposition.py)
+    # Language and time zone for staff with no setting of their own (facesite/i18n.py; Flask-Babel reads these).
+    babel_default_locale: str
+    babel_default_timezone: str
     redis_url: str | None
     # Batch enrolment: who runs jobs, how many vendor calls each job keeps in flight, how long a silent
     # runner is trusted before another takes its job over, how often every process looks for such jobs,
@@ -211,6 +215,8 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             log_format=log_format(env),
             metrics_token=metrics_token(env),
+            babel_default_locale=default_locale(env),
+            babel_default_timezone=default_timezone(env),
             redis_url=env.get("REDIS_URL") or None,
             batch_runner=batch_runner(env),
             batch_queue=env.get("BATCH_QUEUE", "facesite-batch"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import Optional
@@ -23,8 +24,8 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To"), validators=[Optional()])
 
     def link_arguments(self) -> dict:
         """The filters as typed, for links that keep them (pager, CSV export). Only this form's own

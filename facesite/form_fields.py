@@ -5,6 +5,7 @@ only put them on a form.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -23,14 +24,14 @@ class FaceSetChoice:
     sandbox's own commands to join the catalogue calls ``catalogue.adopt_from_sandbox`` first.
     """
 
-    faceSetId = StringField("Face set", filters=[strip], validators=[DataRequired("Choose a face set."),
+    faceSetId = StringField(_l("Face set"), filters=[strip], validators=[DataRequired(_l("Choose a face set.")),
                                                                      Length(max=120)])
     face_set = None
 
     def validate_faceSetId(self, field):
         self.face_set = catalogue.resolve(field.data)
         if self.face_set is None:
-            raise ValidationError(catalogue.NOT_IN_CATALOGUE.format(id=field.data))
+            raise ValidationError(catalogue.not_in_catalogue(field.data))
         field.data = self.face_set.id
 
 

@@ -14,6 +14,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
 from facesite import decoding
@@ -31,13 +32,21 @@ MAX_SIDE = 4096
 MSG_NOT_IMAGE = "File should be an image file, like jpg, png, jpeg."
 MSG_TOO_LARGE = "File size should be less than 2MB"
 MSG_RESOLUTION = "Image resolution should be 256 * 256 to 4096 * 4096"
-# Said after MSG_NOT_IMAGE when the header is fine but the pixels are not.
-HINT_DAMAGED = "The file looks damaged or cut short; save or export it again."
+# Said after MSG_NOT_IMAGE when the header is fine but the pixels are not (the portal's words: translated).
+HINT_DAMAGED = _l("The file looks damaged or cut short; save or export it again.")
+# What each of the vendor's messages means, in the reader's words: shown beside the vendor's exact text.
+EXPLANATIONS = {
+    MSG_NOT_IMAGE: _l("This file is not a picture the vendor takes."),
+    MSG_TOO_LARGE: _l("The picture is too big for the vendor."),
+    MSG_RESOLUTION: _l("The picture is too small or too large in pixels."),
+}
 
-RULES_TEXT = (
-    f"PNG or JPEG, below {MAX_BYTES // (1024 * 1024)} MB, "
-    f"from {MIN_SIDE} × {MIN_SIDE} to {MAX_SIDE} × {MAX_SIDE} pixels."
-)
+
+
+def rules_text() -> str:
+    """The rules in the reader's words (the vendor's own messages above stay as the vendor wrote them)."""
+    return _("PNG or JPEG, below %(mb)s MB, from %(min)s × %(min)s to %(max)s × %(max)s pixels.",
+             mb=MAX_BYTES // (1024 * 1024), min=MIN_SIDE, max=MAX_SIDE)
 
 
 class ImageRuleError(ValueError):
@@ -48,8 +57,14 @@ class ImageRuleError(ValueError):
     """
 
     def __init__(self, vendor_message: str, hint: str = ""):
-        super().__init__(f"{vendor_message} {hint}".strip())
+        super().__init__(vendor_message)
         self.vendor_message = vendor_message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        """The vendor's words, then what they mean and what to do in the reader's (put in words when shown)."""
+        explanation = EXPLANATIONS.get(self.vendor_message, "")
+        return " ".join(str(part) for part in (self.vendor_message, explanation, self.hint) if part)
 
 
 @dataclass(frozen=True)
@@ -139,5 +154,11 @@ def browser_rules() -> dict:
             "notImage": MSG_NOT_IMAGE,
             "tooLarge": MSG_TOO_LARGE,
             "resolution": MSG_RESOLUTION,
+        },
+        # What the vendor's words mean, in the reader's language: shown after them.
+        "explanations": {
+            "notImage": str(EXPLANATIONS[MSG_NOT_IMAGE]),
+            "tooLarge": str(EXPLANATIONS[MSG_TOO_LARGE]),
+            "resolution": str(EXPLANATIONS[MSG_RESOLUTION]),
         },
     }

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,6 +37,9 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]  # set: the account may not sign in and its sessions end
+    # The person's own language and time zone (facesite/i18n.py); None: the browser's, then the defaults.
+    locale: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def is_active(self) -> bool:  # flask_login refuses inactive users, both at sign-in and per request
@@ -53,8 +57,8 @@ class User(UserMixin, db.Model):
     @property
     def signs_in(self) -> str:
         """How the account signs in, as the Users pages say it."""
-        return {"local": "with a password", "header": "through the identity proxy",
-                "oidc": "through the company sign-in (OpenID Connect)"}.get(self.source, self.source)
+        return {"local": _l("with a password"), "header": _l("through the identity proxy"),
+                "oidc": _l("through the company sign-in (OpenID Connect)")}.get(self.source, self.source)
 
 
 

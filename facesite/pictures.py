@@ -8,6 +8,7 @@ new file uses the kept one. What is kept is what is sent: metadata-free.
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField
 from wtforms import HiddenField
@@ -20,13 +21,13 @@ from facesite.extensions import drafts
 from facesite.faces.register import thumbnail
 from facesite.faces.results import Picture
 
-PICTURE_GONE = "The picture from your last attempt has expired: attach it again."
+PICTURE_GONE = _l("The picture from your last attempt has expired: attach it again.")
 
 
 class PictureFields:
     """Mix into a FlaskForm: ``faceImage`` plus the hidden ``keptPicture``."""
 
-    faceImage = FileField("Face picture")
+    faceImage = FileField(_l("Face picture"))
     # A picture kept from an earlier attempt, so it need not be uploaded again.
     keptPicture = HiddenField()
     # What preparation did to the kept picture, for the result page.
@@ -38,7 +39,7 @@ class PictureFields:
         upload = field.data
         if upload is None or not getattr(upload, "filename", ""):
             if not valid_id(self.keptPicture.data):
-                raise ValidationError("Attach a face picture.")
+                raise ValidationError(_("Attach a face picture."))
             return
         try:
             self.picture = picture_to_send(upload.read())
@@ -127,5 +128,5 @@ def picture_template_context() -> dict:
     """What a page with the picture field needs: the rules, for the hint and the browser's pre-check."""
     if runtime_settings.prepare_pictures():
         return {"rules": preparation.browser_rules(current_app.config["MAX_CONTENT_LENGTH"]),
-                "rules_text": preparation.RULES_TEXT}
-    return {"rules": image_rules.browser_rules(), "rules_text": image_rules.RULES_TEXT}
+                "rules_text": preparation.rules_text()}
+    return {"rules": image_rules.browser_rules(), "rules_text": image_rules.rules_text()}

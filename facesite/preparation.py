@@ -17,6 +17,7 @@ import io
 import struct
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
 from facesite import decoding, image_rules
@@ -47,7 +48,7 @@ class PreparedPicture:
 
     @property
     def summary(self) -> str:
-        return "; ".join(self.steps) if self.steps else "sent as it was"
+        return "; ".join(self.steps) if self.steps else _("sent as it was")
 
 
 def _mb(size: int) -> str:
@@ -92,8 +93,8 @@ def _decoded_size(image: Image.Image) -> tuple[int, int]:
 
 
 def _too_many_pixels() -> str:
-    return (f"This picture has more pixels than the portal decodes ({decoding.MAX_PIXELS / 1e6:.0f} megapixels, "
-            "half that with transparency; PICTURE_MAX_MEGAPIXELS): export it smaller.")
+    return _("This picture has more pixels than the portal decodes (%(megapixels)s megapixels, half that with "
+             "transparency; PICTURE_MAX_MEGAPIXELS): export it smaller.", megapixels=round(decoding.MAX_PIXELS / 1e6))
 
 
 def _checked_orientation(image: Image.Image) -> int:
@@ -105,7 +106,7 @@ def _checked_orientation(image: Image.Image) -> int:
     width, height = (image.height, image.width) if orientation in (5, 6, 7, 8) else image.size
     if min(width, height) < image_rules.MIN_SIDE:
         raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION,
-                                         "Pictures are never scaled up: take or choose a larger one.")
+                                         _l("Pictures are never scaled up: take or choose a larger one."))
     return orientation
 
 
@@ -149,7 +150,7 @@ def prepare(data: bytes) -> PreparedPicture:
         except image_rules.ImageRuleError:
             pass  # too big, too large or damaged as it is: decode and re-encode below
         else:
-            return PreparedPicture(stripped, facts, ["metadata removed (EXIF, GPS location, camera, comments)"]
+            return PreparedPicture(stripped, facts, [_("metadata removed (EXIF, GPS location, camera, comments)")]
                                    if removed else [])
     return _reencode(data, orientation)
 
@@ -172,7 +173,7 @@ def _reencode(data: bytes, orientation: int) -> PreparedPicture:
     width, height = _decoded_size(image)
     if (width, height) != image.size:
         image.draft("RGB", (width, height))
-    steps = [f"resized from {original_dims} to {width} × {height} while decoding"] \
+    steps = [_("resized from %(before)s to %(after)s while decoding", before=original_dims, after=f"{width} × {height}")] \
         if f"{width} × {height}" != original_dims else []
     with image_rules.decode_room(decode_cost(image)):
         try:
@@ -187,20 +188,21 @@ def _reencode(data: bytes, orientation: int) -> PreparedPicture:
             image = image.reduce(factor) if factor > 1 else image
             if max(image.size) > image_rules.MAX_SIDE:
                 image = image.resize(_fitted(image.size, image_rules.MAX_SIDE), Image.Resampling.LANCZOS)
-            steps.append(f"resized from {before} to {image.width} × {image.height}")
+            steps.append(_("resized from %(before)s to %(after)s", before=before, after=f"{image.width} × {image.height}"))
         if orientation in TRANSPOSE:
             image = image.transpose(TRANSPOSE[orientation])
-            steps.insert(0, f"turned upright (EXIF orientation {orientation})")
+            steps.insert(0, _("turned upright (EXIF orientation %(orientation)s)", orientation=orientation))
         if image.mode == "RGBA":
             background = Image.new("RGB", image.size, (255, 255, 255))
             background.paste(image, mask=image)  # the alpha band itself is the mask: no copies
             image = background
         result, quality, fitted = _jpeg_below_limit(image)
     if fitted:
-        steps.append(f"resized to {fitted} to fit below 2 MB")
-    steps.append(f"re-encoded {original_format} {original_dims} as JPEG (quality {quality}), "
-                 f"{_mb(len(data))} → {_mb(len(result))}")
-    steps.append("metadata removed")
+        steps.append(_("resized to %(size)s to fit below 2 MB", size=fitted))
+    steps.append(_("re-encoded %(format)s %(size)s as JPEG (quality %(quality)s), %(before)s → %(after)s",
+                   format=original_format, size=original_dims, quality=quality, before=_mb(len(data)),
+                   after=_mb(len(result))))
+    steps.append(_("metadata removed"))
     return PreparedPicture(result, image_rules.check_image(result), steps)
 
 
@@ -269,10 +271,13 @@ def browser_rules(max_upload_bytes: int) -> dict:
     rules.update({"mimeTypes": sorted(set(INPUT_FORMATS.values()) | {"image/heif"}),
                   "extensions": list(INPUT_EXTENSIONS), "maxBytes": max_upload_bytes, "maxSide": None,
                   "prepared": True})
-    rules["messages"] = {**rules["messages"], "tooLarge": f"The portal accepts pictures up to {limit_mb} MB.",
-                         "resolution": image_rules.MSG_RESOLUTION + " (pictures are never scaled up)"}
+    # Too large for the portal is the portal's own refusal (no vendor words); too small stays the vendor's.
+    rules["messages"] = {**rules["messages"], "tooLarge": _("The portal accepts pictures up to %(mb)s MB.", mb=limit_mb)}
+    rules["explanations"] = {**rules["explanations"], "tooLarge": "",
+                             "resolution": _("The picture is too small in pixels: pictures are never scaled up.")}
     return rules
 
 
-RULES_TEXT = ("JPEG, PNG, HEIC or WebP. Larger than 4096 px or 2 MB is fine: the portal scales and "
-              "re-encodes it. At least 256 × 256 pixels.")
+def rules_text() -> str:
+    return _("JPEG, PNG, HEIC or WebP. Larger than 4096 px or 2 MB is fine: the portal scales and re-encodes it. "
+             "At least 256 × 256 pixels.")

@@ -17,6 +17,7 @@ from flask import Response, stream_with_context
 
 from facesite import security_events
 from facesite.extensions import db
+from facesite.i18n_names import csv_heading
 
 # A spreadsheet treats a cell starting with one of these as a formula (= + - @), or as the start of
 # one once the leading tab or carriage return is dropped (Excel, LibreOffice, Google Sheets).
@@ -58,7 +59,7 @@ def csv_lines(columns: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]
 
 
 def _with_header(columns: Sequence[str], rows: Iterable[Sequence]) -> Iterator[Sequence]:
-    yield columns
+    yield [csv_heading(column) for column in columns]  # in the reader's language
     yield from rows
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable, TypeVar
 
 from flask import abort, current_app
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from facesite.access.policy import draft_reader
@@ -16,11 +17,15 @@ from facesite.extensions import drafts
 from facesite.faces.problems import Problem
 from facesite.faces.results import Outcome, Refused, outcome_from_json, outcome_to_json
 
-STILL_SENDING = Refused(Problem("This form is still being sent.",
-                                "Wait a moment, then look for the result before sending again.", 409))
-# A submission id someone else used first: their outcome is theirs, so this form just gets a fresh id.
-SOMEONE_ELSES = Refused(Problem("This form cannot be sent as it was.",
-                                "Everything you entered is kept: send the form again.", 409))
+def still_sending() -> Refused:
+    return Refused(Problem(_("This form is still being sent."),
+                           _("Wait a moment, then look for the result before sending again."), 409))
+
+
+def someone_elses() -> Refused:
+    """A submission id someone else used first: their outcome is theirs, so this form just gets a fresh id."""
+    return Refused(Problem(_("This form cannot be sent as it was."),
+                           _("Everything you entered is kept: send the form again."), 409))
 
 
 def kept_outcome(submission_id: str | None) -> Outcome | None:
@@ -43,7 +48,7 @@ def kept_result(submission_id: str, kind: type[Result]) -> Result:
 def problem_of(outcome: Outcome) -> Problem:
     """What the form shows when sending did not give its result: the refusal, or, when the id holds
     another form's outcome, a plain "send it again" (the form then gets a fresh id)."""
-    return (outcome if isinstance(outcome, Refused) else SOMEONE_ELSES).problem
+    return (outcome if isinstance(outcome, Refused) else someone_elses()).problem
 
 
 def send_once(submission_id: str, work: Callable[[], Outcome]) -> Outcome:
@@ -53,10 +58,10 @@ def send_once(submission_id: str, work: Callable[[], Outcome]) -> Outcome:
     # No read first: the claim itself tells a first send (the common case) from a second one.
     if not store.claim(submission_id, current_user.username):
         if not store.claimed(submission_id, reader):
-            return SOMEONE_ELSES
+            return someone_elses()
         # Sent before (its outcome is there) or being sent by another request right now.
         wait = current_app.config["ADVANCE_READ_TIMEOUT"] + 10
-        return outcome_from_json(store.wait_for_outcome(submission_id, reader, wait)) or STILL_SENDING
+        return outcome_from_json(store.wait_for_outcome(submission_id, reader, wait)) or still_sending()
     outcome = work()
     store.finish(submission_id, outcome_to_json(outcome), current_user.username)
     return outcome

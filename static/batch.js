@@ -5,6 +5,11 @@
 (function () {
   "use strict";
   var byId = function (id) { return document.getElementById(id); };
+  // The page's words in the reader's language, from the server (templates/_page_words.html).
+  var words = JSON.parse(byId("page-words").getAttribute("data-words"));
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (mark, name) { return name in values ? values[name] : mark; });
+  }
 
   function followUpload(form) {
     var status = byId("upload-progress");
@@ -18,10 +23,10 @@
       request.upload.onprogress = function (e) {
         if (e.lengthComputable) {
           var percent = Math.round(100 * e.loaded / e.total);
-          text.textContent = percent < 100 ? "Uploading… " + percent + " %" : "Reading the manifest and the ZIP…";
+          text.textContent = percent < 100 ? fill(words.uploadingPercent, {percent: percent}) : words.reading;
         }
       };
-      request.upload.onload = function () { text.textContent = "Reading the manifest and the ZIP…"; };
+      request.upload.onload = function () { text.textContent = words.reading; };
       request.onload = function () {
         // The server answered with a page (the job, or the form with its problems): show it.
         window.history.replaceState(null, "", request.responseURL || window.location.href);
@@ -33,20 +38,21 @@
         status.hidden = true;
         button.disabled = false;
         text.textContent = "";
-        window.alert("The upload was interrupted. Check the connection and upload again.");
+        window.alert(words.interrupted);
       };
       status.hidden = false;
       button.disabled = true;
-      text.textContent = "Uploading…";
+      text.textContent = words.uploading;
       request.send(new FormData(form));
     });
   }
 
   function duration(seconds) {
     if (seconds === null || seconds === undefined) { return "—"; }
-    if (seconds < 60) { return seconds + " s"; }
+    if (seconds < 60) { return fill(words.seconds, {count: seconds}); }
     var minutes = Math.round(seconds / 60);
-    return minutes < 60 ? minutes + " min" : Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+    return minutes < 60 ? fill(words.minutes, {count: minutes})
+      : fill(words.hours, {hours: Math.floor(minutes / 60), minutes: minutes % 60});
   }
 
   function followJob(section) {
@@ -67,15 +73,18 @@
         byId("count-checked").textContent = p.checked;
         return;
       }
-      byId("job-state").textContent = p.state;
+      byId("job-state").textContent = words.states[p.state] || p.state;
       byId("job-bar").value = p.percent;
       byId("job-bar").textContent = p.percent + " %";
       byId("job-percent").textContent = p.percent + " %";
       ["done", "failed", "unknown", "left", "skipped"].forEach(function (name) {
         byId("count-" + name).textContent = p[name];
       });
-      byId("rate").textContent = p.rate_per_second ? p.rate_per_second.toFixed(1) + " rows/s" : "—";
-      byId("time-left").textContent = p.waiting_seconds ? "waiting " + p.waiting_seconds + " s for the vendor"
+      byId("rate").textContent = p.rate_per_second
+        ? fill(words.rate, {rate: p.rate_per_second.toLocaleString(document.documentElement.lang,
+                                                                   {minimumFractionDigits: 1, maximumFractionDigits: 1})})
+        : "—";
+      byId("time-left").textContent = p.waiting_seconds ? fill(words.waiting, {seconds: p.waiting_seconds})
         : duration(p.seconds_left);
     }
     var shownFinished = null;

@@ -9,6 +9,8 @@
   var form = input && input.form;
   if (!form) { return; }
   var rules = JSON.parse(input.getAttribute("data-rules"));
+  // The page's words in the reader's language, from the server (templates/_page_words.html).
+  var words = JSON.parse(document.getElementById("page-words").getAttribute("data-words"));
   var errorBox = document.getElementById("faceImage-error");
   var preview = document.getElementById("picture-preview");
   var previewImg = document.getElementById("picture-preview-img");
@@ -33,12 +35,18 @@
     return file.name + (width ? ": " + width + " × " + height + " px, " : ": ") + size;
   }
 
+  // The vendor's exact words, then what they mean in the reader's language.
+  function refusal(name) {
+    var explanation = (rules.explanations || {})[name];
+    return rules.messages[name] + (explanation ? " " + explanation : "");
+  }
+
   function checkFile(file) {
     var name = file.name.toLowerCase();
     var typeOk = rules.mimeTypes.indexOf(file.type) >= 0 ||
       rules.extensions.some(function (ext) { return name.endsWith(ext); });
-    if (!typeOk) { return Promise.resolve(rules.messages.notImage); }
-    if (file.size >= rules.maxBytes) { return Promise.resolve(rules.messages.tooLarge); }
+    if (!typeOk) { return Promise.resolve(refusal("notImage")); }
+    if (file.size >= rules.maxBytes) { return Promise.resolve(refusal("tooLarge")); }
     return new Promise(function (resolve) {
       var url = URL.createObjectURL(file);
       var img = new Image();
@@ -48,7 +56,7 @@
         previewImg.src = url;
         caption.textContent = describe(file, w, h);
         preview.hidden = false;
-        resolve(ok ? "" : rules.messages.resolution);
+        resolve(ok ? "" : refusal("resolution"));
       };
       img.onerror = function () {
         URL.revokeObjectURL(url);
@@ -57,7 +65,7 @@
           caption.textContent = describe(file);
           resolve("");
         } else {
-          resolve(rules.messages.notImage);
+          resolve(refusal("notImage"));
         }
       };
       img.src = url;
@@ -115,7 +123,7 @@
         })
         .catch(function (error) {
           camera.hidden = false;
-          cameraError.textContent = "The camera could not be opened (" + error.name + "). Choose a file instead.";
+          cameraError.textContent = words.cameraFailed.replace("{error}", error.name);
           cameraError.hidden = false;
         });
     });

@@ -31,6 +31,8 @@ EXPECTED = {
     "main.healthz": {"GET": ANYONE},
     "metrics.metrics_page": {"GET": ANYONE},  # loopback here; from elsewhere only with METRICS_TOKEN
     "main.favicon": {"GET": ANYONE},
+    "i18n.choose_language": {"POST": ANYONE},
+    "i18n.preferences": dict.fromkeys(BOTH, VIEWER),
     "main.index": {"GET": VIEWER},
     "auth.password": dict.fromkeys(BOTH, VIEWER),
     "auth.logout": {"POST": VIEWER},

@@ -32,18 +32,23 @@ def test_an_installed_portal_serves_its_pages_from_anywhere(tmp_path):
     assert installed == templates
     migrations = {p.name for p in (ROOT / "migrations" / "versions").glob("*.py")}
     assert {p.name for p in (target / "facesite" / "migrations" / "versions").glob("*.py")} == migrations
+    catalogues = {p.relative_to(ROOT / "facesite") for p in (ROOT / "facesite" / "translations").rglob("*.mo")}
+    assert catalogues and {p.relative_to(target / "facesite")
+                           for p in (target / "facesite" / "translations").rglob("*.mo")} == catalogues
 
     script = ("from facesite import create_app\n"
               "import facesite, sys\n"
               "assert facesite.__file__.startswith(sys.argv[1]), facesite.__file__\n"
               "client = create_app().test_client()\n"
               "page, css = client.get('/auth/login'), client.get('/static/picture-form.js')\n"
-              "print(page.status_code, b'Sign in' in page.data, css.status_code)\n")
+              "thai = client.get('/auth/login', headers={'Accept-Language': 'th'})\n"
+              "print(page.status_code, b'Sign in' in page.data, css.status_code,\n"
+              "      'เข้าสู่ระบบ'.encode() in thai.data)\n")
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(target), "INSTANCE_PATH": str(tmp_path / "instance"),
            "ADVANCE_BASE_URL": "http://127.0.0.1:9", "ADVANCE_ACCESS_TOKEN": "installed-test",
            "SECRET_KEY": "x" * 32}
     ran = subprocess.run([sys.executable, "-c", script, str(target)], cwd=tmp_path, env=env, capture_output=True,
                          text=True, timeout=120)
     assert ran.returncode == 0, ran.stderr[-2000:]
-    assert ran.stdout.splitlines()[-1].split() == ["200", "True", "200"]  # (the log goes to stdout too)
+    assert ran.stdout.splitlines()[-1].split() == ["200", "True", "200", "True"]  # (the log goes to stdout too)
     assert "installed-test" not in ran.stdout + ran.stderr

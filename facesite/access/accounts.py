@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -26,12 +27,12 @@ class AccountError(ValueError):
 def create_user(username: str, password: str | None, role: str) -> User:
     username = username.strip().lower()
     if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        raise AccountError(_("role must be one of %(roles)s", roles=", ".join(ROLES)))
     if db.session.scalar(db.select(User).filter_by(username=username)):
-        raise AccountError(f"a user named {username!r} exists already")
+        raise AccountError(_("a user named %(name)s exists already", name=repr(username)))
     if name_is_retired(username):
-        raise AccountError(f"{username!r} belonged to an account that was removed; its results and batch jobs "
-                           "still carry the name, so choose another one")
+        raise AccountError(_("%(name)s belonged to an account that was removed; its results and batch jobs "
+                             "still carry the name, so choose another one", name=repr(username)))
     user = User(username=username, role=role)
     if password:
         user.set_password(password)
@@ -40,7 +41,7 @@ def create_user(username: str, password: str | None, role: str) -> User:
         db.session.commit()
     except IntegrityError:  # made by a parallel request a moment ago
         db.session.rollback()
-        raise AccountError(f"a user named {username!r} exists already") from None
+        raise AccountError(_("a user named %(name)s exists already", name=repr(username))) from None
     return user
 
 
@@ -68,7 +69,7 @@ class SignIn:
     account_name: str | None = None  # the name, when such an account exists (for the security log)
 
 
-WRONG = "Wrong username or password."
+WRONG = _l("Wrong username or password.")
 
 
 def authenticate(username: str, password: str, device_cookie: str | None, max_failures: int,
@@ -82,11 +83,11 @@ def authenticate(username: str, password: str, device_cookie: str | None, max_fa
     known = user.username if user is not None else None
     if locked:
         minutes = max(1, round(locked / 60))
-        return SignIn(None, f"Too many failed sign-ins for this username: try again in about {minutes} minute(s), "
-                            "or from a browser you have signed in with before.", locked, key, known)
+        return SignIn(None, _("Too many failed sign-ins for this username: try again in about %(minutes)s minute(s), "
+                              "or from a browser you have signed in with before.", minutes=minutes), locked, key, known)
     usable = user is not None and user.is_active and user.password_hash is not None
     if not check_password_hash(user.password_hash if usable else _stand_in_hash(), password) or not usable:
-        return SignIn(None, WRONG, 0, key, known)
+        return SignIn(None, str(WRONG), 0, key, known)
     throttle.succeeded(key)
     user.last_login_at = utcnow()
     db.session.commit()

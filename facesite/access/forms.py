@@ -1,28 +1,30 @@
 """Account forms used by the sign-in pages (first administrator, own password) and the admin pages."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from facesite.i18n_names import ROLE_NAMES
 from facesite.models import ROLES
 
 MIN_PASSWORD = 10
 USERNAME = [DataRequired(), Length(max=254),
-            Regexp(r"^[A-Za-z0-9._@+-]+$", message="Letters, digits and . _ @ + - only.")]
+            Regexp(r"^[A-Za-z0-9._@+-]+$", message=_l("Letters, digits and . _ @ + - only."))]
 NEW_PASSWORD = [DataRequired(), Length(min=MIN_PASSWORD, max=200,
-                                       message=f"At least {MIN_PASSWORD} characters.")]
+                                       message=_l("At least %(count)s characters.", count=MIN_PASSWORD))]
 
 
 class NewUserForm(FlaskForm):
-    username = StringField("Username", validators=USERNAME)
-    password = PasswordField("Password", validators=NEW_PASSWORD)
-    confirm = PasswordField("Repeat the password", validators=[EqualTo("password", "The passwords differ.")])
-    role = SelectField("Role", choices=[SelectChoice(r) for r in ROLES], default="operator")
-    submit = SubmitField("Create user")
+    username = StringField(_l("Username"), validators=USERNAME)
+    password = PasswordField(_l("Password"), validators=NEW_PASSWORD)
+    confirm = PasswordField(_l("Repeat the password"), validators=[EqualTo("password", _l("The passwords differ."))])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_NAMES[r]) for r in ROLES], default="operator")
+    submit = SubmitField(_l("Create user"))
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired()])
-    password = PasswordField("New password", validators=NEW_PASSWORD)
-    confirm = PasswordField("Repeat the new password", validators=[EqualTo("password", "The passwords differ.")])
-    submit = SubmitField("Change password")
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=NEW_PASSWORD)
+    confirm = PasswordField(_l("Repeat the new password"), validators=[EqualTo("password", _l("The passwords differ."))])
+    submit = SubmitField(_l("Change password"))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from facesite import security_events
@@ -81,10 +82,10 @@ def identity(issuer: str, claims: dict) -> Identity:
     username = str(name).strip().lower()
     if not subject or len(subject) > 255 or len(issuer) > 255 or not username or len(username) > 254 \
             or any(ord(c) < 33 or c.isspace() for c in username):
-        raise Refused("The company sign-in sent an identity this portal cannot use.")
+        raise Refused(_("The company sign-in sent an identity this portal cannot use."))
     domain = config["OIDC_ALLOWED_DOMAIN"]
     if domain and (not email or email.lower().rsplit("@", 1)[-1] != domain):
-        raise Refused(f"Only verified e-mail addresses of {domain} may use this portal.")
+        raise Refused(_("Only verified e-mail addresses of %(domain)s may use this portal.", domain=domain))
     return Identity(issuer, subject, username, _groups(claims.get(config["OIDC_ROLE_CLAIM"])), email)
 
 
@@ -102,8 +103,8 @@ def account_for(person: Identity) -> User:
     role = role_from_groups(set(person.groups), current_app.config["OIDC_ROLE_GROUPS"])
     if role is None:
         _deny(person.username, "in no group that gives a role")
-        raise Refused("Your company account is in none of the groups this portal lets in. Ask an administrator "
-                      "of your company's directory to add you to the right group.")
+        raise Refused(_("Your company account is in none of the groups this portal lets in. Ask an administrator "
+                        "of your company's directory to add you to the right group."))
     user = db.session.scalar(db.select(User).filter_by(identity_issuer=person.issuer, identity_subject=person.subject))
     if user is None:
         user = _new_account(person, role)
@@ -113,7 +114,7 @@ def account_for(person: Identity) -> User:
         user.role = role
     if not user.is_active:
         _deny(user.username, "account disabled in the portal")
-        raise Refused("Your account in this portal is disabled. Ask one of its administrators.")
+        raise Refused(_("Your account in this portal is disabled. Ask one of its administrators."))
     user.last_login_at = utcnow()
     db.session.commit()
     return user
@@ -124,12 +125,12 @@ def _new_account(person: Identity, role: str) -> User:
     if taken is not None:  # a password, header or other provider's account of that name: never the same person
         log.warning("company sign-in identity %r has the name of another account: refused", person.username)
         _deny(person.username, f"company sign-in identity has the name of a {taken.source} account")
-        raise Refused("Your company account's name belongs to another account in this portal. Ask an "
-                      "administrator.")
+        raise Refused(_("Your company account's name belongs to another account in this portal. Ask an "
+                        "administrator."))
     if name_is_retired(person.username):
         _deny(person.username, "company sign-in identity of a removed account")
-        raise Refused("Your company account's name belonged to an account that was removed from this portal. "
-                      "Ask an administrator.")
+        raise Refused(_("Your company account's name belonged to an account that was removed from this portal. "
+                        "Ask an administrator."))
     user = User(username=person.username, role=role, source="oidc", identity_issuer=person.issuer,
                 identity_subject=person.subject)
     db.session.add(user)
@@ -140,7 +141,7 @@ def _new_account(person: Identity, role: str) -> User:
         user = db.session.scalar(db.select(User).filter_by(identity_issuer=person.issuer,
                                                            identity_subject=person.subject))
         if user is None:
-            raise Refused("Your company account's name belongs to another account in this portal.") from None
+            raise Refused(_("Your company account's name belongs to another account in this portal.")) from None
         return user
     security_events.record("user_created", actor=user.username, subject=user.username,
                            detail=f"from the company sign-in, {role}")

@@ -79,10 +79,13 @@ POLICY: dict[str, Rule] = {
     # Prometheus: the view itself opens only to loopback or METRICS_TOKEN (metrics/exposition.py).
     "metrics.metrics_page": allow(ANYONE),
     "main.favicon": allow(ANYONE),
+    # The language picker on every page, the sign-in page's included (a cookie until there is an account).
+    "i18n.choose_language": allow(ANYONE, "POST"),
     # Every member of staff.
     "main.index": allow(VIEWER),
     "auth.password": allow(VIEWER, "GET", "POST"),
     "auth.logout": allow(VIEWER, "POST"),
+    "i18n.preferences": allow(VIEWER, "GET", "POST"),
     "main.picture": allow(VIEWER, owned=KEPT_PICTURE),
     "search.search": allow(VIEWER, "GET", "POST"),
     "search.results": allow(VIEWER, owned=FORM_OUTCOME),

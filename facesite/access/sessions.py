@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, flash, request, session
+from flask_babel import gettext as _
 from flask_login import login_user
 from sqlalchemy import bindparam, insert, select, update
 
@@ -63,7 +64,8 @@ def user_for_request(user_id: str) -> User | None:
     if now - record.last_seen_at > idle or now - record.created_at > timedelta(hours=config["SESSION_MAX_HOURS"]):
         _end(UserSession.id == record.id)
         reason = "without activity" if now - record.last_seen_at > idle else "at the end of its longest allowed time"
-        flash(f"You were signed out {reason}. Sign in again.", "info")
+        flash(_("You were signed out without activity. Sign in again.") if reason == "without activity"
+              else _("You were signed out at the end of its longest allowed time. Sign in again."), "info")
         security_events.record("session_expired", actor=user.username, subject=user.username, detail=reason)
         return None
     if not user.is_active:

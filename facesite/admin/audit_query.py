@@ -1,6 +1,7 @@
 """Filtering the audit trail, shared by the audit page, its CSV export and its chart; and the security log."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -8,6 +9,7 @@ from wtforms.validators import Length, Optional
 
 from facesite.extensions import db
 from facesite.filters import FilterForm
+from facesite.i18n_names import EVENT_NAMES
 from facesite.models import SecurityEvent, VendorCall
 from facesite.security_events import EVENTS
 
@@ -17,10 +19,10 @@ CSV_COLUMNS = ("id", "started_at", "finished_at", "username", "call", "face_set_
 
 
 class AuditFilterForm(FilterForm):
-    user = StringField("User", validators=[Optional()])
-    face_set = StringField("Face set", validators=[Optional()])
-    outcome = SelectField("Outcome", choices=[SelectChoice("", "any"), SelectChoice("success"), SelectChoice("failure"),
-                                               SelectChoice("unfinished", "no answer recorded")],
+    user = StringField(_l("User"), validators=[Optional()])
+    face_set = StringField(_l("Face set"), validators=[Optional()])
+    outcome = SelectField(_l("Outcome"), choices=[SelectChoice("", _l("any")), SelectChoice("success", _l("success")), SelectChoice("failure", _l("failure")),
+                                               SelectChoice("unfinished", _l("no answer recorded"))],
                           validators=[Optional()])
     # The id an error page showed (request_ids.py): finds the calls that request made.
     request_id = StringField("Request id", validators=[Optional(), Length(max=64)])
@@ -58,10 +60,10 @@ def calls_per_day(form: AuditFilterForm, days: int = 31) -> list[dict]:
 
 
 class SecurityFilterForm(FilterForm):
-    event = SelectField("Event", validators=[Optional()],
-                        choices=[SelectChoice("", "any")] + [SelectChoice(e, e.replace("_", " ")) for e in EVENTS])
-    actor = StringField("Done by", validators=[Optional(), Length(max=254)])
-    subject = StringField("About (user, face set, setting)", validators=[Optional(), Length(max=254)])
+    event = SelectField(_l("Event"), validators=[Optional()],
+                        choices=[SelectChoice("", _l("any"))] + [SelectChoice(e, EVENT_NAMES.get(e, e)) for e in EVENTS])
+    actor = StringField(_l("Done by"), validators=[Optional(), Length(max=254)])
+    subject = StringField(_l("About (user, face set, setting)"), validators=[Optional(), Length(max=254)])
 
 
 def security_log(form: SecurityFilterForm):

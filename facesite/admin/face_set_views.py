@@ -1,5 +1,6 @@
 """Administrators keep the catalogue of face sets staff may use."""
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from requests import RequestException
@@ -13,13 +14,13 @@ from facesite.models import FaceSet
 
 
 class FaceSetForm(FlaskForm):
-    id = StringField("Face set id (the vendor's faceSetId)",
-                     validators=[DataRequired(), Length(max=64), Regexp(r"^\S+$", message="No spaces.")])
-    label = StringField("Label staff will see", validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
-    default_top_k = IntegerField("Default topK", validators=[Optional(), NumberRange(1, 100)])
-    default_threshold = DecimalField("Default threshold", places=None, validators=[Optional(), NumberRange(0, 100)])
-    submit = SubmitField("Save")
+    id = StringField(_l("Face set id (the vendor's faceSetId)"),
+                     validators=[DataRequired(), Length(max=64), Regexp(r"^\S+$", message=_l("No spaces."))])
+    label = StringField(_l("Label staff will see"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    default_top_k = IntegerField(_l("Default topK"), validators=[Optional(), NumberRange(1, 100)])
+    default_threshold = DecimalField(_l("Default threshold"), places=None, validators=[Optional(), NumberRange(0, 100)])
+    submit = SubmitField(_l("Save"))
 
 
 def _described(entry: FaceSet) -> list[tuple[str, object]]:
@@ -33,19 +34,20 @@ def face_sets():
     form = FaceSetForm()
     if form.validate_on_submit():
         if db.session.get(FaceSet, form.id.data):
-            form.id.errors = ["That face set is in the catalogue already."]
+            form.id.errors = [_("That face set is in the catalogue already.")]
         else:
             try:
                 catalogue.add(form.id.data, form.label.data, form.description.data or "", form.default_top_k.data,
                               float(form.default_threshold.data) if form.default_threshold.data is not None else None,
                               created_by=current_user.username)
             except RequestException:
-                form.id.errors = ["The sandbox did not answer: the face set was not created there."]
+                form.id.errors = [_("The sandbox did not answer: the face set was not created there.")]
             else:
                 where = " and in the sandbox" if current_app.config["SANDBOX_MODE"] else ""
                 security_events.record("face_set_changed", subject=form.id.data,
                                        detail=f"added to the catalogue{where} as {form.label.data!r}")
-                flash(f"Face set {form.label.data} added to the catalogue{where}.", "info")
+                flash(_("Face set %(label)s added to the catalogue and in the sandbox.", label=form.label.data) if where
+                      else _("Face set %(label)s added to the catalogue.", label=form.label.data), "info")
                 return redirect(url_for(".face_sets"), 303)
     return render_template("admin/face_sets.html", form=form, sets=catalogue.all_face_sets()), \
         422 if form.errors else 200
@@ -67,6 +69,6 @@ def edit_face_set(face_set_id):
                    for (name, old), (_, new) in zip(before, _described(entry)) if old != new]
         if changes:
             security_events.record("face_set_changed", subject=entry.id, detail="; ".join(changes))
-        flash(f"Face set {entry.label} saved.", "info")
+        flash(_("Face set %(label)s saved.", label=entry.label), "info")
         return redirect(url_for(".face_sets"), 303)
     return render_template("admin/face_set_edit.html", form=form, entry=entry)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -21,6 +22,7 @@ from facesite.access.accounts import AccountError, create_user
 from facesite.access.forms import NewUserForm, PasswordForm
 from facesite.access.sessions import end_all_sessions
 from facesite.extensions import db
+from facesite.i18n_names import role_name
 from facesite.models import ROLES, User, utcnow
 
 ENABLED_ADMIN = (User.role == "admin", User.disabled_at.is_(None))
@@ -43,7 +45,7 @@ def users():
             form.username.errors = [str(error)]
         else:
             security_events.record("user_created", subject=user.username, detail=f"role {user.role}")
-            flash(f"User {user.username} created with the role {user.role}.", "info")
+            flash(_("User %(name)s created with the role %(role)s.", name=user.username, role=role_name(user.role)), "info")
             return redirect(url_for(".users"), 303)
     everyone = db.session.scalars(db.select(User).order_by(User.username)).all()
     return render_template("admin/users.html", users=everyone, locked=_locked_user_ids(everyone), form=form,
@@ -83,7 +85,7 @@ def _save_keeping_an_admin(user: User, change: Callable[[], None], own_account_r
     change()
     db.session.flush()
     if not db.session.scalar(select(func.count()).select_from(User).where(*ENABLED_ADMIN)):
-        problem = f"{username} is the last enabled administrator: make someone else an administrator first."
+        problem = _("%(name)s is the last enabled administrator: make someone else an administrator first.", name=username)
     elif own_account:
         problem = own_account_refusal
     else:
@@ -116,44 +118,44 @@ def change_role(user_id):
         abort(400)
     before = user.role
     if role == before:
-        return _done(f"{user.username} is {role} already: nothing changed.")
+        return _done(_("%(name)s is %(role)s already: nothing changed.", name=user.username, role=role_name(role)))
 
     def give_role():
         user.role = role
 
-    problem = _save_keeping_an_admin(user, give_role, "You cannot take the administrator role away from yourself.")
+    problem = _save_keeping_an_admin(user, give_role, _("You cannot take the administrator role away from yourself."))
     if problem:
         return _refused(problem)
     ended = _sessions_ended(user.id)
     security_events.record("role_changed", subject=user.username, detail=f"{before} → {role}; {ended}")
-    return _done(f"{user.username} is now {role}. They must sign in again.")
+    return _done(_("%(name)s is now %(role)s. They must sign in again.", name=user.username, role=role_name(role)))
 
 
 @bp.post("/users/<int:user_id>/disable")
 def disable(user_id):
     user = _user(user_id)
     if user.disabled_at is not None:
-        return _done(f"{user.username} is disabled already.")
+        return _done(_("%(name)s is disabled already.", name=user.username))
 
     def mark_disabled():
         user.disabled_at = utcnow()
 
-    problem = _save_keeping_an_admin(user, mark_disabled, "You cannot disable your own account.")
+    problem = _save_keeping_an_admin(user, mark_disabled, _("You cannot disable your own account."))
     if problem:
         return _refused(problem)
     security_events.record("user_disabled", subject=user.username, detail=_sessions_ended(user.id))
-    return _done(f"{user.username} is disabled: they are signed out and cannot sign in.")
+    return _done(_("%(name)s is disabled: they are signed out and cannot sign in.", name=user.username))
 
 
 @bp.post("/users/<int:user_id>/enable")
 def enable(user_id):
     user = _user(user_id)
     if user.disabled_at is None:
-        return _done(f"{user.username} is enabled already.")
+        return _done(_("%(name)s is enabled already.", name=user.username))
     user.disabled_at = None
     db.session.commit()
     security_events.record("user_enabled", subject=user.username, detail=_sessions_ended(user.id))
-    return _done(f"{user.username} is enabled and can sign in again.")
+    return _done(_("%(name)s is enabled and can sign in again.", name=user.username))
 
 
 @bp.route("/users/<int:user_id>/remove", methods=["GET", "POST"])
@@ -162,11 +164,11 @@ def remove(user_id):
     if request.method != "POST":  # GET and HEAD only ask; removing takes the confirmation form's POST
         return render_template("admin/user_remove.html", user=user)
     username, role, own_id = user.username, user.role, user.id
-    problem = _save_keeping_an_admin(user, lambda: db.session.delete(user), "You cannot remove your own account.")
+    problem = _save_keeping_an_admin(user, lambda: db.session.delete(user), _("You cannot remove your own account."))
     if problem:
         return _refused(problem)
     security_events.record("user_removed", subject=username, detail=f"was {role}; {_sessions_ended(own_id)}")
-    return _done(f"{username} is removed. Their past actions stay in the audit and security logs.")
+    return _done(_("%(name)s is removed. Their past actions stay in the audit and security logs.", name=username))
 
 
 @bp.post("/users/<int:user_id>/unlock")
@@ -174,7 +176,7 @@ def unlock(user_id):
     user = _user(user_id)
     throttle.clear(user.username)
     security_events.record("unlocked", subject=user.username, detail=_sessions_ended(user.id))
-    return _done(f"{user.username} can sign in again.")
+    return _done(_("%(name)s can sign in again.", name=user.username))
 
 
 @bp.post("/users/<int:user_id>/password")
@@ -183,7 +185,7 @@ def set_password(user_id):
     if user.source != "local":
         abort(400)  # proxy accounts sign in through the identity proxy only
     if user.id == current_user.id:  # one's own password needs the current one: the Password page asks for it
-        flash("Change your own password on the Password page, which asks for the current one.", "error")
+        flash(_("Change your own password on the Password page, which asks for the current one."), "error")
         return redirect(url_for("auth.password"), 303)
     form = _password_form()
     if not form.validate_on_submit():
@@ -192,5 +194,5 @@ def set_password(user_id):
     db.session.commit()
     security_events.record("user_changed", subject=user.username,
                            detail=f"password set by an administrator; {_sessions_ended(user.id)}")
-    flash(f"New password set for {user.username}. Tell it to them; they can change it.", "info")
+    flash(_("New password set for %(name)s. Tell it to them; they can change it.", name=user.username), "info")
     return redirect(url_for(".user_page", user_id=user.id), 303)

@@ -10,6 +10,7 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from joserfc.errors import JoseError
 
@@ -43,9 +44,9 @@ def problem_page(status: int, title: str, advice: str):
 
 
 def unreachable():
-    return problem_page(502, "The company sign-in cannot be reached",
-                        "The portal could not talk to your company's sign-in service. Try again in a few "
-                        "minutes; if it keeps happening, tell the administrator.")
+    return problem_page(502, _("The company sign-in cannot be reached"),
+                        _("The portal could not talk to your company's sign-in service. Try again in a few "
+                          "minutes; if it keeps happening, tell the administrator."))
 
 
 def issuer_of(client) -> str:
@@ -84,12 +85,12 @@ def oidc_callback():
         security_events.record("sign_in_failed", actor=None, subject="(company sign-in)",
                                detail=f"the provider answered {code}")
         if code == "access_denied":
-            return problem_page(403, "Sign-in cancelled",
-                                "The company sign-in did not let the portal know who you are (the request was "
-                                "declined). Start again if that was a mistake.")
-        return problem_page(400, "The company sign-in refused",
-                            f"Your company's sign-in service answered '{code}'. Start again; if it keeps "
-                            "happening, tell the administrator.")
+            return problem_page(403, _("Sign-in cancelled"),
+                                _("The company sign-in did not let the portal know who you are (the request "
+                                  "was declined). Start again if that was a mistake."))
+        return problem_page(400, _("The company sign-in refused"),
+                            _("Your company's sign-in service answered '%(code)s'. Start again; if it keeps "
+                              "happening, tell the administrator.", code=code))
     client = provider()
     try:
         issuer = issuer_of(client)
@@ -102,11 +103,11 @@ def oidc_callback():
     except MismatchingStateError:
         security_events.record("sign_in_failed", actor=None, subject="(company sign-in)",
                                detail="unknown or altered state")
-        return problem_page(400, "This sign-in has expired or was altered",
-                            "The answer from the company sign-in does not belong to a sign-in started in this "
-                            "browser (it may be old, or have been changed). Start again.")
+        return problem_page(400, _("This sign-in has expired or was altered"),
+                            _("The answer from the company sign-in does not belong to a sign-in started in "
+                              "this browser (it may be old, or have been changed). Start again."))
     except Refused as refusal:
-        return problem_page(403, "Not let in", str(refusal))
+        return problem_page(403, _("Not let in"), str(refusal))
     except requests.RequestException as error:
         log.warning("company sign-in not reachable: %s", type(error).__name__)
         return unreachable()
@@ -115,9 +116,9 @@ def oidc_callback():
         log.warning("company sign-in answer refused: %s", type(error).__name__)
         security_events.record("sign_in_failed", actor=None, subject="(company sign-in)",
                                detail=f"answer not verified ({type(error).__name__})")
-        return problem_page(400, "The company sign-in's answer could not be verified",
-                            "The portal could not confirm who you are from your company's sign-in service. "
-                            "Start again; if it keeps happening, tell the administrator.")
+        return problem_page(400, _("The company sign-in's answer could not be verified"),
+                            _("The portal could not confirm who you are from your company's sign-in "
+                              "service. Start again; if it keeps happening, tell the administrator."))
     target = session.pop(NEXT_KEY, None) or url_for("main.index")
     sessions.begin(user, id_token=token.get("id_token"))
     security_events.record("sign_in", actor=user.username, subject=user.username, detail="company sign-in")

@@ -1,5 +1,6 @@
 """Sign in and out, the first administrator, and changing one's password."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from facesite import security_events
@@ -65,7 +66,7 @@ def logout():
         security_events.record("sign_out", subject=current_user.username)
     id_token = sessions.end_current()
     logout_user()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     provider_logout = provider_sign_out(id_token) if company_account else None
     if provider_logout and same_origin_as_issuer(provider_logout):
         return redirect(provider_logout, 303)  # RP-initiated logout: the provider sends the browser back here
@@ -90,7 +91,7 @@ def setup(token):
             security_events.record("user_created", actor=user.username, subject=user.username,
                                    detail="first administrator, from the setup link")
             sessions.begin(user)
-            flash("Administrator created. Welcome!", "info")
+            flash(_("Administrator created. Welcome!"), "info")
             return redirect(url_for("main.index"), 303)
     return render_template("auth/setup.html", form=form)
 
@@ -98,7 +99,7 @@ def setup(token):
 @bp.route("/password", methods=["GET", "POST"])
 def password():  # signed-in staff only: access/policy.py
     if current_user.password_hash is None:
-        flash("Your account signs in through your company's identity provider; it has no password here.", "info")
+        flash(_("Your account signs in through your company's identity provider; it has no password here."), "info")
         return redirect(url_for("main.index"))
     form = PasswordForm()
     if form.validate_on_submit():
@@ -106,11 +107,11 @@ def password():  # signed-in staff only: access/policy.py
         config, key = current_app.config, f"password-page:{current_user.id}"
         locked = throttle.attempt(key, config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_MINUTES"])
         if locked:
-            form.current.errors = [f"Too many wrong current passwords: try again in about "
-                                   f"{max(1, round(locked / 60))} minute(s)."]
+            form.current.errors = [_("Too many wrong current passwords: try again in about %(minutes)s minute(s).",
+                                     minutes=max(1, round(locked / 60)))]
             security_events.record("locked_out", subject=current_user.username, detail="on the password page")
         elif not current_user.check_password(form.current.data):
-            form.current.errors = ["That is not your current password."]
+            form.current.errors = [_("That is not your current password.")]
             security_events.record("sign_in_failed", subject=current_user.username,
                                    detail="wrong current password on the password page")
         else:
@@ -120,6 +121,6 @@ def password():  # signed-in staff only: access/policy.py
             ended = sessions.end_all_sessions(current_user.id, keep_current=True)
             security_events.record("password_changed", subject=current_user.username,
                                    detail=f"{ended} other session(s) ended")
-            flash("Password changed. Any other place where you were signed in is now signed out.", "info")
+            flash(_("Password changed. Any other place where you were signed in is now signed out."), "info")
             return redirect(url_for("main.index"), 303)
     return render_template("auth/password.html", form=form)

@@ -15,16 +15,21 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 
 from facesite.batch import archive, lifecycle
 from facesite.batch.limits import MB, ManifestError, read_member, size_text
 from facesite.extensions import db
+from facesite.i18n import speaking_to
 from facesite.models import BatchJob, BatchPicture
 from facesite.pictures import picture_problem
 
 PICTURES_PER_ROUND = 100
-ARCHIVE_GONE = "the uploaded ZIP is no longer kept (the upload was discarded or is too old): upload it again"
+
+
+def archive_gone() -> str:
+    return _("the uploaded ZIP is no longer kept (the upload was discarded or is too old): upload it again")
 
 
 class StoredQuota:
@@ -50,9 +55,10 @@ def check_pictures(app: Flask, job_id: int, stopping: Callable[[], bool]) -> Non
     used = db.session.scalar(select(func.coalesce(func.sum(BatchPicture.size), 0)).where(BatchPicture.job_id == job_id))
     quota = StoredQuota(int(app.config["BATCH_MAX_STORED_MB"] * MB), used)
     zip_file = _open(job_id)
+    uploader = db.session.scalar(select(BatchJob.created_by).where(BatchJob.id == job_id))
 
     def check(picture: tuple[int, str]) -> None:
-        with app.app_context():
+        with app.app_context(), speaking_to(uploader):
             _check_one(zip_file, picture[0], picture[1], picture_limit, quota)
 
     with ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix=f"batch-check-{job_id}") as pool:
@@ -80,7 +86,7 @@ def _open(job_id: int) -> zipfile.ZipFile | None:
 
 def _check_one(zip_file: zipfile.ZipFile | None, picture_id: int, member: str, limit: int,
                quota: StoredQuota) -> None:
-    data, problem = None, ARCHIVE_GONE if zip_file is None else None
+    data, problem = None, archive_gone() if zip_file is None else None
     if problem is None:
         try:
             data = read_member(zip_file, member, limit, "BATCH_MAX_PICTURE_MB")
@@ -88,8 +94,8 @@ def _check_one(zip_file: zipfile.ZipFile | None, picture_id: int, member: str, l
             problem = f"{member} {error}"
     problem = problem or picture_problem(data)
     if problem is None and not quota.take(len(data)):
-        problem = (f"not kept: this batch's photos would take more than {size_text(quota.limit)} "
-                   "(BATCH_MAX_STORED_MB). Upload the rows left in another batch.")
+        problem = _("not kept: this batch's photos would take more than %(size)s (BATCH_MAX_STORED_MB). Upload the "
+                    "rows left in another batch.", size=size_text(quota.limit))
     with db.engine.begin() as connection:
         if problem is None:
             connection.execute(update(BatchPicture).where(BatchPicture.id == picture_id)
@@ -103,4 +109,4 @@ def _check_one(zip_file: zipfile.ZipFile | None, picture_id: int, member: str, l
 def _ready_for_review(job_id: int) -> None:
     """Every picture is checked: the stored ZIP is no longer needed, and the job waits for staff."""
     archive.forget(db.engine, job_id)
-    lifecycle.ready_for_review(job_id, f"faceImage: {ARCHIVE_GONE}")
+    lifecycle.ready_for_review(job_id, f"faceImage: {archive_gone()}")

@@ -1,6 +1,7 @@
 """The batch upload form and the small forms of a job's buttons."""
 from __future__ import annotations
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField, SubmitField
@@ -11,25 +12,25 @@ from facesite.form_fields import strip
 
 
 class BatchUploadForm(FlaskForm):
-    archive = FileField("ZIP of photos", validators=[FileRequired("Attach a ZIP file of photos.")])
-    manifest = FileField("Manifest (CSV, optional)")
-    faceSetId = StringField("Face set", filters=[strip], validators=[Optional(), Length(max=120)])
-    submit = SubmitField("Check the upload")
+    archive = FileField(_l("ZIP of photos"), validators=[FileRequired(_l("Attach a ZIP file of photos."))])
+    manifest = FileField(_l("Manifest (CSV, optional)"))
+    faceSetId = StringField(_l("Face set"), filters=[strip], validators=[Optional(), Length(max=120)])
+    submit = SubmitField(_l("Check the upload"))
 
     def validate_faceSetId(self, field):
         entry = catalogue.resolve(field.data)
         if entry is None:
-            raise ValidationError(catalogue.NOT_IN_CATALOGUE.format(id=field.data))
+            raise ValidationError(catalogue.not_in_catalogue(field.data))
         field.data = entry.id
 
     def validate_archive(self, field):
         if not (field.data.filename or "").lower().endswith(".zip"):
-            raise ValidationError("Attach a .zip file (the photos, and the manifest if it is inside).")
+            raise ValidationError(_("Attach a .zip file (the photos, and the manifest if it is inside)."))
 
     def validate_manifest(self, field):
         upload = field.data
         if upload and upload.filename and not upload.filename.lower().endswith((".csv", ".txt")):
-            raise ValidationError("The manifest must be a .csv file (save the spreadsheet as CSV).")
+            raise ValidationError(_("The manifest must be a .csv file (save the spreadsheet as CSV)."))
 
 
 class JobActionForm(FlaskForm):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from facesite.batch import archive, lifecycle
@@ -17,8 +18,8 @@ from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
 INSERT_CHUNK = 500  # rows written per transaction while a job is made
 RATE_WINDOW_SECONDS = 60
 UNCLAIMED_AFTER_SECONDS = 20  # a job waiting this long with no runner gets a note saying so
-NO_RUNNER = ("No process has taken this job up yet. With REDIS_URL set, batch jobs need the Procfile's worker "
-             "process running; otherwise they run inside the portal as soon as it is up.")
+NO_RUNNER = _l("No process has taken this job up yet. With REDIS_URL set, batch jobs need the Procfile's worker "
+               "process running; otherwise they run inside the portal as soon as it is up.")
 RESULT_COLUMNS = ("row", "faceImage", "faceSetId", "externalReferenceId", "name", "country", "idCardType",
                   "idNumber", "result", "faceId", "transactionId", "code", "message", "preparation")
 
@@ -102,7 +103,7 @@ def figures(job: BatchJob, n: dict[str, int], recent: int, now) -> dict:
     waiting_since = job.queued_at or job.started_at or job.created_at
     if job.state in WAITING_FOR_RUNNER and job.lease_owner is None and waiting_since \
             and (now - waiting_since).total_seconds() > UNCLAIMED_AFTER_SECONDS:
-        note = NO_RUNNER
+        note = str(NO_RUNNER)
     return {
         "id": job.id, "state": job.state, "note": note,
         "rows": rows, "checked": checked,

@@ -27,6 +27,7 @@ processes never undo each other's work: a change that no longer applies changes 
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import case, update
 
 from facesite.batch import row_outcomes
@@ -107,7 +108,7 @@ def take_over(job_id: int, owner: LeaseOwner, lease_seconds: float) -> bool:
 
 def pause(job: BatchJob) -> bool:
     """Staff pause: rows already on their way finish, no new row is sent."""
-    return _move(job, RUNNABLE, JobState.PAUSED, note="Paused by staff.", paused_at=utcnow())
+    return _move(job, RUNNABLE, JobState.PAUSED, note=_("Paused by staff."), paused_at=utcnow())
 
 
 def pause_for_account(job_id: int, note: str) -> None:

@@ -11,7 +11,10 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from facesite.batch import archive as stored
+from facesite.i18n_names import number_text
 
 MB = 1024 * 1024
 
@@ -40,8 +43,8 @@ class UploadLimits:
 
 def size_text(size: int) -> str:
     if size < MB / 10:
-        return f"{size:,} bytes"
-    return f"{size / MB:,.{1 if size >= 10 * MB else 2}f} MB"
+        return _("%(count)s bytes", count=number_text(size))
+    return _("%(size)s MB", size=number_text(size / MB, "#,##0.0" if size >= 10 * MB else "#,##0.00"))
 
 
 def read_manifest(upload, limits: UploadLimits) -> bytes | None:
@@ -50,8 +53,8 @@ def read_manifest(upload, limits: UploadLimits) -> bytes | None:
         return None
     data = upload.stream.read(limits.manifest_bytes + 1)
     if len(data) > limits.manifest_bytes:
-        raise ManifestError(f"The manifest is larger than {size_text(limits.manifest_bytes)}, the most a batch "
-                            "manifest may be (BATCH_MAX_MANIFEST_MB): split the upload.")
+        raise ManifestError(_("The manifest is larger than %(size)s, the most a batch manifest may be "
+                              "(BATCH_MAX_MANIFEST_MB): split the upload.", size=size_text(limits.manifest_bytes)))
     return data
 
 
@@ -60,22 +63,24 @@ def open_archive(stream, limits: UploadLimits) -> zipfile.ZipFile:
     figures = stored.end_figures(stream)
     if figures is not None:
         if figures.entries > limits.members:
-            raise _too_many_files(f"{figures.entries:,}", limits)
+            raise _too_many_files(number_text(figures.entries), limits)
         if figures.list_bytes > limits.members * stored.CENTRAL_ENTRY_BYTES:
-            raise ManifestError(f"The ZIP's list of files takes {size_text(figures.list_bytes)}, more than "
-                                f"{limits.members:,} files may (BATCH_MAX_ZIP_MEMBERS): split it into smaller ZIPs.")
+            raise ManifestError(_("The ZIP's list of files takes %(size)s, more than %(count)s files may "
+                                  "(BATCH_MAX_ZIP_MEMBERS): split it into smaller ZIPs.",
+                                  size=size_text(figures.list_bytes), count=number_text(limits.members)))
         if stored.count_listed(stream, figures, limits.members) > limits.members:  # the end record understated it
-            raise _too_many_files(f"more than {limits.members:,}", limits)
+            raise _too_many_files(_("more than %(count)s", count=number_text(limits.members)), limits)
     try:
         return zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise ManifestError("The archive is not a ZIP file: make one with your system's "
-                            "“Compress” or “Send to → Compressed folder”.") from None
+        raise ManifestError(_("The archive is not a ZIP file: make one with your system's "
+                              "“Compress” or “Send to → Compressed folder”.")) from None
 
 
 def _too_many_files(how_many: str, limits: UploadLimits) -> ManifestError:
-    return ManifestError(f"The ZIP holds {how_many} files, more than one batch upload may hold "
-                         f"({limits.members:,}, BATCH_MAX_ZIP_MEMBERS): split it into smaller ZIPs.")
+    return ManifestError(_("The ZIP holds %(count)s files, more than one batch upload may hold "
+                           "(%(limit)s, BATCH_MAX_ZIP_MEMBERS): split it into smaller ZIPs.", count=how_many,
+                           limit=number_text(limits.members)))
 
 
 def check_referenced(infos: list[zipfile.ZipInfo], limits: UploadLimits) -> None:
@@ -85,15 +90,16 @@ def check_referenced(infos: list[zipfile.ZipInfo], limits: UploadLimits) -> None
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
         if ratio > limits.compression_ratio:
-            raise ManifestError(
-                f"“{info.filename}” would unpack from {size_text(info.compress_size)} to "
-                f"{size_text(info.file_size)}, {ratio:,.0f} times its size in the ZIP: more than "
-                f"{limits.compression_ratio:g} times (BATCH_MAX_COMPRESSION_RATIO) is not a photo.")
+            raise ManifestError(_(
+                "“%(name)s” would unpack from %(packed)s to %(unpacked)s, %(ratio)s times its size in the ZIP: more "
+                "than %(limit)s times (BATCH_MAX_COMPRESSION_RATIO) is not a photo.", name=info.filename,
+                packed=size_text(info.compress_size), unpacked=size_text(info.file_size),
+                ratio=number_text(round(ratio)), limit=number_text(limits.compression_ratio)))
     total = sum(info.file_size for info in infos)
     if total > limits.uncompressed_bytes:
-        raise ManifestError(f"The files the rows name would unpack to {size_text(total)}, more than one batch may "
-                            f"hold ({size_text(limits.uncompressed_bytes)}, BATCH_MAX_UNCOMPRESSED_MB): "
-                            "split the upload.")
+        raise ManifestError(_("The files the rows name would unpack to %(size)s, more than one batch may hold "
+                              "(%(limit)s, BATCH_MAX_UNCOMPRESSED_MB): split the upload.", size=size_text(total),
+                              limit=size_text(limits.uncompressed_bytes)))
 
 
 def clean_name(name: str) -> str:
@@ -112,7 +118,7 @@ def _entry(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
         for info in archive.infolist():
             if clean_name(info.filename) == name:
                 return info
-    raise ManifestError("could not be read from the ZIP: the entry is not there")
+    raise ManifestError(_("could not be read from the ZIP: the entry is not there"))
 
 
 def read_member(archive: zipfile.ZipFile, name: str, limit: int, setting: str) -> bytes:
@@ -123,8 +129,9 @@ def read_member(archive: zipfile.ZipFile, name: str, limit: int, setting: str) -
         with archive.open(entry) as member:
             data = member.read(limit + 1)
     except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError, zlib.error) as error:
-        reason = "it is encrypted" if "encrypted" in str(error) else "the ZIP entry is damaged"
-        raise ManifestError(f"could not be read from the ZIP: {reason}") from None
+        raise ManifestError(_("could not be read from the ZIP: it is encrypted") if "encrypted" in str(error)
+                            else _("could not be read from the ZIP: the ZIP entry is damaged")) from None
     if len(data) > limit:
-        raise ManifestError(f"is larger than {size_text(limit)} once unpacked ({setting})")
+        raise ManifestError(_("is larger than %(size)s once unpacked (%(setting)s)", size=size_text(limit),
+                              setting=setting))
     return data

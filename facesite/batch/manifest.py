@@ -18,6 +18,8 @@ import posixpath
 import zipfile
 from dataclasses import dataclass, field
 
+from flask_babel import format_date, format_number, gettext as _
+
 from facesite import catalogue, preparation
 from facesite.batch.limits import (ManifestError, UploadLimits, check_referenced, clean_name, read_member,
                                    size_text)
@@ -58,11 +60,11 @@ def plan_upload(archive: zipfile.ZipFile, manifest: bytes | None, default_face_s
     inside = [name for name in members if name.lower().endswith(".csv") and "/" not in name]
     if manifest is None and len(inside) == 1:
         manifest, source = _manifest_inside(archive, members[inside[0]], limits), \
-            f"the manifest {inside[0]} inside the ZIP"
+            _("the manifest %(name)s inside the ZIP", name=inside[0])
     elif manifest is not None:
-        source = "the uploaded manifest"
+        source = _("the uploaded manifest")
     else:
-        source = "the file names in the ZIP (no manifest)"
+        source = _("the file names in the ZIP (no manifest)")
     if manifest is None:
         rows, ignored = _rows_from_file_names(members, default_face_set)
     else:
@@ -70,7 +72,7 @@ def plan_upload(archive: zipfile.ZipFile, manifest: bytes | None, default_face_s
         used = {row.fields.get("faceImage") for row in rows}
         ignored = [name for name in members if name not in inside and name not in used]
     if not rows:
-        raise ManifestError("There is nothing to enrol: the manifest has no rows and the ZIP no pictures.")
+        raise ManifestError(_("There is nothing to enrol: the manifest has no rows and the ZIP no pictures."))
     if len(rows) > limits.rows:
         raise _too_many_rows(limits.rows)
     _check_rows(rows, members, limits.picture_bytes)
@@ -81,17 +83,18 @@ def plan_upload(archive: zipfile.ZipFile, manifest: bytes | None, default_face_s
 
 def _manifest_inside(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: UploadLimits) -> bytes:
     if info.file_size > limits.manifest_bytes:
-        raise ManifestError(f"{info.filename} inside the ZIP is larger than {size_text(limits.manifest_bytes)}, "
-                            "the most a batch manifest may be (BATCH_MAX_MANIFEST_MB): split the upload.")
+        raise ManifestError(_("%(name)s inside the ZIP is larger than %(size)s, the most a batch manifest may be "
+                              "(BATCH_MAX_MANIFEST_MB): split the upload.", name=info.filename,
+                              size=size_text(limits.manifest_bytes)))
     try:
         return read_member(archive, info.filename, limits.manifest_bytes, "BATCH_MAX_MANIFEST_MB")
     except ManifestError as error:
-        raise ManifestError(f"{info.filename} inside the ZIP {error}.") from None
+        raise ManifestError(_("%(name)s inside the ZIP %(problem)s.", name=info.filename, problem=error)) from None
 
 
 def _too_many_rows(max_rows: int) -> ManifestError:
-    return ManifestError(f"The upload has more than {max_rows:,} rows, the most one batch may hold "
-                         "(BATCH_MAX_ROWS): split the upload.")
+    return ManifestError(_("The upload has more than %(rows)s rows, the most one batch may hold (BATCH_MAX_ROWS): "
+                           "split the upload.", rows=format_number(max_rows)))
 
 
 def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
@@ -121,8 +124,8 @@ def _decode(manifest: bytes) -> str:
     try:
         return manifest.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
     except UnicodeDecodeError:
-        raise ManifestError("The manifest is not UTF-8 text. In Excel choose “CSV UTF-8” when saving; "
-                            "in LibreOffice tick “Edit filter settings” and pick UTF-8.") from None
+        raise ManifestError(_("The manifest is not UTF-8 text. In Excel choose “CSV UTF-8” when saving; "
+                              "in LibreOffice tick “Edit filter settings” and pick UTF-8.")) from None
 
 
 def _rows_from_manifest(manifest: bytes, default_face_set: str | None, max_rows: int) -> list[PlannedRow]:
@@ -134,8 +137,8 @@ def _rows_from_manifest(manifest: bytes, default_face_set: str | None, max_rows:
     records = _records(csv.reader(io.StringIO(text), delimiter=dialect.delimiter))
     header = next(records, None)
     if not header or not any(cell.strip() for cell in header):
-        raise ManifestError("The manifest is empty: its first row must name the columns, e.g. "
-                            + ",".join(COLUMNS))
+        raise ManifestError(_("The manifest is empty: its first row must name the columns, e.g. %(columns)s",
+                              columns=",".join(COLUMNS)))
     columns = _header(header, default_face_set)
     rows = []
     for index, record in enumerate(records, start=2):
@@ -148,7 +151,7 @@ def _rows_from_manifest(manifest: bytes, default_face_set: str | None, max_rows:
         values["faceSetId"] = values.get("faceSetId") or default_face_set
         row = PlannedRow(index, values)
         if any(cells[i] for i, name in enumerate(columns) if not name) or any(cells[len(columns):]):
-            row.refuse("—", "this row has a value in a column without a name in the first row")
+            row.refuse("—", _("this row has a value in a column without a name in the first row"))
         rows.append(row)
     return rows
 
@@ -157,8 +160,8 @@ def _records(reader):
     try:
         yield from reader
     except csv.Error as error:  # a NUL byte, a cell of megabytes: not a manifest a spreadsheet wrote
-        raise ManifestError(f"The manifest could not be read as CSV ({error}). Save it again as CSV from "
-                            "the spreadsheet.") from None
+        raise ManifestError(_("The manifest could not be read as CSV (%(error)s). Save it again as CSV from "
+                              "the spreadsheet.", error=error)) from None
 
 
 def _header(cells: list[str], default_face_set: str | None) -> list[str | None]:
@@ -170,17 +173,17 @@ def _header(cells: list[str], default_face_set: str | None) -> list[str | None]:
             continue
         name = by_lower.get(cell.strip().lower())
         if name is None:
-            problems.append(f"unknown column “{cell.strip()}”")
+            problems.append(_("unknown column “%(name)s”", name=cell.strip()))
         elif name in columns:
-            problems.append(f"the column {name} appears twice")
+            problems.append(_("the column %(name)s appears twice", name=name))
         columns.append(name or cell.strip())
     if "faceImage" not in columns:
-        problems.append("the column faceImage (the picture's file name inside the ZIP) is missing")
+        problems.append(_("the column faceImage (the picture's file name inside the ZIP) is missing"))
     if "faceSetId" not in columns and not default_face_set:
-        problems.append("there is no faceSetId column: add one, or choose a face set on the form")
+        problems.append(_("there is no faceSetId column: add one, or choose a face set on the form"))
     if problems:
-        raise ManifestError("The manifest's first row is not right: " + "; ".join(problems)
-                            + ". The columns are: " + ", ".join(COLUMNS) + " (download the template).")
+        raise ManifestError(_("The manifest's first row is not right: %(problems)s. The columns are: %(columns)s "
+                              "(download the template).", problems="; ".join(problems), columns=", ".join(COLUMNS)))
     return columns
 
 
@@ -197,9 +200,9 @@ def _check_rows(rows: list[PlannedRow], members: dict, max_picture_bytes: int) -
             entry = (catalogue.resolve(wanted) or catalogue.adopt_from_sandbox(wanted)) if wanted else None
             face_sets[wanted] = entry.id if entry else None
         if not wanted:
-            row.refuse("faceSetId", "empty: fill it in, or choose a face set on the form")
+            row.refuse("faceSetId", _("empty: fill it in, or choose a face set on the form"))
         elif face_sets[wanted] is None:
-            row.refuse("faceSetId", catalogue.NOT_IN_CATALOGUE.format(id=wanted))
+            row.refuse("faceSetId", catalogue.not_in_catalogue(wanted))
         else:
             values["faceSetId"] = face_sets[wanted]
         person, problems = check_person(values)  # the enrol form's rules
@@ -210,17 +213,18 @@ def _check_rows(rows: list[PlannedRow], members: dict, max_picture_bytes: int) -
         if reference:
             key = (values.get("faceSetId"), reference)
             if key in seen_references:
-                row.refuse("externalReferenceId", f"“{reference}” is also on row {seen_references[key]}")
+                row.refuse("externalReferenceId", _("“%(reference)s” is also on row %(row)s", reference=reference,
+                                                     row=seen_references[key]))
             seen_references.setdefault(key, row.row_number)
         row.member = _find_member(values.get("faceImage"), members, by_base, row)
         if row.member and members[row.member].file_size > max_picture_bytes:
-            row.refuse("faceImage", f"{size_text(members[row.member].file_size)} is larger than a batch photo may be "
-                                    f"({size_text(max_picture_bytes)}, BATCH_MAX_PICTURE_MB)")
+            row.refuse("faceImage", _("%(size)s is larger than a batch photo may be (%(limit)s, BATCH_MAX_PICTURE_MB)",
+                                      size=size_text(members[row.member].file_size), limit=size_text(max_picture_bytes)))
 
 
 def _find_member(wanted: str | None, members: dict, by_base: dict, row: PlannedRow) -> str | None:
     if not wanted:
-        row.refuse("faceImage", "empty: give the picture's file name inside the ZIP")
+        row.refuse("faceImage", _("empty: give the picture's file name inside the ZIP"))
         return None
     wanted = clean_name(wanted)
     if wanted in members:
@@ -229,9 +233,10 @@ def _find_member(wanted: str | None, members: dict, by_base: dict, row: PlannedR
     if len(candidates) == 1:  # a folder in the ZIP, or other capitals, but only one such file
         return candidates[0]
     if candidates:
-        row.refuse("faceImage", f"“{wanted}” matches several files: " + ", ".join(sorted(candidates)))
+        row.refuse("faceImage", _("“%(name)s” matches several files: %(files)s", name=wanted,
+                                  files=", ".join(sorted(candidates))))
     else:
-        row.refuse("faceImage", f"there is no file “{wanted}” in the ZIP")
+        row.refuse("faceImage", _("there is no file “%(name)s” in the ZIP", name=wanted))
     return None
 
 
@@ -239,11 +244,12 @@ def _check_register(rows: list[PlannedRow]) -> None:
     """A reference already in the register of that face set: sending it again would enrol the person twice."""
     wanted = {(row.fields["faceSetId"], row.fields["externalReferenceId"]): row for row in rows
               if row.fields.get("externalReferenceId") and row.fields.get("faceSetId")}
-    references = sorted({reference for _, reference in wanted})
+    references = sorted({reference for _face_set, reference in wanted})
     for start in range(0, len(references), 500):
         query = db.select(Enrolment).where(Enrolment.external_reference_id.in_(references[start:start + 500]))
         for entry in db.session.scalars(query):
             row = wanted.get((entry.face_set_id, entry.external_reference_id))
             if row is not None:
-                row.refuse("externalReferenceId", f"“{entry.external_reference_id}” is already enrolled in this "
-                           f"face set (face {entry.face_id}, {entry.enrolled_at:%Y-%m-%d})")
+                row.refuse("externalReferenceId", _("“%(reference)s” is already enrolled in this face set (face %(face)s, "
+                                                    "%(date)s)", reference=entry.external_reference_id,
+                                                    face=entry.face_id, date=format_date(entry.enrolled_at)))

@@ -5,6 +5,7 @@ import csv
 import io
 
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from facesite import catalogue
@@ -62,10 +63,10 @@ def new():
         else:  # the ZIP is stored once; its pictures are read, checked and copied in the background
             job = jobs.create_job(plan, form.archive.data.stream, form.archive.data.filename, current_user.username)
             batch_scheduler().dispatch(job.id)
-            flash(f"Uploaded {len(plan.rows)} rows from {plan.source}.", "info")
+            flash(_("Uploaded %(count)s rows from %(source)s.", count=len(plan.rows), source=plan.source), "info")
             if plan.ignored:
                 shown = ", ".join(plan.ignored[:10]) + (" …" if len(plan.ignored) > 10 else "")
-                flash(f"{len(plan.ignored)} files in the ZIP are not used by any row: {shown}", "info")
+                flash(_("%(count)s files in the ZIP are not used by any row: %(files)s", count=len(plan.ignored), files=shown), "info")
             return redirect(url_for(".job", job_id=job.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("batch/new.html", form=form, problem=problem, columns=COLUMNS,
@@ -121,43 +122,43 @@ def _act(job_id: int, change, done_message: str, refused_message: str):
         db.session.refresh(job)
         if job.state == JobState.QUEUED:
             batch_scheduler().dispatch(job.id)
-        flash(done_message, "info")
+        flash(str(done_message), "info")
     else:
-        flash(refused_message, "error")
+        flash(str(refused_message), "error")
     return redirect(url_for(".job", job_id=job.id), 303)
 
 
 @bp.post("/<int:job_id>/start")
 def start(job_id):
     return _act(job_id, lambda job: lifecycle.start(job, current_user.username),
-                "Started: the rows are being sent. You can leave this page and come back.",
-                "This job was started already.")
+                _l("Started: the rows are being sent. You can leave this page and come back."),
+                _l("This job was started already."))
 
 
 @bp.post("/<int:job_id>/pause")
 def pause(job_id):
-    return _act(job_id, lifecycle.pause, "Paused: rows already on their way finish; no new row is sent.",
-                "Only a queued or running job can be paused.")
+    return _act(job_id, lifecycle.pause, _l("Paused: rows already on their way finish; no new row is sent."),
+                _l("Only a queued or running job can be paused."))
 
 
 @bp.post("/<int:job_id>/resume")
 def resume(job_id):
-    return _act(job_id, lambda job: lifecycle.resume(job, current_user.username), "Resumed.",
-                "Only a paused job can be resumed.")
+    return _act(job_id, lambda job: lifecycle.resume(job, current_user.username), _l("Resumed."),
+                _l("Only a paused job can be resumed."))
 
 
 @bp.post("/<int:job_id>/retry")
 def retry(job_id):
     return _act(job_id, lambda job: lifecycle.retry_failed(job, current_user.username),
-                "The failed rows are being sent again.",
-                "No failed row can be retried: there are none, or their pictures are no longer kept "
-                "(BATCH_KEEP_DAYS after the job finished). Upload them again.")
+                _l("The failed rows are being sent again."),
+                _l("No failed row can be retried: there are none, or their pictures are no longer kept "
+                   "(BATCH_KEEP_DAYS after the job finished). Upload them again."))
 
 
 @bp.post("/<int:job_id>/rows/<int:row_id>/resend")
 def resend(job_id, row_id):
     return _act(job_id, lambda job: lifecycle.resend_unknown(job, row_id, current_user.username),
-                "That row is being sent again.", "Only a row marked “check” can be sent again this way.")
+                _l("That row is being sent again."), _l("Only a row marked “check” can be sent again this way."))
 
 
 @bp.post("/<int:job_id>/discard")
@@ -166,9 +167,9 @@ def discard(job_id):
     if not JobActionForm().validate_on_submit():
         abort(400)
     if lifecycle.discard(job):
-        flash("The upload was discarded; nothing was sent.", "info")
+        flash(_("The upload was discarded; nothing was sent."), "info")
         return redirect(url_for(".jobs_list"), 303)
-    flash("A job that was started cannot be discarded.", "error")
+    flash(_("A job that was started cannot be discarded."), "error")
     return redirect(url_for(".job", job_id=job_id), 303)
 
 

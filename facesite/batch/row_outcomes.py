@@ -7,13 +7,14 @@ A row is claimed (``pending`` to ``sending``) right before its call; its outcome
 Changes of a job's state, and of many rows at once, are lifecycle.py's."""
 from __future__ import annotations
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from facesite.advance import TransportError, TransportFailure, VendorError
 from facesite.batch.states import SENT, UNSENT, RowState  # noqa: F401  (UNSENT: the runner names it from here)
 from facesite.extensions import db
 from facesite.faces.person import PersonDetails
-from facesite.faces.problems import UNSURE, explain
+from facesite.faces.problems import explain, unsure
 from facesite.faces.results import Enrolled
 from facesite.models import BatchPicture, BatchRow, utcnow
 
@@ -23,9 +24,9 @@ BUSY_CODES = ("SERVICE_BUSY", "RETRY_LATER")
 ACCOUNT_CODES = ("IAM_FAILED", "ACCOUNT_DISABLED", "INSUFFICIENT_BALANCE", "OVER_QUERY_LIMIT")
 BUSY_WAIT_SECONDS = 10  # when the vendor says busy without a Retry-After
 MAX_UNSENT_ATTEMPTS = 5  # connection failures (nothing reached the vendor) before a row is given up
-UNKNOWN_AFTER_RESTART = ("The portal stopped while this row was being sent, so the vendor may or may not have "
-                         "added the face. Search the face set for this row's person (its externalReferenceId) "
-                         "before sending it again.")
+UNKNOWN_AFTER_RESTART = _l("The portal stopped while this row was being sent, so the vendor may or may not have "
+                            "added the face. Search the face set for this row's person (its externalReferenceId) "
+                            "before sending it again.")
 
 
 def person(row: BatchRow) -> PersonDetails:
@@ -76,7 +77,7 @@ def enrolled(result: Enrolled) -> dict:
 
 def unknown_after_restart(now) -> dict:
     return {"state": RowState.UNKNOWN, "code": "UNKNOWN", "finished_at": now,
-            "message": UNKNOWN_AFTER_RESTART}
+            "message": str(UNKNOWN_AFTER_RESTART)}
 
 
 def back_to_queue(uncount: bool = True) -> dict:
@@ -93,22 +94,25 @@ def after_error(error, sent: PersonDetails, gate, attempts: int) -> dict:
         code = error.response.code
         if code in BUSY_CODES:
             wait = error.response.retry_after or BUSY_WAIT_SECONDS
-            gate.hold(wait, f"The vendor is busy ({code}): waiting {wait} s as it asked, then going on.")
+            gate.hold(wait, _("The vendor is busy (%(code)s): waiting %(seconds)s s as it asked, then going on.",
+                             code=code, seconds=wait))
             return back_to_queue()
         if code in ACCOUNT_CODES or error.step == "token":
-            gate.stop(f"Paused by the portal: {problem.title} {problem.advice} "
-                      f"(vendor code {code}: {error.response.message}). Resume once it is fixed.")
+            gate.stop(_("Paused by the portal: %(what)s %(advice)s (vendor code %(code)s: %(message)s). Resume once it "
+                        "is fixed.", what=problem.title, advice=problem.advice, code=code,
+                        message=error.response.message))
             return back_to_queue()
         return failed(code, error.response.message or problem.title, error.response.transaction_id)
     assert isinstance(error, TransportError)
     if error.kind == TransportFailure.RATE_LIMITED:
         wait = error.retry_after or BUSY_WAIT_SECONDS
-        gate.hold(wait, f"The vendor is busy (HTTP 429): waiting {wait} s as it asked, then going on.")
+        gate.hold(wait, _("The vendor is busy (HTTP 429): waiting %(seconds)s s as it asked, then going on.",
+                          seconds=wait))
         return back_to_queue()
     if not error.may_have_reached:
         if attempts < MAX_UNSENT_ATTEMPTS:
-            gate.hold(2 ** attempts, f"{problem.title} Trying again in {2 ** attempts} s.")
+            gate.hold(2 ** attempts, problem.title + " " + _("Trying again in %(seconds)s s.", seconds=2 ** attempts))
             return back_to_queue(uncount=False)
         return failed(error.kind.audit_code, f"{problem.title} {problem.advice}")
     return {"state": RowState.UNKNOWN, "code": error.kind.audit_code, "finished_at": utcnow(),
-            "message": f"{problem.title} " + UNSURE.format(reference=sent.external_reference_id or "—")}
+            "message": f"{problem.title} " + unsure(sent.external_reference_id)}

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import Flask
+from flask_babel import gettext as _
 from sqlalchemy import update
 
 from facesite import image_rules, request_ids
@@ -35,6 +36,7 @@ from facesite.extensions import batch_scheduler, db
 from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
 from facesite.faces.enrolment import enrol
 from facesite.faces.results import Refused
+from facesite.i18n import speaking_to
 from facesite.pictures import picture_to_send
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,7 @@ def run_job(app: Flask, job_id: int, owner: LeaseOwner | None = None) -> bool:
     BatchScheduler says so), the calls in flight finish and the job is handed back."""
     owner = owner or LeaseOwner.here()
     stopping = batch_scheduler(app).stopping
-    with app.app_context(), request_ids.bound(f"job-{job_id}"):
+    with app.app_context(), request_ids.bound(f"job-{job_id}"), speaking_to(_job_owner(job_id)):
         if not lifecycle.take_over(job_id, owner, app.config["BATCH_LEASE_SECONDS"]):
             return False
         lease = Lease(app, job_id, owner)
@@ -159,6 +161,12 @@ def _check_pictures(app: Flask, job_id: int, lease: Lease, stopping: threading.E
     check_pictures(app, job_id, lambda: lease.lost.is_set() or stopping.is_set())
 
 
+def _job_owner(job_id: int) -> str | None:
+    """Whom a job's words are written for: whoever last started it, else its uploader."""
+    job = db.session.get(BatchJob, job_id)
+    return (job.started_by or job.created_by) if job else None
+
+
 def _job_state(job_id: int) -> str | None:
     return _job_look(job_id, None)[0]
 
@@ -173,9 +181,9 @@ def _job_look(job_id: int, sender: str | None) -> tuple[str | None, str | None]:
 
 def _wait_for_all(slots: threading.BoundedSemaphore, size: int) -> None:
     """Block until no row is in hand."""
-    for _ in range(size):
+    for _slot in range(size):
         slots.acquire()
-    for _ in range(size):
+    for _slot in range(size):
         slots.release()
 
 
@@ -189,13 +197,14 @@ def _pending_ids(job_id: int) -> list[int]:
 
 def _send_one(app: Flask, row_id: int, username: str, gate: VendorGate) -> None:
     # No request here: the row's own id goes on its log lines and its audit row (request_ids.py).
-    with app.app_context(), request_ids.bound(f"job-{gate.job_id}-row-{row_id}"):  # audit identity: enrol(by=)
+    # The audit identity is enrol()'s to set (by=username).
+    with app.app_context(), request_ids.bound(f"job-{gate.job_id}-row-{row_id}"), speaking_to(username):
         try:
             _enrol_row(row_id, username, gate)
         except Exception:  # never lose the row: a bug here must not leave it "sending" forever
             log.exception("batch row %s failed unexpectedly", row_id)
-            row_outcome.finish(row_id, row_outcome.failed("PORTAL_ERROR", "The portal failed on this row; "
-                                                           "its log has the details. Retry it."),
+            row_outcome.finish(row_id, row_outcome.failed("PORTAL_ERROR", _("The portal failed on this row; "
+                                                             "its log has the details. Retry it.")),
                                states=row_outcome.UNSENT + row_outcome.SENT)
 
 
@@ -207,8 +216,8 @@ def _enrol_row(row_id: int, username: str, gate: VendorGate) -> None:
     row, original = found
     face_set_id, attempts, person, picture_id = row.face_set_id, row.attempts, row_outcome.person(row), row.picture_id
     if original is None:
-        row_outcome.finish(row_id, row_outcome.failed("NO_PICTURE", "The picture is no longer kept: upload "
-                                                      "this row again in a new batch."), states=row_outcome.UNSENT)
+        row_outcome.finish(row_id, row_outcome.failed("NO_PICTURE", _("The picture is no longer kept: upload "
+                                                        "this row again in a new batch.")), states=row_outcome.UNSENT)
         return
     try:
         picture = picture_to_send(original)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from flask_babel import gettext as _
 
 from facesite.advance import ADD_FACE_DETAILS
 from facesite.countries import country_code, country_name
@@ -24,7 +25,8 @@ def mask_id_number(value: str | None) -> str | None:
 
 
 def unknown_country(value: str) -> str:
-    return f"{value!r} is not an ISO 3166-1 country: pick one from the list or type its two-letter code."
+    return _("%(value)s is not an ISO 3166-1 country: pick one from the list or type its two-letter code.",
+             value=repr(value))
 
 
 def check_detail(api_name: str, value: str | None) -> tuple[str | None, str | None]:
@@ -33,7 +35,7 @@ def check_detail(api_name: str, value: str | None) -> tuple[str | None, str | No
     if not value:
         return None, None
     if len(value) > MAX_LENGTH[api_name]:
-        return value, f"longer than {MAX_LENGTH[api_name]} characters"
+        return value, _("longer than %(count)s characters", count=MAX_LENGTH[api_name])
     if api_name == "country":
         code = country_code(value)
         return (code, None) if code else (value, unknown_country(value))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, render_template, request
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import Optional
 
@@ -18,9 +19,9 @@ CSV_COLUMNS = ("id", "face_id", "face_set_id", "external_reference_id", "name", 
 
 
 class RegisterFilterForm(FilterForm):
-    face_set = StringField("Face set", validators=[Optional()])
-    name = StringField("Name contains", validators=[Optional()])
-    reference = StringField("External reference", validators=[Optional()])
+    face_set = StringField(_l("Face set"), validators=[Optional()])
+    name = StringField(_l("Name contains"), validators=[Optional()])
+    reference = StringField(_l("External reference"), validators=[Optional()])
 
 
 def filtered(form: RegisterFilterForm):

@@ -1,4 +1,5 @@
 """The search form: a face set, a picture, and how many matches above which score."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField, SubmitField
 from wtforms.validators import NumberRange, Optional
@@ -10,7 +11,7 @@ from facesite.pictures import PictureFields
 class SearchForm(FaceSetChoice, PictureFields, FlaskForm):
     submissionId = HiddenField()
     # Left empty: the face set's defaults, else the vendor's (faces.searching.search_settings).
-    topK = IntegerField("Matches to show (topK)", validators=[Optional(), NumberRange(1, 100)])
-    threshold = DecimalField("Lowest score (threshold)", places=None,
+    topK = IntegerField(_l("Matches to show (topK)"), validators=[Optional(), NumberRange(1, 100)])
+    threshold = DecimalField(_l("Lowest score (threshold)"), places=None,
                              validators=[Optional(), NumberRange(0, 100)])
-    submit = SubmitField("Search")
+    submit = SubmitField(_l("Search"))
