@@ -1,7 +1,7 @@
 """staff language and time zone
 
-Revision ID: c0a1e5510005
-Revises: c0a1e5510004
+Revision ID: c0a1e5510007
+Revises: c0a1e5510006
 Create Date: 2026-11-27 11:40:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'c0a1e5510005'
-down_revision = 'c0a1e5510004'
+revision = 'c0a1e5510007'
+down_revision = 'c0a1e5510006'
 branch_labels = None
 depends_on = None
 
