@@ -25,7 +25,7 @@ class AuditFilterForm(FilterForm):
                                                SelectChoice("unfinished", _l("no answer recorded"))],
                           validators=[Optional()])
     # The id an error page showed (request_ids.py): finds the calls that request made.
-    request_id = StringField("Request id", validators=[Optional(), Length(max=64)])
+    request_id = StringField(_l("Request id"), validators=[Optional(), Length(max=64)])
 
 
 def conditions(form: AuditFilterForm) -> list:
