@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.batch_files import make_manifest, make_zip
 from tests.conftest import FACES, PASSWORD, STAFF, face
+from tests.layout_check import LayoutWatch
 from tests.test_browser import screenshot
 from tests.test_translations import catalogue, extracted
 
@@ -94,16 +95,35 @@ def test_the_english_detector_finds_english_and_lets_codes_and_vendor_words_thro
         assert not english.leftovers(untranslated), untranslated
 
 
-@pytest.mark.parametrize("code", WALK_LANGUAGES)
-def test_a_walk_through_the_portal_shows_no_english(browser, live_portal, sandbox, face_set, tmp_path, code):
-    context = browser.new_context(base_url=live_portal.url, locale=code, viewport={"width": 1280, "height": 900})
+class WalkChecks(EnglishLeft):
+    """English left on each page of the walk, and what the layout check finds wrong with it at this width
+    (longer words than English: Thai without spaces, Vietnamese with its accents)."""
+
+    def __init__(self, code: str, data: list[str], page):
+        super().__init__(code, data)
+        self.layout = LayoutWatch(page)
+
+    def check(self, page, where: str) -> None:
+        super().check(page, where)
+        self.found += [f"{where}: {problem}" for problem in self.layout.problems()]
+
+
+# Every language on a laptop; the two whose words run longest on a phone too.
+WALKS = [(code, 1280) for code in WALK_LANGUAGES] + [("th", 390), ("vi", 390)]
+
+
+@pytest.mark.parametrize(("code", "width"), WALKS)
+def test_a_walk_through_the_portal_shows_no_english(browser, live_portal, sandbox, face_set, tmp_path, code, width):
+    context = browser.new_context(base_url=live_portal.url, locale=code, viewport={"width": width, "height": 900})
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     admin = STAFF["admin"]
-    english = EnglishLeft(code, [face_set, admin, "Ani Wijaya", "obama.jpg", "obama2.jpg", "branch.zip", "staff",
-                                 "no-such-set", "Operator Satu", "Operator Dua"])
-    shot = lambda name: screenshot(page, f"{code}-{name}")  # noqa: E731
+    english = WalkChecks(code, [face_set, admin, "Ani Wijaya", "obama.jpg", "obama2.jpg", "branch.zip", "staff",
+                                "no-such-set", "Operator Satu", "Operator Dua"], page)
+    # Pictures on a laptop only: after a full-page screenshot at phone width Chromium let the next click on
+    # the form's button send nothing (the same walk without the picture passes).
+    shot = (lambda name: screenshot(page, f"{code}-{name}")) if width == 1280 else (lambda name: None)  # noqa: E731
 
     page.goto("/auth/login")  # the browser's language, before anyone chose
     expect(page.locator("html")).to_have_attribute("lang", code)
