@@ -157,6 +157,19 @@ def test_retrying_sends_the_failed_rows_that_still_have_their_picture(database):
     assert (job_now(job).state, job_now(job).started_by) == (JobState.QUEUED, "olga")
 
 
+def test_retrying_leaves_a_row_the_vendor_refused_as_it_is(database):
+    """PARAMETER_ERROR (no face, a field the vendor does not take) fails the same way again; any other code,
+    or none, may go through on a second try."""
+    job = a_job(JobState.FINISHED, RowState.FAILED, RowState.FAILED, RowState.FAILED)
+    ids = [row.id for row in db.session.scalars(db.select(BatchRow).where(BatchRow.job_id == job.id)
+                                                .order_by(BatchRow.id))]
+    for row_id, code in zip(ids, ["PARAMETER_ERROR", "ERROR", None]):
+        db.session.execute(db.update(BatchRow).where(BatchRow.id == row_id).values(picture_id=1, code=code))
+    db.session.commit()
+    assert lifecycle.retry_failed(job, "olga") == 2
+    assert row_states(job) == [RowState.FAILED, RowState.PENDING, RowState.PENDING]
+
+
 def test_one_unknown_row_is_sent_again_once_a_person_checked_it(database):
     job = a_job(JobState.FINISHED, RowState.UNKNOWN, RowState.DONE)
     db.session.execute(db.update(BatchRow).where(BatchRow.job_id == job.id).values(picture_id=1))

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from facesite.batch import archive, lifecycle
 from facesite.faces.person import mask_id_number
 from facesite.batch.manifest import Plan
-from facesite.batch.states import FINISHED_ROWS, LEFT, READING, WAITING_FOR_RUNNER, JobState, RowState
+from facesite.batch.states import FINISHED_ROWS, LEFT, READING, WAITING_FOR_RUNNER, JobState, RowState, retriable
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
 
@@ -76,7 +76,10 @@ def progress(job: BatchJob) -> dict:
         recent = db.session.scalar(db.select(func.count()).where(
             BatchRow.job_id == job.id, BatchRow.finished_at >= now - timedelta(seconds=RATE_WINDOW_SECONDS),
             BatchRow.state.in_(FINISHED_ROWS)))
-    return figures(job, counts(job.id), recent, now)
+    shown = figures(job, counts(job.id), recent, now)
+    shown["retriable"] = db.session.scalar(db.select(func.count()).where(
+        BatchRow.job_id == job.id, retriable(BatchRow), BatchRow.picture_id.is_not(None))) if shown["failed"] else 0
+    return shown
 
 
 def figures(job: BatchJob, n: dict[str, int], recent: int, now) -> dict:

@@ -32,7 +32,8 @@ from sqlalchemy import case, update
 
 from facesite.batch import row_outcomes
 from facesite.batch.lease import LeaseOwner, is_free, runs_out
-from facesite.batch.states import LEFT, NEEDS_RUNNER, NOT_STARTED, RUNNABLE, STILL_TO_SEND, JobState, RowState
+from facesite.batch.states import (LEFT, NEEDS_RUNNER, NOT_STARTED, RUNNABLE, STILL_TO_SEND, JobState, RowState,
+                                   retriable)
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchPicture, BatchRow, BatchUploadChunk, utcnow
 
@@ -142,10 +143,11 @@ def hand_back(job_id: int, owner: LeaseOwner) -> None:
 # -- after a run: retry, resend, discard ---------------------------------------------------------
 
 def retry_failed(job: BatchJob, started_by: str) -> int:
-    """Send the failed rows again (the unknown ones stay for a person to check)."""
+    """Send again the failed rows a retry may fix (the unknown ones stay for a person to check, and those
+    the vendor refused as they are stay refused: see SAME_AGAIN_CODES)."""
     with db.engine.begin() as connection:
         moved = connection.execute(update(BatchRow).where(
-            BatchRow.job_id == job.id, BatchRow.state == RowState.FAILED, BatchRow.picture_id.is_not(None))
+            BatchRow.job_id == job.id, retriable(BatchRow), BatchRow.picture_id.is_not(None))
             .values(_to_send_again())).rowcount
         if moved:
             connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state != JobState.REVIEW)

@@ -45,6 +45,15 @@ RETRY_SHOWN = (JobState.FINISHED, JobState.PAUSED)  # where the page offers to r
 FINISHED_ROWS = (RowState.DONE, RowState.FAILED, RowState.UNKNOWN)  # the vendor answered (or may have)
 LEFT = (RowState.PENDING, RowState.SENDING)  # still to be sent, or on their way
 PROBLEMS = (RowState.SKIPPED, RowState.FAILED, RowState.UNKNOWN)  # what staff look at first
+# A failed row with this vendor code fails the same way when it is sent again (the vendor refused the
+# request itself: no face in the picture, a field it does not accept), so "retry" leaves it alone; every
+# other failure (an error on the vendor's side, a connection that never got through) may go through.
+SAME_AGAIN_CODES = ("PARAMETER_ERROR",)
+
+
+def retriable(row_table):
+    """The SQL condition: a failed row that sending again may fix."""
+    return (row_table.state == RowState.FAILED) & (row_table.code.is_(None) | row_table.code.not_in(SAME_AGAIN_CODES))
 STILL_TO_SEND = (RowState.UNCHECKED, RowState.PENDING)  # would still have been sent (the purge ends them)
 # Where an outcome may still be recorded. A call was made: "sending", and "unknown" too (a runner
 # presumed dead may still bring the real answer). No call was made yet: "pending".
