@@ -108,7 +108,10 @@ def check_image(data: bytes) -> ImageFacts:
     if image_format not in ALLOWED_FORMATS:
         raise ImageRuleError(MSG_NOT_IMAGE)
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-        raise ImageRuleError(MSG_RESOLUTION)
+        # The vendor's words give no size of the picture itself: staff must not have to work out why.
+        raise ImageRuleError(MSG_RESOLUTION, _l("This picture is %(width)s × %(height)s px; the vendor takes %(min)s "
+                                                "to %(max)s px on each side.", width=width, height=height,
+                                                min=MIN_SIDE, max=MAX_SIDE))
     if image_format == "JPEG":
         # A reduced-scale decode still reads every block of the file (so a truncated or corrupt JPEG
         # fails here) at about half the cost of a full one. It keeps DECODED_LONG_SIDE px, enough for

@@ -105,8 +105,9 @@ def _checked_orientation(image: Image.Image) -> int:
         raise image_rules.ImageRuleError(image_rules.MSG_NOT_IMAGE, image_rules.HINT_DAMAGED) from None
     width, height = (image.height, image.width) if orientation in (5, 6, 7, 8) else image.size
     if min(width, height) < image_rules.MIN_SIDE:
-        raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION,
-                                         _l("Pictures are never scaled up: take or choose a larger one."))
+        raise image_rules.ImageRuleError(image_rules.MSG_RESOLUTION, _l(
+            "This picture is %(width)s × %(height)s px. Pictures are never scaled up, so each side needs at "
+            "least %(min)s px: take or choose a larger one.", width=width, height=height, min=image_rules.MIN_SIDE))
     return orientation
 
 

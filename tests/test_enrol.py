@@ -84,6 +84,17 @@ def test_bad_pictures_are_refused_before_any_call_with_the_vendors_words(sandbox
     assert sandbox.store.count_faces(face_set) == 0
 
 
+@pytest.mark.parametrize("prepare", [True, False])
+def test_a_picture_too_small_says_how_big_it_is(sandbox, face_set, prepare):
+    """Issue 18: the vendor's "256 * 256 to 4096 * 4096" never said the photo was 427 × 240, and read as if a
+    larger picture were refused too. Its own words stay; beside them, the picture's size and the rule."""
+    enrol_page = EnrolPage(sign_in(make_app(sandbox.url, PREPARE_PICTURES=prepare).test_client()))
+    html = text(enrol_page.send(face("obama-240p.jpg"), faceSetId=face_set, **VALUES))
+    assert "Image resolution should be 256 * 256 to 4096 * 4096" in html
+    assert "This picture is 427 × 240 px" in html
+    assert ("each side needs at least 256 px" if prepare else "the vendor takes 256 to 4096 px on each side") in html
+
+
 def test_a_missing_picture_and_face_set_are_named(enrol_page):
     response = enrol_page.send(None, faceSetId="")
     assert response.status_code == 422
