@@ -97,3 +97,10 @@ def test_transport_failures_are_a_closed_set_with_their_audit_codes():
     assert explain(error, reference="ref-9").maybe_done and "ref-9" in explain(error, reference="ref-9").advice
     with pytest.raises(ValueError):
         TransportError("gremlins", "?", may_have_reached=False)
+
+
+def test_the_lower_threshold_offered_after_no_match_is_lower():
+    """Issue 18: at threshold 30 the no-match page suggested "a lower threshold (for example 60)"."""
+    from facesite.faces.searching import lower_threshold
+
+    assert [lower_threshold(t) for t in (95, 80, 61, 60, 30, 1.5, 0)] == [60, 60, 60, 30, 15, 0, None]

@@ -47,6 +47,7 @@ def test_search_finds_the_enrolled_person_first_with_details_and_thumbnail(app, 
     body = text(results)
     names = re.findall(r'class="match-name"><strong>([^<]+)<', body)
     assert names == ["Person A"]
+    assert "up to 20 matches scoring above 80" in body and "1 match." in body  # plurals, not "match(es)"
     score = float(re.search(r'<span class="score">([\d.]+)</span>', body).group(1))
     assert score > 80 and '<meter min="0" max="100"' in body
     for shown in ("US — United States", "passport", "••••4567", "ref-A", "PAY (charged)"):
@@ -64,7 +65,7 @@ def test_no_one_above_the_threshold_says_so_and_offers_a_lower_one(client, face_
     enrol(client, face_set, name="Person A")
     answer = SearchPage(client).send(face("biden.jpg"), faceSetId=face_set, threshold="80")
     body = text(client.get(answer.headers["Location"]))
-    assert "No one above 80." in body and "lower threshold" in body
+    assert "No one above 80." in body and "lower threshold (for example 60)" in body
     again = re.search(r'id="search-again"\s+href="([^"]+)"', body).group(1)
     assert "threshold=60" in again and "picture=" in again
     form = client.get(again.replace("&amp;", "&")).get_data(as_text=True)

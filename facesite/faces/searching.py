@@ -15,6 +15,14 @@ DEFAULT_TOP_K, DEFAULT_THRESHOLD = 20, 80
 DUPLICATE_CHECK_TOP_K = 5
 
 
+def lower_threshold(threshold: float) -> float | None:
+    """A threshold to try when nobody scored above ``threshold``: 60 from a strict one, else half of it
+    (at 30 the page once suggested 60); None at 0, below which there is nothing."""
+    if threshold <= 0:
+        return None
+    return 60.0 if threshold > 60 else float(int(threshold) // 2)
+
+
 def search_settings(face_set: FaceSet | None, top_k: int | None, threshold: float | None) -> tuple[int, float]:
     """(topK, threshold) for a search: as asked, else the face set's defaults, else the vendor's."""
     if top_k is None:
