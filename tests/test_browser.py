@@ -24,6 +24,14 @@ def page(browser, live_portal):
     assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
+def loaded_width(locator) -> int:
+    """The natural width of an <img> once it has finished loading (0 if it failed): a page's heading can be
+    there before its pictures, so reading naturalWidth at once raced with the download."""
+    locator.element_handle().wait_for_element_state("visible")
+    locator.page.wait_for_function("img => img.complete", arg=locator.element_handle())
+    return locator.evaluate("img => img.naturalWidth")
+
+
 def screenshot(page, name):
     folder = Path(os.environ.get("SCREENSHOT_DIR") or "/tmp/facesite-screenshots")
     folder.mkdir(parents=True, exist_ok=True)
@@ -47,7 +55,7 @@ def test_staff_enrol_a_face_and_read_the_result(page, sandbox, face_set):
     expect(page.locator("main")).to_contain_text("ID — Indonesia")
     # A 559 KB photo is previewed by a small copy (what was sent is not stored once it succeeded); the
     # caption gives the real picture's size.
-    assert 240 <= page.locator("#sent-picture").evaluate("img => img.naturalWidth") <= 480
+    assert 240 <= loaded_width(page.locator("#sent-picture")) <= 480
     expect(page.locator("figcaption")).to_contain_text("JPEG, 2000 × 1428 px")
     screenshot(page, "enrol-result")
     page.reload()  # a refresh shows the result again and sends nothing
@@ -134,7 +142,7 @@ def test_enrol_then_find_the_person_by_another_photo(page, sandbox, face_set):
     expect(first).to_contain_text("US — United States")
     expect(first).to_contain_text("visitor-17")
     assert float(first.locator(".score").inner_text()) > 80
-    assert first.locator("img.thumb").evaluate("img => img.naturalWidth") > 0
+    assert loaded_width(first.locator("img.thumb")) > 0
     screenshot(page, "search-results")
 
     page.goto("/search/")

@@ -17,7 +17,7 @@ from tests.batch_files import make_manifest, make_zip, read_csv
 from tests.conftest import FACES, PASSWORD, face, make_app
 from tests.mount_proxy import MountingProxy
 from tests.servers import ServerThread, kill_process, procfile_command, start_process
-from tests.test_browser import screenshot
+from tests.test_browser import loaded_width, screenshot
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES_AND_SCRIPTS = [*(ROOT / "templates").rglob("*.html"), *(ROOT / "static").glob("*.js")]
@@ -80,7 +80,7 @@ def test_staff_work_through_a_proxy_that_mounts_the_portal_under_a_path(browser,
     page.fill("#name", "Mounted Person")
     page.click("#submit")
     expect(page.locator("h1")).to_have_text("Face added")
-    assert page.locator("#sent-picture").evaluate("img => img.naturalWidth") > 0
+    assert loaded_width(page.locator("#sent-picture")) > 0
 
     page.click("nav >> text=Search")
     page.fill("#faceSetId", face_set)
@@ -88,7 +88,7 @@ def test_staff_work_through_a_proxy_that_mounts_the_portal_under_a_path(browser,
     page.click("#submit")
     expect(page.locator("h1")).to_have_text("Search results")
     expect(page.locator("#matches li").first).to_contain_text("Mounted Person")
-    assert page.locator("#matches img.thumb").first.evaluate("img => img.naturalWidth") > 0
+    assert loaded_width(page.locator("#matches img.thumb").first) > 0
 
     page.click("nav >> text=Register")
     page.click("#register-table >> text=Mounted Person")
