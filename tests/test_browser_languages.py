@@ -24,6 +24,8 @@ UNTRANSLATED = [
     "KTP", "English", "Bahasa Indonesia", "Bahasa Melayu", "Español (México)", "Tiếng Việt",
 ]
 CODE = re.compile(r"\b[A-Z][A-Z0-9_]{2,}\b|\b[a-z]+(?:_[a-z]+)+\b")  # PARAMETER_ERROR, JPEG, UTC; sign_in
+# Ids made of hex digits and dashes (a UUID reference, a transaction id): "42448add-…" once read as the word "add".
+HEX_ID = re.compile(r"\b(?=[0-9a-fA-F-]*\d)[0-9a-fA-F]+(?:-[0-9a-fA-F]+)*\b")
 STOPWORDS = {"the", "and", "with", "from", "this", "that", "your", "for", "not", "are", "was", "has", "have",
              "you", "here", "there", "when", "what", "which", "been", "will", "into", "than", "then", "only"}
 WALK_LANGUAGES = ("id", "th", "vi")
@@ -76,7 +78,7 @@ class EnglishLeft:
         """The English words in ``text`` once the things never translated are taken out."""
         for allowed in self.data:
             text = text.replace(allowed, " ")
-        return [w for w in re.findall(r"[A-Za-z]{3,}", CODE.sub(" ", text)) if w.lower() in self.words]
+        return [w for w in re.findall(r"[A-Za-z]{3,}", CODE.sub(" ", HEX_ID.sub(" ", text))) if w.lower() in self.words]
 
     def check(self, page, where: str) -> None:
         for text in page.evaluate(VISIBLE_TEXT):
@@ -90,7 +92,9 @@ def test_the_english_detector_finds_english_and_lets_codes_and_vendor_words_thro
     english = EnglishLeft(code, ["Ani Wijaya"])
     assert english.leftovers("Search results") and english.leftovers("Upload the rows left in another batch.")
     assert english.leftovers("The picture that was sent")
+    assert english.leftovers("add 42448add") == ["add"]  # the word still counts, an id holding it does not
     for untranslated in ("PARAMETER_ERROR", "FaceSet not found, id: demo", "faceSetId", "Ani Wijaya", "sign_in",
+                         "42448add-576a-4d6b-847f-f9b82d8063c4", "fbec057af36777668557fc0e8e9ad6f6",
                          "File should be an image file, like jpg, png, jpeg.", "JPEG, 2000 × 1428 px"):
         assert not english.leftovers(untranslated), untranslated
 
