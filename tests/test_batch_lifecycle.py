@@ -187,3 +187,30 @@ def test_only_a_job_never_started_is_discarded(database, state):
     discarded = lifecycle.discard(job)
     assert discarded == (state in (JobState.UPLOADING, JobState.CHECKING, JobState.REVIEW))
     assert (db.session.get(BatchJob, job.id) is None) == discarded
+
+
+def test_a_job_dispatched_while_its_thread_winds_up_runs_again(database, monkeypatch):
+    """A retry clicked the moment a job finished found the job's thread still ending: the dispatch was
+    dropped and, with no sweep due, the job sat queued ("No process has taken this job up yet")."""
+    import threading
+
+    from facesite.batch import scheduler as scheduler_module
+
+    winding_up, runs = threading.Event(), []
+
+    def run_job(app, job_id):  # stands in for the runner: the first run is slow to end
+        runs.append(job_id)
+        if len(runs) == 1:
+            winding_up.wait(10)
+
+    monkeypatch.setattr(scheduler_module, "run_job", run_job)
+    scheduler = scheduler_module.BatchScheduler(database)
+    first = scheduler.run_here(7)
+    assert scheduler.run_here(7) is None  # its thread is still there
+    winding_up.set()
+    first.join(10)
+    for _ in range(100):
+        if len(runs) == 2 and not scheduler.running_here:
+            break
+        threading.Event().wait(0.05)
+    assert runs == [7, 7] and not scheduler.running_here

@@ -49,6 +49,9 @@ class BatchScheduler:
         self.mode = app.config["BATCH_RUNNER"]  # "thread" or "rq"
         self.stopping = threading.Event()  # read by every runner of this process (runner.run_job)
         self.running_here: dict[int, threading.Thread] = {}
+        # Jobs dispatched again while their thread was still winding up (a retry clicked the moment a job
+        # finished): that thread starts another run as it ends, instead of the job waiting for a sweep.
+        self.run_again: set[int] = set()
         self.lock = threading.Lock()
         self.sweeper_pid: int | None = None
         self.purge_looked_at = -float("inf")  # the first sweep looks (the monotonic clock may start near 0)
@@ -103,7 +106,10 @@ class BatchScheduler:
 
     def run_here(self, job_id: int) -> threading.Thread | None:
         with self.lock:
-            if job_id in self.running_here or self.stopping.is_set():
+            if self.stopping.is_set():
+                return None
+            if job_id in self.running_here:
+                self.run_again.add(job_id)
                 return None
             if not self.running_here and not self.stop_registered:
                 atexit.register(self.stop)
@@ -121,6 +127,10 @@ class BatchScheduler:
         finally:
             with self.lock:
                 self.running_here.pop(job_id, None)
+                again = job_id in self.run_again
+                self.run_again.discard(job_id)
+            if again:
+                self.run_here(job_id)
 
     # -- RQ ------------------------------------------------------------------------------
 
