@@ -101,6 +101,8 @@ def configure_logging(app: Flask) -> None:
         handler.addFilter(one_line_messages)
         logging.getLogger().addHandler(handler)
     logging.getLogger("facesite").setLevel(app.config["LOG_LEVEL"])
+    # Werkzeug's request lines (`flask run`, tests); gunicorn's access log has the same filter (log_format.py).
+    logging.getLogger("werkzeug").addFilter(log_format.hide_link_secrets)
 
 
 def one_line_messages(record: logging.LogRecord) -> bool:
@@ -177,11 +179,12 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from facesite.commands import create_user_command, purge_command
+    from facesite.commands import create_user_command, purge_command, reset_password_command
     from facesite.sandbox.cli import sandbox_cli
 
     app.cli.add_command(create_user_command)
     app.cli.add_command(purge_command)
+    app.cli.add_command(reset_password_command)
     app.cli.add_command(sandbox_cli)
 
 

@@ -1,4 +1,4 @@
-"""Operator commands: ``flask --app app create-user USERNAME --role ROLE``."""
+"""Operator commands: ``flask --app app create-user USERNAME --role ROLE``, ``reset-password USERNAME``, ``purge``."""
 import os
 
 import click
@@ -27,6 +27,27 @@ def create_user_command(username, role):
     security_events.record("user_created", actor="command line", subject=user.username,
                            detail=f"role {user.role}, created with flask create-user")
     click.echo(f"created {user.username} ({user.role})")
+
+
+@click.command("reset-password")
+@click.argument("username")
+@with_appcontext
+def reset_password_command(username):
+    """Print a one-time link with which USERNAME chooses a new password (works once, for
+    PASSWORD_RESET_LINK_HOURS hours; a newer link replaces it). Their sessions end when it is used."""
+    from facesite.access import password_reset
+    from facesite.extensions import db
+    from facesite.models import User
+
+    user = db.session.scalar(db.select(User).filter_by(username=username.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no account is named {username!r}")
+    try:
+        token, link = password_reset.make_link(user, "command line")
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"One-time link for {user.username}, works once until {link.expires_at:%Y-%m-%d %H:%M} UTC:")
+    click.echo(password_reset.address(token))
 
 
 @click.command("purge")

@@ -58,8 +58,9 @@ class Settings:
     trusted_proxy_hops: int
     login_max_failures: int
     login_lock_minutes: int
+    password_reset_link_hours: int  # an administrator's one-time reset link works this long (1 to 168)
     frame_ancestors: list
-    # The portal's public address: the first-administrator link and the HTTPS redirect use it.
+    # The portal's public address: the one-time links and the HTTPS redirect use it.
     public_url: str | None
     # Secure cookies need HTTPS; the sandbox is often tried on plain http://127.0.0.1.
     session_cookie_secure: bool
@@ -182,6 +183,7 @@ class Settings:
             trusted_proxy_hops=trusted_proxy_hops(env),
             login_max_failures=whole(env, "LOGIN_MAX_FAILURES", 5),
             login_lock_minutes=whole(env, "LOGIN_LOCK_MINUTES", 15),
+            password_reset_link_hours=min(max(whole(env, "PASSWORD_RESET_LINK_HOURS", 24), 1), 168),
             frame_ancestors=frame_ancestors,
             public_url=env.get("PUBLIC_URL", "").strip() or None,
             session_cookie_secure=flag(env, "SESSION_COOKIE_SECURE", production) or bool(frame_ancestors),

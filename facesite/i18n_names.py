@@ -18,7 +18,8 @@ EVENT_NAMES = {
     "sign_out": _l("sign out"), "password_changed": _l("password changed"), "session_expired": _l("session expired"),
     "user_created": _l("user created"), "user_changed": _l("user changed"), "role_changed": _l("role changed"),
     "user_disabled": _l("user disabled"), "user_enabled": _l("user enabled"), "user_removed": _l("user removed"),
-    "unlocked": _l("unlocked"), "setting_changed": _l("setting changed"), "face_set_changed": _l("face set changed"),
+    "unlocked": _l("unlocked"), "reset_link_made": _l("reset link made"), "password_reset": _l("password reset"),
+    "setting_changed": _l("setting changed"), "face_set_changed": _l("face set changed"),
     "csv_export": _l("CSV export"), "access_denied": _l("access denied"),
 }
 

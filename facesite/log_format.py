@@ -7,6 +7,7 @@ format, so a JSON pipeline never meets a line it cannot parse.
 from __future__ import annotations
 
 import logging
+import re
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -14,6 +15,22 @@ from facesite.request_ids import RequestIdFilter
 
 FORMATS = ("text", "json")
 TEXT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+
+
+# The secret part of a one-time link (the first administrator's, a password reset) is in its path, which
+# request lines show: it is written as "[hidden]" instead, so a log reader cannot use a link nobody has used yet.
+_LINK_SECRET = re.compile(r"(/auth/(?:setup|reset)/)[^\s/?#\"']+")
+
+
+def hide_link_secrets(record: logging.LogRecord) -> bool:
+    """A logging filter for request lines (gunicorn's access log, Werkzeug's). Not for the portal's own
+    lines: the first administrator's link is printed to its log on purpose."""
+    message = record.getMessage()
+    if "/auth/" in message:
+        hidden = _LINK_SECRET.sub(r"\1[hidden]", message)
+        if hidden != message:
+            record.msg, record.args = hidden, None
+    return True
 
 
 def formatter(log_format: str) -> logging.Formatter:
@@ -39,6 +56,7 @@ def gunicorn_logger_class(log_format: str):
     class FormattedLogger(Logger):
         def setup(self, cfg):
             super().setup(cfg)
+            self.access_log.addFilter(hide_link_secrets)
             if log_format != "json":  # gunicorn's text lines as they are (the access line shows the id)
                 return
             for log in (self.error_log, self.access_log):

@@ -1,4 +1,4 @@
-"""What the portal stores itself: staff accounts, the one-time setup link, and the audit trail."""
+"""What the portal stores itself: staff accounts, one-time links, and the audit trail."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -79,13 +79,18 @@ class SecurityEvent(db.Model):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-class SetupToken(db.Model):
-    """The one-time link that creates the first administrator (only its hash is kept)."""
+class OneTimeLink(db.Model):
+    """A link that works once (access/links.py): the first administrator's ("setup"), or one account's
+    password reset ("reset", made by ``made_by``). Only the hash of its secret part is kept."""
 
-    __tablename__ = "setup_tokens"
+    __tablename__ = "one_time_links"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="setup", server_default="setup")
+    user_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    made_by: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 

@@ -31,8 +31,8 @@ def test_without_a_session_only_login_static_healthz_the_icon_and_local_metrics_
             assert response.status_code == 200, url
         elif url == "/favicon.ico":
             assert response.status_code == 301 and response.headers["Location"] == "/static/favicon.svg", url
-        elif url.startswith(("/auth/setup/", "/auth/oidc/")):
-            # An unknown setup link shows nothing; the company sign-in is not on in this portal.
+        elif url.startswith(("/auth/setup/", "/auth/reset/", "/auth/oidc/")):
+            # An unknown setup or reset link shows nothing; the company sign-in is not on in this portal.
             assert response.status_code == 404, url
         else:
             assert response.status_code == 302 and "/auth/login" in response.headers["Location"], url

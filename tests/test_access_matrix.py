@@ -25,6 +25,7 @@ BOTH = ("GET", "POST")
 EXPECTED = {
     "auth.login": dict.fromkeys(BOTH, ANYONE),
     "auth.setup": dict.fromkeys(BOTH, ANYONE),
+    "auth.reset_password": dict.fromkeys(BOTH, ANYONE),
     "auth.oidc_login": {"GET": ANYONE},
     "auth.oidc_callback": {"GET": ANYONE},
     "static": {"GET": ANYONE},
@@ -65,6 +66,7 @@ EXPECTED = {
     "admin.change_role": {"POST": ADMIN},
     "admin.unlock": {"POST": ADMIN},
     "admin.set_password": {"POST": ADMIN},
+    "admin.reset_link": {"POST": ADMIN},
     "admin.disable": {"POST": ADMIN},
     "admin.enable": {"POST": ADMIN},
     "admin.remove": dict.fromkeys(BOTH, ADMIN),
@@ -75,9 +77,9 @@ EXPECTED = {
 # Endpoints whose URL names something that belongs to whoever made it (and to administrators).
 OWNED = {"main.picture", "search.results", "enrol.result", "batch.job", "batch.progress", "batch.results_csv",
          "batch.start", "batch.pause", "batch.resume", "batch.retry", "batch.resend", "batch.discard"}
-# Allowed, but the made-up setup token names no link, and the company sign-in is off in this portal (builtin
-# sign-in): "no such page" is the right answer.
-NOT_FOUND_WHEN_ALLOWED = {"auth.setup", "auth.oidc_login", "auth.oidc_callback"}
+# Allowed, but the made-up token names no setup or reset link, and the company sign-in is off in this portal
+# (builtin sign-in): "no such page" is the right answer.
+NOT_FOUND_WHEN_ALLOWED = {"auth.setup", "auth.reset_password", "auth.oidc_login", "auth.oidc_callback"}
 # Walked last, in this order: each ends something the walk still needs (the job, an account, the session).
 LAST = ("batch.discard", "admin.remove", "auth.logout")
 METHOD_ORDER = ("HEAD", "OPTIONS", "GET", "POST")  # reads first: a POST may change what they find

@@ -1,20 +1,19 @@
-"""Creating accounts, checking sign-ins with lock-out, and the first administrator's one-time link."""
+"""Creating accounts, checking sign-ins with lock-out, and the first administrator's one-time link
+(access/links.py makes and checks it; a password reset uses the same kind of link)."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from facesite.access import throttle
+from facesite.access import links, throttle
 from facesite.extensions import db
-from facesite.models import ROLES, BatchJob, Draft, SecurityEvent, SetupToken, User, utcnow
+from facesite.models import ROLES, BatchJob, Draft, SecurityEvent, User, utcnow
 
 log = logging.getLogger(__name__)
 SETUP_LINK_HOURS = 24
@@ -67,6 +66,17 @@ class SignIn:
     locked_seconds: int = 0
     throttle_key: str = ""
     account_name: str | None = None  # the name, when such an account exists (for the security log)
+    warning: str = ""  # after a wrong password: how many tries are left before the name is locked
+
+
+def tries_left_warning(tries_left: int, lock_minutes: int) -> str:
+    """The same words for every name typed, real or made up: they come from the count of attempts under
+    the name (or browser) alone, which the throttle keeps for any name."""
+    minutes = ngettext("%(num)s minute", "%(num)s minutes", lock_minutes)
+    if tries_left == 0:
+        return _("No tries left: this username is locked for %(minutes)s.", minutes=minutes)
+    return ngettext("%(num)s try left before this username is locked for %(minutes)s.",
+                    "%(num)s tries left before this username is locked for %(minutes)s.", tries_left, minutes=minutes)
 
 
 WRONG = _l("Wrong username or password.")
@@ -87,28 +97,22 @@ def authenticate(username: str, password: str, device_cookie: str | None, max_fa
                               "or from a browser you have signed in with before.", minutes=minutes), locked, key, known)
     usable = user is not None and user.is_active and user.password_hash is not None
     if not check_password_hash(user.password_hash if usable else _stand_in_hash(), password) or not usable:
-        return SignIn(None, str(WRONG), 0, key, known)
+        warning = tries_left_warning(throttle.failed(key, max_failures, lock_minutes), lock_minutes)
+        return SignIn(None, str(WRONG), 0, key, known, warning)
     throttle.succeeded(key)
     user.last_login_at = utcnow()
     db.session.commit()
     return SignIn(user, "", 0, key, known)
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_setup_link() -> str | None:
     """With no users and no live link, make a one-time token; returns it (to print) or None."""
     if db.session.scalar(db.select(User.id).limit(1)) is not None:
         return None
-    live = db.select(SetupToken).where(SetupToken.used_at.is_(None), SetupToken.expires_at > utcnow())
-    if db.session.scalar(live) is not None:
+    if db.session.scalar(links.live(links.SETUP)) is not None:
         return None
-    token = secrets.token_urlsafe(32)
-    db.session.add(SetupToken(token_hash=_hash(token), expires_at=utcnow() + timedelta(hours=SETUP_LINK_HOURS)))
     try:
-        db.session.commit()
+        token, _link = links.issue(links.SETUP, SETUP_LINK_HOURS)
     except IntegrityError:
         db.session.rollback()
         return None
@@ -116,12 +120,12 @@ def issue_setup_link() -> str | None:
 
 
 def setup_token_is_valid(token: str) -> bool:
-    row = db.session.scalar(db.select(SetupToken).filter_by(token_hash=_hash(token)))
     no_users = db.session.scalar(db.select(User.id).limit(1)) is None
-    return bool(row and row.used_at is None and row.expires_at > utcnow() and no_users)
+    return links.look_up(links.SETUP, token).state == links.VALID and no_users
 
 
 def use_setup_token(token: str) -> None:
-    row = db.session.scalar(db.select(SetupToken).filter_by(token_hash=_hash(token)))
-    row.used_at = utcnow()
-    db.session.commit()
+    found = links.look_up(links.SETUP, token)
+    if found.link is not None:
+        links.use(found.link)
+        db.session.commit()

@@ -1,4 +1,4 @@
-"""Account forms used by the sign-in pages (first administrator, own password) and the admin pages."""
+"""Account forms used by the sign-in pages (first administrator, own password, a reset link) and the admin pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
@@ -23,8 +23,14 @@ class NewUserForm(FlaskForm):
     submit = SubmitField(_l("Create user"))
 
 
-class PasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice: an administrator setting it, or its owner through a reset link."""
     password = PasswordField(_l("New password"), validators=NEW_PASSWORD)
     confirm = PasswordField(_l("Repeat the new password"), validators=[EqualTo("password", _l("The passwords differ."))])
+    submit = SubmitField(_l("Set password"))
+
+
+class PasswordForm(NewPasswordForm):
+    """One's own new password, which takes the current one first."""
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
     submit = SubmitField(_l("Change password"))

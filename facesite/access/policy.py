@@ -69,9 +69,10 @@ def allow(level: str, *methods: str, owned: Owned | None = None) -> Rule:
 
 
 POLICY: dict[str, Rule] = {
-    # Public: signing in, the first administrator's one-time link, style, scripts and icon, the platform's probe.
+    # Public: signing in, the one-time links (first administrator, password reset), style, scripts and icon, the platform's probe.
     "auth.login": allow(ANYONE, "GET", "POST"),
     "auth.setup": allow(ANYONE, "GET", "POST"),
+    "auth.reset_password": allow(ANYONE, "GET", "POST"),  # an administrator's one-time password reset link
     "auth.oidc_login": allow(ANYONE),  # the company sign-in's two legs (AUTH_MODE=oidc; else 404)
     "auth.oidc_callback": allow(ANYONE),
     "static": allow(ANYONE),
@@ -117,6 +118,7 @@ POLICY: dict[str, Rule] = {
     "admin.change_role": allow(ADMIN, "POST"),
     "admin.unlock": allow(ADMIN, "POST"),
     "admin.set_password": allow(ADMIN, "POST"),
+    "admin.reset_link": allow(ADMIN, "POST"),
     "admin.disable": allow(ADMIN, "POST"),
     "admin.enable": allow(ADMIN, "POST"),
     "admin.remove": allow(ADMIN, "GET", "POST"),  # GET: the confirmation page

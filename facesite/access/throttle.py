@@ -2,7 +2,8 @@
 
 Every sign-in attempt is counted *before* the password is checked, in one conditional UPDATE, so
 parallel guesses cannot race past the limit: after LOGIN_MAX_FAILURES attempts in a row that did not
-succeed, further attempts under the same key are refused unchecked for LOGIN_LOCK_MINUTES.
+succeed, further attempts under the same key are refused unchecked for LOGIN_LOCK_MINUTES (from the
+failure that used the last try). Each failure says how many tries are left under its key.
 
 The key is where the design keeps real users in:
 
@@ -95,6 +96,19 @@ def attempt(key: str, limit: int, lock_minutes: int) -> int:
     # unlock) deletes a count, so this happens when staff sign in to one account at the same moment. None
     # of them gave a wrong password: let the password be checked, as it always is.
     return 0
+
+
+def failed(key: str, limit: int, lock_minutes: int) -> int:
+    """After a wrong password under ``key``: how many tries are left. The failure that used the last one
+    starts the lock at once, so "locked for N minutes" holds from now (not from the next attempt)."""
+    table = SignInThrottle.__table__
+    now = utcnow()
+    with short_transactions().begin() as connection:
+        connection.execute(update(table).where(table.c.key == key, table.c.attempts >= limit,
+                                               table.c.locked_until.is_(None))
+                           .values(locked_until=now + timedelta(minutes=lock_minutes)))
+        attempts = connection.execute(select(table.c.attempts).where(table.c.key == key)).scalar()
+    return max(0, limit - (attempts or 0))
 
 
 def succeeded(key: str) -> None:

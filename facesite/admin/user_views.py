@@ -1,8 +1,9 @@
-"""Administrators manage staff accounts: create, change role, unlock, set a password, disable,
-re-enable and remove.
+"""Administrators manage staff accounts: create, change role, unlock, set a password or make a one-time
+link to choose one, disable, re-enable and remove.
 
 Every change to an account ends that person's open sessions (whatever they could do a moment ago
-must not outlive the change) and is written to the security log. No change may leave the portal
+must not outlive the change) and is written to the security log. A reset link is the exception: it
+changes nothing until the new password is set through it (access/password_reset.py). No change may leave the portal
 without an enabled administrator, and an administrator cannot lock themself out.
 """
 from __future__ import annotations
@@ -18,8 +19,9 @@ from facesite import security_events
 from facesite.admin import bp
 from facesite.admin.audit_query import events_about
 from facesite.access import throttle
+from facesite.access import password_reset
 from facesite.access.accounts import AccountError, create_user
-from facesite.access.forms import NewUserForm, PasswordForm
+from facesite.access.forms import NewPasswordForm, NewUserForm
 from facesite.access.sessions import end_all_sessions
 from facesite.extensions import db
 from facesite.i18n_names import role_name
@@ -56,21 +58,15 @@ def _user(user_id: int) -> User:
     return db.session.get(User, user_id) or abort(404)
 
 
-def _password_form() -> PasswordForm:
-    form = PasswordForm()
-    del form.current  # an administrator sets it without knowing the old one
-    return form
-
-
 @bp.get("/users/<int:user_id>")
 def user_page(user_id):
     user = _user(user_id)
-    return _render_user_page(user, _password_form())
+    return _render_user_page(user, NewPasswordForm())
 
 
-def _render_user_page(user: User, form: PasswordForm, status: int = 200):
+def _render_user_page(user: User, form: NewPasswordForm, status: int = 200, reset_link: dict | None = None):
     return render_template("admin/user.html", user=user, form=form, roles=ROLES,
-                           locked=bool(_locked_user_ids([user])),
+                           locked=bool(_locked_user_ids([user])), reset_link=reset_link,
                            history=events_about(user.username, HISTORY_ROWS)), status
 
 
@@ -179,15 +175,24 @@ def unlock(user_id):
     return _done(_("%(name)s can sign in again.", name=user.username))
 
 
+def _own_password_refused(user: User):
+    """One's own password needs the current one: the Password page asks for it (a session left open must
+    not be a way to take the account over). The answer to give, or None for someone else's account."""
+    if user.id != current_user.id:
+        return None
+    flash(_("Change your own password on the Password page, which asks for the current one."), "error")
+    return redirect(url_for("auth.password"), 303)
+
+
 @bp.post("/users/<int:user_id>/password")
 def set_password(user_id):
     user = _user(user_id)
     if user.source != "local":
         abort(400)  # proxy accounts sign in through the identity proxy only
-    if user.id == current_user.id:  # one's own password needs the current one: the Password page asks for it
-        flash(_("Change your own password on the Password page, which asks for the current one."), "error")
-        return redirect(url_for("auth.password"), 303)
-    form = _password_form()
+    refused = _own_password_refused(user)
+    if refused:
+        return refused
+    form = NewPasswordForm()
     if not form.validate_on_submit():
         return _render_user_page(user, form, 422)
     user.set_password(form.password.data)
@@ -196,3 +201,18 @@ def set_password(user_id):
                            detail=f"password set by an administrator; {_sessions_ended(user.id)}")
     flash(_("New password set for %(name)s. Tell it to them; they can change it.", name=user.username), "info")
     return redirect(url_for(".user_page", user_id=user.id), 303)
+
+
+@bp.post("/users/<int:user_id>/reset-link")
+def reset_link(user_id):
+    """A one-time link for the person to choose a new password, shown on this answer only (never stored)."""
+    user = _user(user_id)
+    refused = _own_password_refused(user)
+    if refused:
+        return refused
+    try:
+        token, link = password_reset.make_link(user, current_user.username)
+    except AccountError as error:
+        return _refused(str(error))
+    shown = {"address": password_reset.address(token), "expires_at": link.expires_at}
+    return _render_user_page(user, NewPasswordForm(formdata=None), reset_link=shown)

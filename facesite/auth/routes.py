@@ -53,6 +53,8 @@ def login():
                                detail="browser known to the account" if outcome.throttle_key.startswith("device:")
                                else None)
         flash(outcome.problem, "error")
+        if outcome.warning:
+            flash(outcome.warning, "warning")
         return render_template("auth/login.html", form=form), 429 if outcome.locked_seconds else 401
     return render_template("auth/login.html", form=form)
 
