@@ -3,11 +3,11 @@
 The page names the account the link is for and asks for the new password twice, under the same rules
 as everywhere. A link used already, expired, replaced by a newer one or never made gets a page saying
 which, with nothing else. The link's secret part is in the path, which the request log hides
-(log_format.py), and no page it opens sends it on as a Referer.
+(log_format.py), and the page asks the browser to send no Referer from it (templates/auth/reset.html).
 """
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -38,12 +38,8 @@ def reset_password(token):
             return redirect(url_for("auth.login"), 303)
         state, user = links.USED, None  # another request used the link a moment ago
     if user is None:
-        status = 404 if state == links.UNKNOWN else GONE
-        page = render_template("auth/reset.html", state=state, link=found.link, form=None), status
-    else:
-        page = render_template("auth/reset.html", state=state, link=found.link, user=user, form=form,
-                               signed_in_as=current_user.username if current_user.is_authenticated else None,
-                               ), 422 if form.errors else 200
-    response = make_response(page)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+        return render_template("auth/reset.html", state=state, link=found.link, form=None), \
+            404 if state == links.UNKNOWN else GONE
+    return render_template("auth/reset.html", state=state, link=found.link, user=user, form=form,
+                           signed_in_as=current_user.username if current_user.is_authenticated else None), \
+        422 if form.errors else 200
