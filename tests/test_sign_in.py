@@ -141,6 +141,7 @@ def test_each_wrong_password_says_how_many_tries_are_left_in_the_same_words_for_
         said[name] = [warnings(attempt(client, name, "a wrong guess")) for _ in range(5)]
         held = attempt(client, name, PASSWORD)
         assert held.status_code == 429 and warnings(held) == []
+        assert "try again in about 15 minutes, or from a browser" in held.get_data(as_text=True)
     assert said["otto"] == said["made.up.name"] == [
         ["4 tries left before this username is locked for 15 minutes."],
         ["3 tries left before this username is locked for 15 minutes."],

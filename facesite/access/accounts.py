@@ -69,10 +69,14 @@ class SignIn:
     warning: str = ""  # after a wrong password: how many tries are left before the name is locked
 
 
+def minutes_phrase(minutes: int) -> str:
+    return ngettext("%(num)s minute", "%(num)s minutes", minutes)
+
+
 def tries_left_warning(tries_left: int, lock_minutes: int) -> str:
     """The same words for every name typed, real or made up: they come from the count of attempts under
     the name (or browser) alone, which the throttle keeps for any name."""
-    minutes = ngettext("%(num)s minute", "%(num)s minutes", lock_minutes)
+    minutes = minutes_phrase(lock_minutes)
     if tries_left == 0:
         return _("No tries left: this username is locked for %(minutes)s.", minutes=minutes)
     return ngettext("%(num)s try left before this username is locked for %(minutes)s.",
@@ -92,8 +96,8 @@ def authenticate(username: str, password: str, device_cookie: str | None, max_fa
     user = db.session.scalar(db.select(User).filter_by(username=name, source="local"))
     known = user.username if user is not None else None
     if locked:
-        minutes = max(1, round(locked / 60))
-        return SignIn(None, _("Too many failed sign-ins for this username: try again in about %(minutes)s minute(s), "
+        minutes = minutes_phrase(max(1, round(locked / 60)))
+        return SignIn(None, _("Too many failed sign-ins for this username: try again in about %(minutes)s, "
                               "or from a browser you have signed in with before.", minutes=minutes), locked, key, known)
     usable = user is not None and user.is_active and user.password_hash is not None
     if not check_password_hash(user.password_hash if usable else _stand_in_hash(), password) or not usable:

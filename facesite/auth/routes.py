@@ -5,7 +5,8 @@ from flask_login import current_user, logout_user
 
 from facesite import security_events
 from facesite.access import sessions, throttle
-from facesite.access.accounts import AccountError, authenticate, create_user, setup_token_is_valid, use_setup_token
+from facesite.access.accounts import (AccountError, authenticate, create_user, minutes_phrase, setup_token_is_valid,
+                                      use_setup_token)
 from facesite.access.forms import NewUserForm, PasswordForm
 from facesite.access.sign_on import passwords_allowed, safe_next
 from facesite.auth import bp
@@ -109,8 +110,8 @@ def password():  # signed-in staff only: access/policy.py
         config, key = current_app.config, f"password-page:{current_user.id}"
         locked = throttle.attempt(key, config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_MINUTES"])
         if locked:
-            form.current.errors = [_("Too many wrong current passwords: try again in about %(minutes)s minute(s).",
-                                     minutes=max(1, round(locked / 60)))]
+            form.current.errors = [_("Too many wrong current passwords: try again in about %(minutes)s.",
+                                     minutes=minutes_phrase(max(1, round(locked / 60))))]
             security_events.record("locked_out", subject=current_user.username, detail="on the password page")
         elif not current_user.check_password(form.current.data):
             form.current.errors = [_("That is not your current password.")]
