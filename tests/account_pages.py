@@ -2,13 +2,16 @@
 browser does, and reading the security log's table."""
 from __future__ import annotations
 
+import threading
 from html.parser import HTMLParser
 
 import pytest
+import requests
 
 from facesite.extensions import db
 from facesite.models import User
 from tests.conftest import PASSWORD, EnrolPage, sign_in
+from tests.servers import ServerThread
 
 CLIENT_ADDRESS = "127.0.0.1"  # what Flask's test client reports as the remote address
 
@@ -107,3 +110,25 @@ def make_admin(app, admin, username: str = "bea") -> int:
 def lock_out(app, username: str) -> None:
     for _ in range(app.config["LOGIN_MAX_FAILURES"] + 1):
         password_sign_in(app.test_client(), username, "a wrong guess")
+
+
+def sent_at_once(app, path: str, forms: list[dict], follow_redirects: bool = False) -> list:
+    """Each form sent to ``path`` by its own browser over HTTP, all at the same moment (each first opens the
+    page for its CSRF token); the answers."""
+    server = ServerThread(app)
+    try:
+        def send(form, answers):
+            browser = requests.Session()
+            page = browser.get(server.url + path, timeout=10).text
+            answers.append(browser.post(server.url + path, timeout=60, allow_redirects=follow_redirects,
+                                        data={"csrf_token": EnrolPage.hidden(page, "csrf_token"), **form}))
+
+        answers: list = []
+        threads = [threading.Thread(target=send, args=(form, answers)) for form in forms]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        server.stop()
+    return answers

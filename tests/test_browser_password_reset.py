@@ -7,7 +7,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.conftest import browser_sign_in
-from tests.test_browser_photos import AXE, serious_violations
+from tests.test_browser_photos import AXE, serious_violations, tab  # noqa: F401 (tab: a fixture)
 
 SHOTS = Path("/work/shots/accounts")
 NEW_PASSWORD = "my own new passphrase"
@@ -25,12 +25,12 @@ def sign_in_as(tab, username: str, password: str):
     tab.click("#submit")
 
 
-def test_an_administrator_hands_over_a_reset_link_that_works_once(browser, live_portal):
-    context = browser.new_context(base_url=live_portal.url, bypass_csp=True)  # bypass: to inject axe only
-    tab = context.new_page()
+def test_an_administrator_hands_over_a_reset_link_that_works_once(tab, live_portal):  # noqa: F811
     browser_sign_in(tab, "ada")
     tab.goto("/admin/users")
+    expect(tab.locator("#users-table")).to_contain_text("with a password")  # otto can have a reset link
     tab.get_by_role("link", name="Manage otto").click()
+    expect(tab.locator("h1")).to_have_text("User otto")
     expect(tab.locator("#reset-link-hint")).to_contain_text("It works once, for 24 hours")
     tab.get_by_role("button", name="Make a reset link otto").click()
     expect(tab.locator("#reset-link")).to_contain_text("Pass this link on to otto. It is shown only now")
@@ -67,7 +67,6 @@ def test_an_administrator_hands_over_a_reset_link_that_works_once(browser, live_
     shot(tab, "reset-link-used")
     tab.set_viewport_size({"width": 375, "height": 740})
     shot(tab, "reset-link-used-phone")
-    context.close()
     assert AXE.exists() and {name: v for name, v in found.items() if v} == {}, found
 
 

@@ -1,12 +1,9 @@
 """Sign-in resists guessing and cannot be raced, dodged or used to list accounts (issue 12 case 2)."""
 import re
-import threading
-
-import requests
 
 from facesite.access import accounts
+from tests.account_pages import sent_at_once
 from tests.conftest import PASSWORD, EnrolPage, make_app, sign_in, sign_out
-from tests.servers import ServerThread
 
 
 def attempt(client, username, password, **headers):
@@ -26,23 +23,7 @@ def test_a_made_up_forwarded_for_does_not_dodge_the_per_address_limit(sandbox):
 
 def sign_ins_at_once(app, password: str, count: int) -> list:
     """``count`` browsers signing in to ``ada`` at the same moment, over HTTP."""
-    server = ServerThread(app)
-    try:
-        def sign_in_once(results):
-            browser = requests.Session()
-            page = browser.get(server.url + "/auth/login", timeout=10).text
-            results.append(browser.post(server.url + "/auth/login", timeout=60, data={
-                "csrf_token": EnrolPage.hidden(page, "csrf_token"), "username": "ada", "password": password}))
-
-        results: list = []
-        threads = [threading.Thread(target=sign_in_once, args=(results,)) for _ in range(count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-    finally:
-        server.stop()
-    return results
+    return sent_at_once(app, "/auth/login", [{"username": "ada", "password": password}] * count, follow_redirects=True)
 
 
 def test_parallel_wrong_passwords_are_counted_before_they_are_checked(sandbox):
