@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
+from tests.account_pages import user_id
 from tests.conftest import browser_sign_in
+from tests.test_browser_languages import WALK_LANGUAGES, WalkChecks
 from tests.test_browser_photos import AXE, serious_violations, tab  # noqa: F401 (tab: a fixture)
 
 SHOTS = Path("/work/shots/accounts")
@@ -88,3 +91,54 @@ def test_wrong_passwords_say_how_many_tries_are_left(browser, live_portal):
     tab.set_viewport_size({"width": 375, "height": 740})
     shot(tab, "sign-in-locked-phone")
     context.close()
+
+
+@pytest.mark.parametrize("code,width", [(code, 1280) for code in WALK_LANGUAGES] + [("th", 390)])
+def test_the_reset_pages_and_the_warning_in_other_languages(browser, live_portal, code, width):
+    """The same path in Bahasa Indonesia, Thai and Vietnamese (Thai on a phone too): no English left, and
+    nothing cut off or overlapping (the layout check of the language walk)."""
+    context = browser.new_context(base_url=live_portal.url, locale=code, viewport={"width": width, "height": 900})
+    tab = context.new_page()
+    english = WalkChecks(code, ["ada", "otto", "vera"], tab)
+    pictured = width == 1280 and code == "th"
+    browser_sign_in(tab, "ada")
+    tab.goto("/admin/users")
+    tab.locator("#users-table a[href$='/admin/users/%s']" % user_id(live_portal.app, "otto")).first.click()
+    english.check(tab, "user page")
+    tab.locator("form[action$='/reset-link'] button").click()
+    expect(tab.locator("#reset-link")).to_be_visible()
+    # The security log's details are records, kept as written (in English) for every reader, like the vendor's
+    # messages: the one about this link is data here.
+    english.data = sorted(english.data + tab.locator("#user-history td:nth-child(6)").all_inner_texts(),
+                          key=len, reverse=True)
+    english.check(tab, "user page with the link")
+    if pictured:
+        shot(tab, "th-user-page-with-the-link")
+    address = tab.locator("#reset-link-address").input_value()
+    if tab.locator(".menu > summary").is_visible():  # on a phone the sign-out button is in the menu
+        tab.click(".menu > summary")
+    tab.locator("form[action$='/auth/logout'] button").click()
+
+    tab.goto(address)
+    tab.fill("#password", NEW_PASSWORD)
+    tab.fill("#confirm", "not the same passphrase")
+    tab.click("#submit")
+    expect(tab.locator("#confirm-error")).to_be_visible()
+    english.check(tab, "reset page")
+    if pictured:
+        shot(tab, "th-reset-page")
+    tab.fill("#password", NEW_PASSWORD)
+    tab.fill("#confirm", NEW_PASSWORD)
+    tab.click("#submit")
+    expect(tab.locator(".flash.info")).to_be_visible()
+    english.check(tab, "sign-in after the reset")
+    tab.goto(address)
+    expect(tab.locator("#reset-link-problem")).to_be_visible()
+    english.check(tab, "used link")
+    sign_in_as(tab, "vera", "a wrong guess")
+    expect(tab.locator(".flash.warning")).to_be_visible()
+    english.check(tab, "tries left")
+    if pictured:
+        shot(tab, "th-sign-in-tries-left")
+    context.close()
+    assert not english.found, "\n".join(english.found)
