@@ -168,6 +168,15 @@ def test_reset_password_command_prints_the_link(app, sandbox, admin):
     assert re.search(r"^https://tools\.example\.com/faces/auth/reset/[A-Za-z0-9_-]{43}$", printed, re.MULTILINE)
 
 
+def test_no_link_while_password_sign_in_is_off(sandbox):
+    app = make_app(sandbox.url, {"AUTH_MODE": "header", "AUTH_PROXY_SECRET": "a proxy secret of some length",
+                                 "AUTH_DEFAULT_ROLE": "viewer"})
+    refused = app.test_cli_runner().invoke(args=["reset-password", "otto"])
+    assert refused.exit_code != 0 and "Password sign-in is off in this portal (AUTH_MODE=header" in refused.output
+    with app.app_context():
+        assert db.session.scalar(db.select(OneTimeLink).filter_by(purpose="reset")) is None
+
+
 def test_the_link_time_is_a_bounded_setting():
     assert Settings.from_env({}).password_reset_link_hours == 24
     assert Settings.from_env({"PASSWORD_RESET_LINK_HOURS": "2"}).password_reset_link_hours == 2

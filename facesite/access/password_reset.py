@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from facesite import config, security_events
 from facesite.access import links, sessions, throttle
 from facesite.access.accounts import AccountError
+from facesite.access.sign_on import passwords_allowed
 from facesite.extensions import db
 from facesite.models import OneTimeLink, User
 
@@ -21,7 +22,10 @@ DISABLED = "disabled"  # a valid link for an account that is disabled now (besid
 
 def make_link(user: User, made_by: str) -> tuple[str, OneTimeLink]:
     """A new reset link for ``user`` (retiring any earlier one): its token and row. Only for an enabled
-    account that signs in with a password of the portal."""
+    account that signs in with a password of the portal, while password sign-in is on."""
+    if not passwords_allowed():
+        raise AccountError(_("Password sign-in is off in this portal (AUTH_MODE=%(mode)s without AUTH_BREAK_GLASS=1): "
+                             "a reset link would lead nowhere.", mode=current_app.config["AUTH_MODE"]))
     if user.source != "local":
         raise AccountError(_("%(name)s signs in %(how)s: a reset link is only for accounts with a password.",
                              name=user.username, how=user.signs_in))
