@@ -3,6 +3,8 @@ from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from facesite.log_format import without_link_secrets
+
 
 def register_error_handlers(app):
     def page(status, title, advice):
@@ -49,6 +51,6 @@ def register_error_handlers(app):
 
     @app.errorhandler(500)
     def server_error(error):
-        app.logger.error("unhandled error on %s %s", request.method, request.path)
+        app.logger.error("unhandled error on %s %s", request.method, without_link_secrets(request.path))
         return page(500, _("Something went wrong in the portal"),
                     _("Nothing you did caused this. Try again; if it keeps happening, tell the administrator."))

@@ -22,14 +22,19 @@ TEXT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 _LINK_SECRET = re.compile(r"(/auth/(?:setup|reset)/)[^\s/?#\"']+")
 
 
+def without_link_secrets(text: str) -> str:
+    """``text`` (a request line, a path) with the secret part of any one-time link in it hidden."""
+    return _LINK_SECRET.sub(r"\1[hidden]", text) if "/auth/" in text else text
+
+
 def hide_link_secrets(record: logging.LogRecord) -> bool:
     """A logging filter for request lines (gunicorn's access log, Werkzeug's). Not for the portal's own
-    lines: the first administrator's link is printed to its log on purpose."""
+    lines (they name a path through without_link_secrets): the first administrator's link is printed to
+    its log on purpose."""
     message = record.getMessage()
-    if "/auth/" in message:
-        hidden = _LINK_SECRET.sub(r"\1[hidden]", message)
-        if hidden != message:
-            record.msg, record.args = hidden, None
+    hidden = without_link_secrets(message)
+    if hidden != message:
+        record.msg, record.args = hidden, None
     return True
 
 

@@ -227,3 +227,12 @@ def test_gunicorns_access_log_hides_it_too(capsys):
     written = capsys.readouterr()
     assert written.out.count("/faces/auth/reset/[hidden]") == 2, written
     assert "SeCrEt" not in written.out + written.err
+
+
+def test_the_portals_own_lines_name_a_links_path_without_its_secret():
+    from facesite.log_format import without_link_secrets
+
+    assert without_link_secrets("GET /x/auth/setup/abc-_1?next=/ HTTP/1.1") == "GET /x/auth/setup/[hidden]?next=/ HTTP/1.1"
+    assert without_link_secrets("/auth/reset/abc") == "/auth/reset/[hidden]"
+    for untouched in ("/auth/login?next=/auth/password", "/admin/users/3/reset-link", "/auth/reset/"):
+        assert without_link_secrets(untouched) == untouched
