@@ -16,16 +16,16 @@ SHOTS = Path("/work/shots/accounts")
 NEW_PASSWORD = "my own new passphrase"
 
 
-def shot(tab, name: str, **options) -> None:
+def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, **options)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def sign_in_as(tab, username: str, password: str):
-    tab.goto("/auth/login")
-    tab.fill("#username", username)
-    tab.fill("#password", password)
-    tab.click("#submit")
+def sign_in_as(page, username: str, password: str):
+    page.goto("/auth/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#submit")
 
 
 def test_an_administrator_hands_over_a_reset_link_that_works_once(tab, live_portal):  # noqa: F811

@@ -14,7 +14,7 @@ from facesite.extensions import db
 from facesite.models import OneTimeLink, SecurityEvent, User, utcnow
 from tests.account_pages import (act, admin, csrf, lock_out, password_sign_in, replay,  # noqa: F401
                                  saved_cookie, security_rows, sent_at_once, signed_out, user_id)
-from tests.conftest import PASSWORD, EnrolPage, make_app, sign_in
+from tests.conftest import EnrolPage, make_app, sign_in
 from tests.servers import ServerThread
 
 NEW_PASSWORD = "a fresh passphrase of mine"
@@ -127,7 +127,8 @@ def test_no_link_for_ones_own_account_or_one_without_a_password(app, admin):
         db.session.commit()
     page = act(admin, user_id(app, "pat@example.com"), "reset-link")
     assert "a reset link is only for accounts with a password" in page
-    assert "Make a reset link" not in admin.get(f"/admin/users/{user_id(app, 'pat@example.com')}").get_data(as_text=True)
+    pat_page = admin.get(f"/admin/users/{user_id(app, 'pat@example.com')}").get_data(as_text=True)
+    assert "Make a reset link" not in pat_page
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(OneTimeLink).filter_by(purpose="reset")) == 0
 
@@ -232,7 +233,8 @@ def test_gunicorns_access_log_hides_it_too(capsys):
 def test_the_portals_own_lines_name_a_links_path_without_its_secret():
     from facesite.log_format import without_link_secrets
 
-    assert without_link_secrets("GET /x/auth/setup/abc-_1?next=/ HTTP/1.1") == "GET /x/auth/setup/[hidden]?next=/ HTTP/1.1"
+    line = "GET /x/auth/setup/abc-_1?next=/ HTTP/1.1"
+    assert without_link_secrets(line) == "GET /x/auth/setup/[hidden]?next=/ HTTP/1.1"
     assert without_link_secrets("/auth/reset/abc") == "/auth/reset/[hidden]"
     for untouched in ("/auth/login?next=/auth/password", "/admin/users/3/reset-link", "/auth/reset/"):
         assert without_link_secrets(untouched) == untouched

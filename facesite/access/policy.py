@@ -69,7 +69,8 @@ def allow(level: str, *methods: str, owned: Owned | None = None) -> Rule:
 
 
 POLICY: dict[str, Rule] = {
-    # Public: signing in, the one-time links (first administrator, password reset), style, scripts and icon, the platform's probe.
+    # Public: signing in, the one-time links (first administrator, password reset), style, scripts and icon,
+    # the platform's probe.
     "auth.login": allow(ANYONE, "GET", "POST"),
     "auth.setup": allow(ANYONE, "GET", "POST"),
     "auth.reset_password": allow(ANYONE, "GET", "POST"),  # an administrator's one-time password reset link

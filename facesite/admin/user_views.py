@@ -3,8 +3,8 @@ link to choose one, disable, re-enable and remove.
 
 Every change to an account ends that person's open sessions (whatever they could do a moment ago
 must not outlive the change) and is written to the security log. A reset link is the exception: it
-changes nothing until the new password is set through it (access/password_reset.py). No change may leave the portal
-without an enabled administrator, and an administrator cannot lock themself out.
+changes nothing until the new password is set through it (access/password_reset.py). No change may
+leave the portal without an enabled administrator, and an administrator cannot lock themself out.
 """
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ from sqlalchemy import func, select
 from facesite import security_events
 from facesite.admin import bp
 from facesite.admin.audit_query import events_about
-from facesite.access import throttle
-from facesite.access import password_reset
+from facesite.access import password_reset, throttle
 from facesite.access.accounts import AccountError, create_user
 from facesite.access.forms import NewPasswordForm, NewUserForm
 from facesite.access.sessions import end_all_sessions
