@@ -49,7 +49,7 @@ def test_staff_enrol_a_face_and_read_the_result(page, sandbox, face_set):
     page.fill("#idCardType", "KTP")
     screenshot(page, "enrol-form")
     page.click("#submit")
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     assert page.locator("#face-id").inner_text().isdigit()
     expect(page.locator("#vendor-note")).to_contain_text("faces found in the picture; the largest one was used")
     expect(page.locator("main")).to_contain_text("ID — Indonesia")
@@ -59,7 +59,7 @@ def test_staff_enrol_a_face_and_read_the_result(page, sandbox, face_set):
     expect(page.locator("figcaption")).to_contain_text("JPEG, 2000 × 1428 px")
     screenshot(page, "enrol-result")
     page.reload()  # a refresh shows the result again and sends nothing
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     assert sandbox.store.count_faces(face_set) == 1
 
 
@@ -95,7 +95,7 @@ def test_after_a_vendor_error_nothing_is_retyped_or_uploaded_again(page, sandbox
     screenshot(page, "enrol-error")
     page.fill("#faceSetId", face_set)
     page.click("#submit")  # no file chosen again
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     expect(page.locator("main")).to_contain_text("Ana Lima")
     assert sandbox.store.count_faces(face_set) == 1
 
@@ -105,7 +105,7 @@ def test_a_double_click_sends_the_face_once(page, sandbox, face_set):
     page.fill("#faceSetId", face_set)
     page.set_input_files("#faceImage", str(FACES / "obama2.jpg"))
     page.dblclick("#submit")
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     assert sandbox.store.count_faces(face_set) == 1
 
 
@@ -117,7 +117,7 @@ def test_the_form_works_without_javascript(browser, live_portal, sandbox, face_s
     page.fill("#faceSetId", face_set)
     page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     page.click("#submit")
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     context.close()
 
 
@@ -129,7 +129,7 @@ def test_enrol_then_find_the_person_by_another_photo(page, sandbox, face_set):
     page.fill("#country", "US")
     page.fill("#externalReferenceId", "visitor-17")
     page.click("#submit")
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
 
     page.click("text=Search")
     expect(page.locator("#charge-notice")).to_contain_text("charged")

@@ -36,7 +36,7 @@ def test_a_picture_dropped_on_the_form_is_attached_and_enrolled(tab, sandbox, fa
     }""", data)
     expect(tab.locator("#picture-preview-caption")).to_contain_text("dropped.jpg: 626 × 1200 px")
     tab.click("#submit")
-    expect(tab.locator("h1")).to_have_text("Face added")
+    expect(tab.locator("h1")).to_have_text("Face enrolled")
     assert sandbox.store.count_faces(face_set) == 1
 
 

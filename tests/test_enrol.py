@@ -27,7 +27,7 @@ def test_enrol_shows_face_id_transaction_and_details(enrol_page, client, sandbox
     assert response.status_code == 303  # post/redirect/get
     page = client.get(response.headers["Location"])
     body = text(page)
-    assert "Face added" in body and f"face set <strong>{face_set}</strong>" in body
+    assert "Face enrolled" in body and f"face set <strong>{face_set}</strong>" in body
     face_id = re.search(r'id="face-id">(\d+)<', body).group(1)
     assert re.search(r'id="transaction-id">[0-9a-f]{32}<', body)
     assert "FREE (not charged)" in body

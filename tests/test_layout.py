@@ -229,7 +229,7 @@ BROKEN_RESULT = """<!doctype html><html><head><title>Broken · facesite</title><
   <figure><img alt="" width="200" height="250"><figcaption>The picture that was sent: JPEG, 1820 × 2274 px, 756 KB.
     What the portal did to it: resized from 3640 × 4548 to 1820 × 2274; re-encoded PNG 3640 × 4548 as JPEG
     (quality 95), 8.7 MB → 0.8 MB; metadata removed.</figcaption></figure>
-  <dl class="facts"><dt>Name</dt><dd>NAME</dd><dt>External reference</dt><dd>REFERENCE</dd></dl>
+  <dl class="facts"><dt>Name</dt><dd>NAME</dd><dt>Reference</dt><dd>REFERENCE</dd></dl>
 </div><table style="width: 1500px"><tr><td>a cell out of reach</td></tr></table></main></body></html>"""
 
 

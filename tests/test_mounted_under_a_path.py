@@ -79,7 +79,7 @@ def test_staff_work_through_a_proxy_that_mounts_the_portal_under_a_path(browser,
     page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     page.fill("#name", "Mounted Person")
     page.click("#submit")
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     assert loaded_width(page.locator("#sent-picture")) > 0
 
     page.click("nav >> text=Search")

@@ -105,7 +105,7 @@ def test_enrol_and_search(browser, portal):
     fill_enrol(page)
     shot(page, "enrol-form")
     page.click("#submit")
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     shot(page, "enrol-result")
 
     search(page, "obama2.jpg")

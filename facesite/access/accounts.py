@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -83,8 +83,10 @@ def authenticate(username: str, password: str, device_cookie: str | None, max_fa
     known = user.username if user is not None else None
     if locked:
         minutes = max(1, round(locked / 60))
-        return SignIn(None, _("Too many failed sign-ins for this username: try again in about %(minutes)s minute(s), "
-                              "or from a browser you have signed in with before.", minutes=minutes), locked, key, known)
+        return SignIn(None, ngettext("Too many failed sign-ins for this username: try again in about %(num)s minute, "
+                                     "or from a browser you have signed in with before.",
+                                     "Too many failed sign-ins for this username: try again in about %(num)s minutes, "
+                                     "or from a browser you have signed in with before.", minutes), locked, key, known)
     usable = user is not None and user.is_active and user.password_hash is not None
     if not check_password_hash(user.password_hash if usable else _stand_in_hash(), password) or not usable:
         return SignIn(None, str(WRONG), 0, key, known)
@@ -98,9 +100,14 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def no_users_yet() -> bool:
+    """True until the first account exists (the first administrator comes from the setup link)."""
+    return db.session.scalar(db.select(User.id).limit(1)) is None
+
+
 def issue_setup_link() -> str | None:
     """With no users and no live link, make a one-time token; returns it (to print) or None."""
-    if db.session.scalar(db.select(User.id).limit(1)) is not None:
+    if not no_users_yet():
         return None
     live = db.select(SetupToken).where(SetupToken.used_at.is_(None), SetupToken.expires_at > utcnow())
     if db.session.scalar(live) is not None:
@@ -117,8 +124,7 @@ def issue_setup_link() -> str | None:
 
 def setup_token_is_valid(token: str) -> bool:
     row = db.session.scalar(db.select(SetupToken).filter_by(token_hash=_hash(token)))
-    no_users = db.session.scalar(db.select(User.id).limit(1)) is None
-    return bool(row and row.used_at is None and row.expires_at > utcnow() and no_users)
+    return bool(row and row.used_at is None and row.expires_at > utcnow() and no_users_yet())
 
 
 def use_setup_token(token: str) -> None:

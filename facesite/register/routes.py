@@ -21,7 +21,7 @@ CSV_COLUMNS = ("id", "face_id", "face_set_id", "external_reference_id", "name", 
 class RegisterFilterForm(FilterForm):
     face_set = StringField(_l("Face set"), validators=[Optional()])
     name = StringField(_l("Name contains"), validators=[Optional()])
-    reference = StringField(_l("External reference"), validators=[Optional()])
+    reference = StringField(_l("Reference"), validators=[Optional()])
 
 
 def filtered(form: RegisterFilterForm):
