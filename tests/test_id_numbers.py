@@ -2,6 +2,7 @@
 just typed on her own result page; the portal keeps no full ID number to do either (issue 18, item 10)."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import sqlite3
@@ -60,7 +61,6 @@ def test_the_register_keeps_the_masked_number_and_a_keyed_hash_of_its_normal_for
     with app.app_context():
         assert kept.id_number_hash == id_numbers.lookup_hash(NUMBER) == id_numbers.lookup_hash(" 3171 2345 6789 0001")
         assert re.fullmatch(r"[0-9a-f]{64}", kept.id_number_hash)
-    import hashlib
     assert kept.id_number_hash != hashlib.sha256(NUMBER.encode()).hexdigest()  # keyed: not a plain hash
 
 
@@ -92,7 +92,7 @@ def test_a_look_up_finds_the_exact_number_however_it_is_typed(app, enrolled):
     assert names_found(find(viewer, "317123456789000")) == []  # a prefix is not the number
 
 
-def test_a_look_up_changes_the_key_and_old_entries_are_no_longer_found(sandbox, face_set):
+def test_with_a_new_key_entries_enrolled_before_are_no_longer_found(sandbox, face_set):
     first = make_app(sandbox.url, {"ID_NUMBER_KEY": "k" * 32})
     staff_work.enrol(staff_work.signed_in(first, "operator"), face_set, name="Ana Lima", idNumber=NUMBER)
     viewer = staff_work.signed_in(first, "viewer")
@@ -174,3 +174,10 @@ def test_batch_rows_are_found_by_their_id_number_too(app, client, face_set):
     assert batch.wait(job_id)["state"] == "finished"
     assert entry(app, "Batch Ana").id_number_masked == "••••0001"
     assert names_found(find(client, NUMBER)) == ["Batch Ana"]
+
+
+def test_look_ups_are_limited_per_person(sandbox):
+    viewer = staff_work.signed_in(make_app(sandbox.url, RATE_LIMIT_ID_LOOKUP="2 per minute"), "viewer")
+    assert [find(viewer, NUMBER).status_code for _ in range(2)] == [200, 200]
+    refused = find(viewer, NUMBER)
+    assert refused.status_code == 429 and "Too many requests" in text(refused) and NUMBER not in text(refused)
