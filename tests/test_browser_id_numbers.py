@@ -50,6 +50,11 @@ def test_enrol_with_an_id_number_check_it_then_find_the_entry_by_it(page, sandbo
     expect(page.locator("#found-summary")).to_contain_text("0 enrolments with the ID number ending ••••0002.")
     expect(page.locator("#register-table tbody tr")).to_have_count(0)
 
+    find_by_id_number(page, " - - ")  # no number at all: said so, the form kept, the register as usual below
+    expect(page.locator("#find-id-number #idNumber-error")).to_have_text("Type the ID number to find.")
+    expect(page.locator("#find-id-number #idNumber")).to_have_attribute("aria-invalid", "true")
+    screenshot(page, "register-find-without-a-number")
+
     find_by_id_number(page, TYPED)
     expect(page.locator("#register-table tbody tr")).to_have_count(1)
     assert loaded_width(page.locator("#register-table img.thumb")) > 0
