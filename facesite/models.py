@@ -132,7 +132,8 @@ class FaceSet(db.Model):
 
 
 class Enrolment(db.Model):
-    """The register: every face the portal enrolled. Never the original picture, never a full ID number."""
+    """The register: every face the portal enrolled. Never the original picture, never a full ID number (its
+    look-up hash, and the number masked)."""
 
     __tablename__ = "enrolments"
     __table_args__ = (db.UniqueConstraint("face_set_id", "face_id"),)
@@ -145,6 +146,8 @@ class Enrolment(db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     id_card_type: Mapped[str | None] = mapped_column(String(64))
     id_number_masked: Mapped[str | None] = mapped_column(String(32))
+    # HMAC-SHA256 of the number in its normal form under ID_NUMBER_KEY (faces/id_numbers.py): finds it, never shows it.
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     enrolled_by: Mapped[str | None] = mapped_column(String(254))
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     transaction_id: Mapped[str | None] = mapped_column(String(64))

@@ -40,6 +40,7 @@ EXPECTED = {
     "search.search": dict.fromkeys(BOTH, VIEWER),
     "search.results": {"GET": VIEWER},
     "register.entries": {"GET": VIEWER},
+    "register.find": {"POST": VIEWER},
     "register.entry": {"GET": VIEWER},
     "register.thumbnail": {"GET": VIEWER},
     "register.export": {"GET": OPERATOR},

@@ -90,6 +90,7 @@ POLICY: dict[str, Rule] = {
     "search.search": allow(VIEWER, "GET", "POST"),
     "search.results": allow(VIEWER, owned=FORM_OUTCOME),
     "register.entries": allow(VIEWER),
+    "register.find": allow(VIEWER, "POST"),  # an exact ID number, sent by POST: never in a URL
     "register.entry": allow(VIEWER),
     "register.thumbnail": allow(VIEWER),
     # Operators: enrolling, one face or a batch, and the register's export.

@@ -11,6 +11,7 @@ from facesite.extensions import db
 from facesite.filters import FilterForm, requested_page
 from facesite.models import Enrolment
 from facesite.register import bp
+from facesite.register.forms import IdNumberForm
 from facesite.spreadsheets import csv_download, record_rows
 
 PER_PAGE = 50
@@ -35,18 +36,24 @@ def filtered(form: RegisterFilterForm):
     return query.where(*form.date_conditions(Enrolment.enrolled_at))
 
 
-@bp.get("/")
-def entries():
-    form = RegisterFilterForm(request.args)
-    form.validate()
-    page = db.paginate(filtered(form), page=requested_page(), per_page=PER_PAGE,
-                       error_out=False)
+def render_register(form: RegisterFilterForm, page=None, *, lookup=None, found: str | None = None, status: int = 200):
+    """The register page: the filters, the form finding an ID number (``lookup``), and a page of entries:
+    with ``found`` (the number looked up, masked), its entries; else a page of the filters' entries."""
+    page = page or db.paginate(filtered(form), page=requested_page(), per_page=PER_PAGE, error_out=False)
     # Entries whose thumbnail is kept (the purge drops old ones): the others get no picture rather than a
     # broken one. Asked once for the page, without reading the pictures themselves.
     with_thumbnail = set(db.session.scalars(db.select(Enrolment.id).where(
         Enrolment.id.in_([e.id for e in page.items]), Enrolment.thumbnail.is_not(None))))
     return render_template("register/list.html", form=form, page=page, filters=form.link_arguments(),
-                           with_thumbnail=with_thumbnail)
+                           with_thumbnail=with_thumbnail, lookup=lookup or IdNumberForm(formdata=None),
+                           found=found), status
+
+
+@bp.get("/")
+def entries():
+    form = RegisterFilterForm(request.args)
+    form.validate()
+    return render_register(form)
 
 
 @bp.get("/export.csv")
