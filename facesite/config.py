@@ -98,6 +98,8 @@ class Settings:
     thumbnail_keep_days: int
     prepare_pictures: bool
     score_field: str  # where a search match carries its score: the vendor's docs do not name the field
+    # Face-set pickers list the catalogue in a drop-down up to this many entries, then become a type-ahead box.
+    face_set_list_max: int
     log_level: str
     log_format: str  # text or json (log_format.py); every line carries the request id either way
     metrics_token: str | None  # opens /metrics from outside this machine (facesite/metrics/exposition.py)
@@ -212,6 +214,7 @@ class Settings:
             thumbnail_keep_days=max(0, whole(env, "THUMBNAIL_KEEP_DAYS", 365)),
             prepare_pictures=flag(env, "PREPARE_PICTURES", True),
             score_field=env.get("SCORE_FIELD", "similarity"),
+            face_set_list_max=max(0, whole(env, "FACE_SET_LIST_MAX", 50)),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             log_format=log_format(env),
             metrics_token=metrics_token(env),
