@@ -39,12 +39,15 @@ class FaceSetPicker:
         chosen = catalogue.resolve(value)
         if self.lists():
             return self._drop_down(field, chosen.id if chosen else value, empty, attrs)
-        return Markup("<input {}><datalist id=\"{}\">{}</datalist>").format(
-            html_params(name=field.name, type="text", value=catalogue.typed_as(chosen) if chosen else value,
-                        list=f"{attrs['id']}-list", autocomplete="off", **attrs),
-            f"{attrs['id']}-list",
-            Markup("").join(Markup('<option value="{}">{}</option>').format(catalogue.typed_as(s), s.id)
-                            for s in catalogue.all_face_sets()))
+        return self._type_ahead(field, catalogue.typed_as(chosen) if chosen else value, attrs)
+
+    @staticmethod
+    def _type_ahead(field, shown: str, attrs: dict) -> Markup:
+        suggestions = f"{attrs['id']}-list"
+        return Markup('<input {}><datalist id="{}">{}</datalist>').format(
+            html_params(name=field.name, type="text", value=shown, list=suggestions, autocomplete="off", **attrs),
+            suggestions, Markup("").join(Markup('<option value="{}">{}</option>').format(catalogue.typed_as(s), s.id)
+                                         for s in catalogue.all_face_sets()))
 
     @staticmethod
     def _drop_down(field, current: str, empty: str, attrs: dict) -> Markup:
