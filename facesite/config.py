@@ -105,6 +105,8 @@ class Settings:
     id_number_key: str | None
     id_number_shown_minutes: int
     rate_limit_id_lookup: str
+    # Face-set pickers list the catalogue in a drop-down up to this many entries, then become a type-ahead box.
+    face_set_list_max: int
     log_level: str
     log_format: str  # text or json (log_format.py); every line carries the request id either way
     metrics_token: str | None  # opens /metrics from outside this machine (facesite/metrics/exposition.py)
@@ -222,6 +224,7 @@ class Settings:
             id_number_key=env.get("ID_NUMBER_KEY") or None,
             id_number_shown_minutes=max(0, whole(env, "ID_NUMBER_SHOWN_MINUTES", 10)),
             rate_limit_id_lookup=env.get("RATE_LIMIT_ID_LOOKUP", "30 per minute"),
+            face_set_list_max=max(0, whole(env, "FACE_SET_LIST_MAX", 50)),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             log_format=log_format(env),
             metrics_token=metrics_token(env),

@@ -40,6 +40,8 @@ class User(UserMixin, db.Model):
     # The person's own language and time zone (facesite/i18n.py); None: the browser's, then the defaults.
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The face set this person last chose on a form: the next enrol, search or batch form starts with it.
+    last_face_set_id: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def is_active(self) -> bool:  # flask_login refuses inactive users, both at sign-in and per request

@@ -169,6 +169,11 @@ def test_admins_keep_the_catalogue_and_sandbox_sets_follow(app, sandbox):
     sets = {s["id"] for s in requests.get(sandbox.url + "/sandbox/face-sets", timeout=5).json()["faceSets"]}
     assert "branch-9" in sets  # sandbox mode: the set now exists upstream too
     assert "Branch Nine" in text(admin.get("/admin/face-sets"))
-    assert '<option value="branch-9">Branch Nine</option>' in admin.get("/search/").get_data(as_text=True)
+    assert '<option value="branch-9">Branch Nine (branch-9)</option>' in admin.get("/search/").get_data(as_text=True)
+    # A set made with the sandbox's own commands joins the catalogue when a link names it, so the drop-down
+    # shows it, chosen.
+    sandbox.store.create_face_set("made-in-the-sandbox")
+    html = admin.get("/search/?faceSetId=made-in-the-sandbox").get_data(as_text=True)
+    assert '<option value="made-in-the-sandbox" selected>made-in-the-sandbox</option>' in html
     operator = sign_in(app.test_client(), "operator")
     assert operator.get("/admin/face-sets").status_code == 403

@@ -4,24 +4,17 @@ from __future__ import annotations
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import StringField, SubmitField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms import SubmitField
+from wtforms.validators import Optional, ValidationError
 
-from facesite import catalogue
-from facesite.form_fields import strip
+from facesite.form_fields import FaceSetChoice, face_set_field
 
 
-class BatchUploadForm(FlaskForm):
+class BatchUploadForm(FaceSetChoice, FlaskForm):
     archive = FileField(_l("ZIP of photos"), validators=[FileRequired(_l("Attach a ZIP file of photos."))])
     manifest = FileField(_l("Manifest (CSV, optional)"))
-    faceSetId = StringField(_l("Face set"), filters=[strip], validators=[Optional(), Length(max=120)])
+    faceSetId = face_set_field(Optional())  # empty: every row names its own
     submit = SubmitField(_l("Check the upload"))
-
-    def validate_faceSetId(self, field):
-        entry = catalogue.resolve(field.data)
-        if entry is None:
-            raise ValidationError(catalogue.not_in_catalogue(field.data))
-        field.data = entry.id
 
     def validate_archive(self, field):
         if not (field.data.filename or "").lower().endswith(".zip"):

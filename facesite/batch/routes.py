@@ -70,7 +70,6 @@ def new():
             return redirect(url_for(".job", job_id=job.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("batch/new.html", form=form, problem=problem, columns=COLUMNS,
-                           face_set_options=catalogue.options_html(),
                            limits=limits, max_upload_mb=current_app.config["BATCH_MAX_UPLOAD_MB"]), status
 
 

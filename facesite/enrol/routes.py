@@ -32,7 +32,7 @@ def render_form(form: EnrolForm, problem: Problem | None = None, status: int = 2
     duplicate_register = enrolments_for(form.faceSetId.data, [m.face_id for m in duplicates]) if duplicates else {}
     return render_template("enrol/form.html", form=form, problem=problem, duplicates=duplicates,
                            duplicate_register=duplicate_register,
-                           country_options=country_options_html(), face_set_options=catalogue.options_html(),
+                           country_options=country_options_html(),
                            **picture_template_context()), status
 
 

@@ -6,9 +6,11 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import Optional
 
+from facesite import catalogue
 from facesite.countries import country_name
 from facesite.extensions import db
 from facesite.filters import FilterForm, requested_page
+from facesite.form_fields import face_set_field
 from facesite.models import Enrolment
 from facesite.register import bp
 from facesite.register.forms import IdNumberForm
@@ -20,15 +22,16 @@ CSV_COLUMNS = ("id", "face_id", "face_set_id", "external_reference_id", "name", 
 
 
 class RegisterFilterForm(FilterForm):
-    face_set = StringField(_l("Face set"), validators=[Optional()])
+    face_set = face_set_field(Optional())  # by label or id, as on the forms
     name = StringField(_l("Name contains"), validators=[Optional()])
     reference = StringField(_l("Reference"), validators=[Optional()])
 
 
 def filtered(form: RegisterFilterForm):
     query = db.select(Enrolment).order_by(Enrolment.id.desc())
-    if form.face_set.data:
-        query = query.where(Enrolment.face_set_id == form.face_set.data.strip())
+    if form.face_set.data:  # a face set since taken out of the catalogue is still found by its id
+        entry = catalogue.resolve(form.face_set.data)
+        query = query.where(Enrolment.face_set_id == (entry.id if entry else form.face_set.data.strip()))
     if form.name.data:
         query = query.where(Enrolment.name.ilike(f"%{form.name.data.strip()}%"))
     if form.reference.data:

@@ -29,8 +29,7 @@ def render_form(form: SearchForm, problem: Problem | None = None, status: int = 
     if problem:
         problem.mark(form)
     form.keep_picture()  # shown again: the picture stays attached
-    return render_template("search/form.html", form=form, problem=problem, face_set_options=catalogue.options_html(),
-                           **picture_template_context()), status
+    return render_template("search/form.html", form=form, problem=problem, **picture_template_context()), status
 
 
 @bp.route("/", methods=["GET", "POST"])
