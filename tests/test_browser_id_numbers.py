@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.conftest import FACES
+from tests.conftest import FACES, pick_face_set
 from tests.test_browser import loaded_width, page, screenshot  # noqa: F401  (page: the signed-in operator's tab)
 
 TYPED = "3171-2345-6789-0001"
@@ -24,7 +24,7 @@ def find_by_id_number(page, number: str) -> None:
 def test_enrol_with_an_id_number_check_it_then_find_the_entry_by_it(page, sandbox, face_set, caplog):  # noqa: F811
     caplog.set_level(logging.INFO)
     page.goto("/enrol/")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     page.fill("#name", "Ana Lima")
     page.fill("#idNumber", TYPED)
