@@ -59,7 +59,10 @@ def fix_row(job: BatchJob, row_id: int, typed: dict[str, str], limits: UploadLim
         return None
     row = rows[row_id]
     row.cells = {name: value for name, value in (row.cells | typed).items() if name in EDITABLE and value}
-    return _write(job, _planned(job, lambda zip_file: replan(zip_file, list(rows.values()), limits)))
+    outcome = _write(job, _planned(job, lambda zip_file: replan(zip_file, list(rows.values()), limits)))
+    if outcome is not None:  # what is said is about the row corrected
+        outcome.problems = [number for number in outcome.problems if number == row.row_number]
+    return outcome
 
 
 def replace_manifest(job: BatchJob, manifest: bytes, limits: UploadLimits) -> Corrected | None:

@@ -117,6 +117,7 @@ def job(job_id):
     fixing = corrections.correctable(job)
     return render_template("batch/job.html", job=job, progress=jobs.progress(job), rows=rows, shown=shown,
                            filters=ROW_FILTERS, action=JobActionForm(), fixing=fixing, corrected=corrected,
+                           corrections_said=corrections_said(job, corrected),
                            problem_columns=corrections.problem_columns, cells_of=corrections.cells_of,
                            face_set_options=catalogue.options_html() if fixing else "")
 
@@ -229,18 +230,34 @@ def _corrected(job: BatchJob, correct):
         flash(_("This upload can no longer be corrected: it was started or discarded, or its files were deleted. "
                 "Upload it again."), "error")
         return redirect(url_for(".job", job_id=job.id), 303)
-    for rows, message, category in (
-            (outcome.ready, lambda n, rows: ngettext("Row %(rows)s is ready to send now.",
-                                                     "Rows %(rows)s are ready to send now.", n, rows=rows), "info"),
-            (outcome.checking, lambda n, rows: ngettext("Row %(rows)s names a photo not checked yet: it is being "
-                                                        "checked now.", "Rows %(rows)s name photos not checked yet: "
-                                                        "they are being checked now.", n, rows=rows), "info"),
-            (outcome.problems, lambda n, rows: ngettext("%(num)s row still has a problem: see below.",
-                                                        "%(num)s rows still have problems: see below.", n), "error")):
-        if rows:
-            flash(message(len(rows), ", ".join(str(number) for number in rows[:20])), category)
+    if outcome.problems:
+        flash(still_wrong(outcome.problems), "error")
+    # The rows corrected travel in the address: the review says what became of them once their photos
+    # are checked (a photo named for the first time is checked first, on the page that follows the check).
     fixed = ",".join(str(number) for number in (outcome.ready + outcome.checking)[:ROWS_PER_PAGE])
     return redirect(url_for(".job", job_id=job.id, corrected=fixed or None), 303)
+
+
+def still_wrong(numbers: list[int]) -> str:
+    return ngettext("Row %(rows)s still has a problem: see below.", "Rows %(rows)s still have problems: see below.",
+                    len(numbers), rows=_listed(numbers))
+
+
+def _listed(numbers: list[int]) -> str:
+    return ", ".join(str(number) for number in numbers[:20]) + (" …" if len(numbers) > 20 else "")
+
+
+def corrections_said(job: BatchJob, corrected: list[int]) -> list[tuple[str, str]]:
+    """What became of the rows just corrected, once the job is back under review."""
+    if job.state != JobState.REVIEW or not corrected:
+        return []
+    states = dict(db.session.execute(db.select(BatchRow.row_number, BatchRow.state).where(
+        BatchRow.job_id == job.id, BatchRow.row_number.in_(corrected))).all())
+    ready = [n for n in corrected if states.get(n) == RowState.PENDING]
+    refused = [n for n in corrected if states.get(n) == RowState.SKIPPED]
+    said = [("info", ngettext("Row %(rows)s is ready to send now.", "Rows %(rows)s are ready to send now.",
+                              len(ready), rows=_listed(ready)))] if ready else []
+    return said + ([("error", still_wrong(refused))] if refused else [])
 
 
 @bp.get("/<int:job_id>/results.csv")
