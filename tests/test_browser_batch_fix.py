@@ -100,6 +100,8 @@ def test_a_clerk_corrects_three_bad_rows_without_uploading_again(page, sandbox, 
     expect(review).to_have_text("Checked: 3 rows ready to send, 1 with problems", timeout=30_000)
     expect(page.locator("#row-4")).to_contain_text("corrected")
     expect(page.locator("#row-4")).to_contain_text("Citra Dewi")
+    expect(page.locator("#row-3")).to_contain_text("corrected")  # the earlier correction is still shown
+    expect(page.locator("main")).to_contain_text("Rows 3, 4 are ready to send now.")
     expect(page.locator("#fix-5")).to_be_visible()
     shot(page, "batch-review-after")
     review_url = page.url
@@ -110,7 +112,7 @@ def test_a_clerk_corrects_three_bad_rows_without_uploading_again(page, sandbox, 
     page.set_input_files("#corrected-manifest", str(corrected))
     page.click("#replace-manifest")
     expect(review).to_have_text("Checked: 4 rows ready to send")
-    expect(page.locator("main")).to_contain_text("Row 5 is ready to send now.")
+    expect(page.locator("main")).to_contain_text("Rows 3, 4, 5 are ready to send now.")
     assert sandbox.store.count_faces(face_set) == 0, "nothing is sent before the start"
 
     page.click("#start")

@@ -234,7 +234,8 @@ def _corrected(job: BatchJob, correct):
         flash(still_wrong(outcome.problems), "error")
     # The rows corrected travel in the address: the review says what became of them once their photos
     # are checked (a photo named for the first time is checked first, on the page that follows the check).
-    fixed = ",".join(str(number) for number in (outcome.ready + outcome.checking)[:ROWS_PER_PAGE])
+    earlier = [n for n in _row_numbers(request.args.get("corrected", "")) if n not in outcome.problems]
+    fixed = ",".join(str(n) for n in sorted(set(earlier + outcome.ready + outcome.checking))[:ROWS_PER_PAGE])
     return redirect(url_for(".job", job_id=job.id, corrected=fixed or None), 303)
 
 
