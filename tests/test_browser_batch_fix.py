@@ -105,6 +105,10 @@ def test_a_clerk_corrects_three_bad_rows_without_uploading_again(page, sandbox, 
     expect(page.locator("#fix-5")).to_be_visible()
     shot(page, "batch-review-after")
     review_url = page.url
+    phone = page.context.new_page()  # a phone-width full-page shot breaks the next click of its own tab
+    phone.goto(review_url)
+    shot(phone, "batch-review-after-390", width=390)
+    phone.close()
 
     # The last one by a corrected manifest for the same ZIP (nothing else uploaded again).
     corrected = tmp_path / "branch-corrected.csv"

@@ -26,12 +26,14 @@ def test_enrol_then_open_the_entry_search_with_the_face_and_compare(page, sandbo
     expect(page.locator("#next-steps a")).to_have_text(["Open the register entry", "Search with this face",
                                                           "Enrol another face"])
     result_url = page.url
+    shot(page, "enrol-result-after")
 
     page.click("#open-register")
     expect(page.locator("h1")).to_have_text("Barack Obama")
     expect(page.locator("#entry-actions")).to_contain_text("Search with this face")
     expect(page.locator("#enrol-again")).to_be_visible()  # an operator may enrol
     expect(page.locator("#audit-face-set")).to_have_count(0)  # the audit trail is for administrators
+    shot(page, "register-entry-after")
 
     page.goto(result_url)
     uploads = []
