@@ -210,10 +210,8 @@ class BatchJob(db.Model):
     paused_at: Mapped[datetime | None]  # when it last paused: how long a paused job keeps its pictures
     archive_size: Mapped[int | None] = mapped_column(db.BigInteger)  # bytes of the stored ZIP, while kept
     face_set_id: Mapped[str | None] = mapped_column(String(64))  # the upload form's face set (rows without one)
-    # The time the job was really sending: seconds of the runs before, and the start (Unix time) of the run
-    # now under way, if any. The rate shown is rows per second of this time (jobs.figures).
-    run_seconds: Mapped[float | None]
-    run_started: Mapped[float | None]
+    run_seconds: Mapped[float | None]  # time really sending (the rate's measure): runs ended, and the one
+    run_started: Mapped[float | None]  # under way since this Unix time (lifecycle.take_over, hand_back)
 
 
 class BatchRow(db.Model):
@@ -252,9 +250,7 @@ class BatchRow(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(index=True)
     picture_id: Mapped[int | None] = mapped_column(db.ForeignKey("batch_pictures.id", ondelete="SET NULL"),
                                                    index=True)
-    # The row's cells as uploaded (JSON, API names), while the job is under review: a correction re-runs the
-    # upload's checks on them. Cleared when the job starts (they may hold a full ID number).
-    cells: Mapped[str | None] = mapped_column(Text)
+    cells: Mapped[str | None] = mapped_column(Text)  # as uploaded (JSON), for corrections; gone at start
 
 
 class BatchPicture(db.Model):

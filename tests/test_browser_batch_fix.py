@@ -47,6 +47,15 @@ def with_mistakes(face_set: str) -> list[dict]:
     return rows
 
 
+def upload_with_mistakes(page, face_set: str, tmp_path) -> None:  # noqa: F811
+    archive, manifest = people(tmp_path, with_mistakes(face_set))
+    page.goto("/batch/new")
+    page.fill("#faceSetId", face_set)
+    page.set_input_files("#archive", str(archive))
+    page.set_input_files("#manifest", str(manifest))
+    page.click("#submit")
+
+
 def test_the_face_set_is_asked_for_first_before_the_files_are_sent(page, face_set, tmp_path):  # noqa: F811
     archive, manifest = people(tmp_path, GOOD)
     page.goto("/batch/new")
@@ -67,12 +76,7 @@ def test_the_face_set_is_asked_for_first_before_the_files_are_sent(page, face_se
 
 
 def test_a_clerk_corrects_three_bad_rows_without_uploading_again(page, sandbox, face_set, tmp_path):  # noqa: F811
-    archive, manifest = people(tmp_path, with_mistakes(face_set))
-    page.goto("/batch/new")
-    page.fill("#faceSetId", face_set)
-    page.set_input_files("#archive", str(archive))
-    page.set_input_files("#manifest", str(manifest))
-    page.click("#submit")
+    upload_with_mistakes(page, face_set, tmp_path)
     review = page.locator("#review h2")
     expect(review).to_have_text("Checked: 1 row ready to send, 3 with problems")
     shot(page, "batch-review-problems")
@@ -129,12 +133,7 @@ def test_a_clerk_corrects_three_bad_rows_without_uploading_again(page, sandbox, 
 
 
 def test_a_corrected_manifest_that_is_wrong_says_so_with_its_name(page, face_set, tmp_path):  # noqa: F811
-    archive, manifest = people(tmp_path, with_mistakes(face_set))
-    page.goto("/batch/new")
-    page.fill("#faceSetId", face_set)
-    page.set_input_files("#archive", str(archive))
-    page.set_input_files("#manifest", str(manifest))
-    page.click("#submit")
+    upload_with_mistakes(page, face_set, tmp_path)
     expect(page.locator("#review h2")).to_contain_text("3 with problems")
     wrong = tmp_path / "fixed.csv"
     wrong.write_bytes(b"picture,who\nstaff/1.jpg,Ana\n")
