@@ -64,6 +64,11 @@ def as_listed(entry: FaceSet) -> str:
     return entry.label if entry.label == entry.id else f"{entry.label} ({entry.id})"
 
 
+def type_ahead_options() -> Markup:
+    """<option>s of a type-ahead box's <datalist>: what to type for each entry, its id beside it."""
+    return Markup("").join(Markup('<option value="{}">{}</option>').format(typed_as(s), s.id) for s in all_face_sets())
+
+
 def typed_as(entry: FaceSet) -> str:
     """What staff type for an entry in the type-ahead: its label, unless it would name another entry too
     (another's label or id: ``resolve`` tries ids first)."""

@@ -46,8 +46,7 @@ class FaceSetPicker:
         suggestions = f"{attrs['id']}-list"
         return Markup('<input {}><datalist id="{}">{}</datalist>').format(
             html_params(name=field.name, type="text", value=shown, list=suggestions, autocomplete="off", **attrs),
-            suggestions, Markup("").join(Markup('<option value="{}">{}</option>').format(catalogue.typed_as(s), s.id)
-                                         for s in catalogue.all_face_sets()))
+            suggestions, catalogue.type_ahead_options())
 
     @staticmethod
     def _drop_down(field, current: str, empty: str, attrs: dict) -> Markup:

@@ -109,6 +109,7 @@ def browser_words() -> dict:
         "uploadingPercent": _("Uploading… {percent} %"),
         "reading": _("Reading the manifest and the ZIP…"),
         "interrupted": _("The upload was interrupted. Check the connection and upload again."),
+        "chooseFaceSet": _("Choose the face set to enrol into."),
         "seconds": _("{count} s"), "minutes": _("{count} min"), "hours": _("{hours} h {minutes} min"),
         "rate": _("{rate} rows/s"), "waiting": _("waiting {seconds} s for the vendor"),
         "states": {code: str(name) for code, name in JOB_STATE_NAMES.items()},

@@ -19,6 +19,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def epoch(moment: datetime) -> float:
+    """Unix time of a naive UTC datetime, as the database keeps them."""
+    return moment.replace(tzinfo=timezone.utc).timestamp()
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (db.UniqueConstraint("identity_issuer", "identity_subject", name="uq_users_identity"),)
@@ -184,8 +189,9 @@ class BatchJob(db.Model):
 
     States: uploading (the ZIP stored in ``BatchUploadChunk`` rows and the rows planned from its list
     of files, within the request) → checking (in the background: each picture the rows name read from
-    the stored ZIP, checked and copied once into ``BatchPicture``; then the stored ZIP is deleted) →
-    review (not started) → queued → running → finished; paused while queued or running.
+    the stored ZIP, checked and copied once into ``BatchPicture``) →
+    review (not started; a correction of rows checks them again, against the stored ZIP) → queued (the
+    stored ZIP is deleted) → running → finished; paused while queued or running.
     A runner holds the job by its lease (``lease_owner`` until ``lease_until``) and renews it
     while it works; a lease that ran out means the runner died, and another takes the job over.
     Pictures, the stored ZIP and full ID numbers are purged after a time set per state (batch/retention.py).
@@ -208,6 +214,9 @@ class BatchJob(db.Model):
     queued_at: Mapped[datetime | None]  # last handed to the queue (RQ mode)
     paused_at: Mapped[datetime | None]  # when it last paused: how long a paused job keeps its pictures
     archive_size: Mapped[int | None] = mapped_column(db.BigInteger)  # bytes of the stored ZIP, while kept
+    face_set_id: Mapped[str | None] = mapped_column(String(64))  # the upload form's face set (rows without one)
+    run_seconds: Mapped[float | None]  # time really sending (the rate's measure): runs ended, and the one
+    run_started: Mapped[float | None]  # under way since this Unix time (lifecycle.take_over, hand_back)
 
 
 class BatchRow(db.Model):
@@ -246,6 +255,7 @@ class BatchRow(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(index=True)
     picture_id: Mapped[int | None] = mapped_column(db.ForeignKey("batch_pictures.id", ondelete="SET NULL"),
                                                    index=True)
+    cells: Mapped[str | None] = mapped_column(Text)  # as uploaded (JSON), for corrections; gone at start
 
 
 class BatchPicture(db.Model):

@@ -36,6 +36,18 @@ def render_form(form: EnrolForm, problem: Problem | None = None, status: int = 2
                            **picture_template_context()), status
 
 
+CARRIED = ("name", "country", "idCardType")  # a register entry's details worth typing again
+
+
+def carry_over(form: EnrolForm, args) -> None:
+    """A search's picture (kept server-side: its id, which only its owner can read) and a register entry's
+    details, for "Enrol this person"."""
+    form.keptPicture.data = (args.get("picture") or "")[:64]
+    for name in CARRIED:
+        if args.get(name):
+            getattr(form, name).data = args.get(name)[:255]
+
+
 def enrol_rate():
     return current_app.config["RATE_LIMIT_ENROL"]
 
@@ -47,6 +59,7 @@ def enrol():
     if request.method in ("GET", "HEAD"):
         form.submissionId.data = new_id()
         form.faceSetId.data = catalogue.default_face_set_id(request.args.get("faceSetId"))
+        carry_over(form, request.args)  # "Enrol this person" from a search or the register
         return render_form(form)
 
     if isinstance(kept_outcome(form.submissionId.data), Enrolled):  # a refresh or a second click of a form sent

@@ -12,6 +12,7 @@ from facesite.advance import FaceRect
 from facesite.extensions import db
 from facesite.faces.id_numbers import lookup_hash
 from facesite.faces.person import PersonDetails
+from facesite import image_rules
 from facesite.image_rules import DECODED_LONG_SIDE
 from facesite.models import Enrolment
 
@@ -98,3 +99,16 @@ def enrolments_for(face_set_id: str, face_ids: list[str]) -> dict[str, Enrolment
     rows = db.session.scalars(db.select(Enrolment).where(Enrolment.face_set_id == face_set_id,
                                                          Enrolment.face_id.in_([str(i) for i in face_ids])))
     return {row.face_id: row for row in rows}
+
+
+def searchable(thumbnail_bytes: bytes) -> bytes:
+    """A register thumbnail enlarged until its shortest side meets the vendor's minimum, to search with
+    (the register keeps no larger picture of a face: the page says the scores are less sure)."""
+    image = Image.open(io.BytesIO(thumbnail_bytes)).convert("RGB")
+    scale = max(1.0, image_rules.MIN_SIDE / min(image.size))
+    if scale > 1:
+        image = image.resize((max(image_rules.MIN_SIDE, round(image.width * scale)),
+                              max(image_rules.MIN_SIDE, round(image.height * scale))), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()

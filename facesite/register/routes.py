@@ -1,14 +1,17 @@
 """The register of enrolments: who the portal enrolled, filtered, paged and exported."""
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
-from flask_babel import lazy_gettext as _l
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Optional
 
 from facesite import catalogue
 from facesite.countries import country_name
-from facesite.extensions import db
+from facesite.extensions import db, drafts
+from facesite.faces.register import searchable
 from facesite.filters import FilterForm, requested_page
 from facesite.form_fields import face_set_field
 from facesite.models import Enrolment
@@ -71,6 +74,22 @@ def export():
 def entry(entry_id):
     found = db.session.get(Enrolment, entry_id) or abort(404)
     return render_template("register/entry.html", entry=found, country=country_name(found.country))
+
+
+@bp.post("/<int:entry_id>/search")
+def search_with_face(entry_id):
+    """Search with the face a register entry keeps: its thumbnail, enlarged, kept as the searcher's own
+    picture, then the search form with it attached (nothing to upload)."""
+    found = db.session.get(Enrolment, entry_id) or abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    if found.thumbnail is None or not current_app.config["KEEP_THUMBNAILS"]:
+        flash(_("No picture of this face is kept: search with a photo of the person."), "error")
+        return redirect(url_for(".entry", entry_id=found.id), 303)
+    picture_id = drafts().keep_picture(searchable(found.thumbnail), ".jpg", current_user.username)
+    flash(_("The register's small picture of %(who)s is attached, enlarged: a photo of the person gives surer "
+            "scores.", who=found.name or found.external_reference_id or found.face_id), "info")
+    return redirect(url_for("search.search", faceSetId=found.face_set_id, picture=picture_id), 303)
 
 
 @bp.get("/<int:entry_id>/thumbnail.jpg")

@@ -66,4 +66,5 @@ def results(submission_id):
     outcome = kept_result(submission_id, SearchResult)
     register = enrolments_for(outcome.face_set_id, [m.face_id for m in outcome.matches])
     return render_template("search/results.html", result=outcome, matches=outcome.matches, register=register,
+                           compare_with=outcome.picture_id,
                            lower_threshold=None if outcome.matches else searching.lower_threshold(outcome.threshold))
