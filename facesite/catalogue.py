@@ -13,6 +13,7 @@ import requests
 from flask import current_app, g
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 

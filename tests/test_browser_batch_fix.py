@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.batch_files import make_manifest, make_zip
-from tests.conftest import face
+from tests.conftest import face, pick_face_set
 from tests.test_browser import page  # noqa: F401  (the signed-in tab fixture)
 
 SHOTS = Path(os.environ.get("BATCHFIX_SHOTS") or "/work/shots/batchfix")
@@ -50,7 +50,7 @@ def with_mistakes(face_set: str) -> list[dict]:
 def upload_with_mistakes(page, face_set: str, tmp_path) -> None:  # noqa: F811
     archive, manifest = people(tmp_path, with_mistakes(face_set))
     page.goto("/batch/new")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#archive", str(archive))
     page.set_input_files("#manifest", str(manifest))
     page.click("#submit")
@@ -70,7 +70,7 @@ def test_the_face_set_is_asked_for_first_before_the_files_are_sent(page, face_se
     expect(page.locator("#faceSetId-error")).to_have_text("Choose the face set to enrol into.")
     expect(page.locator("#faceSetId")).to_be_focused()
     assert posts == [], "nothing is uploaded without a face set"
-    page.fill("#faceSetId", face_set)  # the files are still chosen: nothing to choose again
+    pick_face_set(page, face_set)  # the files are still chosen: nothing to choose again
     page.click("#submit")
     expect(page.locator("#review h2")).to_have_text("Checked: 4 rows ready to send")
 

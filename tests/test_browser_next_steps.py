@@ -11,7 +11,7 @@ from facesite.batch.lease import LeaseOwner
 from facesite.batch.states import JobState, RowState
 from facesite.extensions import db
 from facesite.models import BatchJob, epoch, utcnow
-from tests.conftest import FACES, sign_in
+from tests.conftest import FACES, pick_face_set, sign_in
 from tests.staff_work import search
 from tests.test_browser import loaded_width, page  # noqa: F401  (the signed-in tab fixture)
 from tests.test_browser_batch_fix import shot
@@ -19,7 +19,7 @@ from tests.test_browser_batch_fix import shot
 
 def test_enrol_then_open_the_entry_search_with_the_face_and_compare(page, sandbox, face_set):  # noqa: F811
     page.goto("/enrol/")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     page.fill("#name", "Barack Obama")
     page.click("#submit")
@@ -73,7 +73,7 @@ def test_enrol_then_open_the_entry_search_with_the_face_and_compare(page, sandbo
 
 def test_a_search_with_no_match_offers_to_enrol_that_person(page, sandbox, face_set):  # noqa: F811
     page.goto("/search/")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "biden.jpg"))
     page.click("#submit")
     expect(page.locator("#no-match")).to_be_visible()
