@@ -12,17 +12,17 @@ import logging
 import requests
 from flask import current_app, g
 from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from facesite.extensions import db
-from facesite.models import FaceSet
+from facesite.models import FaceSet, User
 from facesite.sandbox import DEMO_FACE_SET_ID, DEMO_FACE_SET_NAME
 from facesite.sandbox import operator_api
 
 log = logging.getLogger(__name__)
-
 
 
 def not_in_catalogue(face_set_id: str) -> str:
@@ -39,16 +39,43 @@ def all_face_sets() -> list[FaceSet]:
 
 
 def default_face_set_id(asked: str | None) -> str:
-    """The face set a new form starts with: the one asked for, else the only one there is."""
+    """The face set a new form starts with: the one asked for (in sandbox mode a set made with the sandbox's
+    commands joins the catalogue here, so the drop-down can show it), else the one this person chose last
+    (while it is still in the catalogue), else the only one there is."""
     if asked:
+        adopt_from_sandbox(asked)
         return asked
+    remembered = getattr(current_user, "last_face_set_id", None)
+    if remembered and any(s.id == remembered for s in all_face_sets()):
+        return remembered
     sets = all_face_sets()
     return sets[0].id if len(sets) == 1 else ""
 
 
-def options_html() -> Markup:
-    """<option>s for the face-set picker: the id as the value, the label to recognise it by."""
-    return Markup("").join(Markup('<option value="{}">{}</option>').format(s.id, s.label) for s in all_face_sets())
+def remember(entry: FaceSet) -> None:
+    """Keeps ``entry`` as the signed-in person's last choice (users.last_face_set_id), for their next form."""
+    user = current_user._get_current_object() if current_user else None
+    if isinstance(user, User) and user.last_face_set_id != entry.id:
+        user.last_face_set_id = entry.id
+        db.session.commit()
+
+
+def as_listed(entry: FaceSet) -> str:
+    """How a picker shows an entry: its label, with the id after it when they differ."""
+    return entry.label if entry.label == entry.id else f"{entry.label} ({entry.id})"
+
+
+def type_ahead_options() -> Markup:
+    """<option>s of a type-ahead box's <datalist>: what to type for each entry, its id beside it."""
+    return Markup("").join(Markup('<option value="{}">{}</option>').format(typed_as(s), s.id) for s in all_face_sets())
+
+
+def typed_as(entry: FaceSet) -> str:
+    """What staff type for an entry in the type-ahead: its label, unless it would name another entry too
+    (another's label or id: ``resolve`` tries ids first)."""
+    label = entry.label.lower()
+    clash = any(s.id != entry.id and (s.label.lower() == label or s.id == entry.label) for s in all_face_sets())
+    return entry.id if clash else entry.label
 
 
 def resolve(value: str | None) -> FaceSet | None:

@@ -17,6 +17,7 @@ from facesite.environment import (batch_runner, check_sign_on, database_url, fla
                                   has_vendor_credentials, is_production, kept_secret_key, log_format,
                                   metrics_token, names, number, openid_connect, trusted_proxy_hops,
                                   vendor_base_url, whole)
+from facesite.faces.id_numbers import LOOKUP_PURPOSE, derived_key
 from facesite.i18n_settings import default_locale, default_timezone
 from facesite.serving import MB, ServingLimits
 
@@ -99,6 +100,14 @@ class Settings:
     thumbnail_keep_days: int
     prepare_pictures: bool
     score_field: str  # where a search match carries its score: the vendor's docs do not name the field
+    # ID numbers (faces/id_numbers.py): the key of the register's look-up hashes (None until create_app:
+    # then ID_NUMBER_KEY, else derived from the secret key), how long the enrolling clerk sees hers in full,
+    # and how often one person may look a number up.
+    id_number_key: str | None
+    id_number_shown_minutes: int
+    rate_limit_id_lookup: str
+    # Face-set pickers list the catalogue in a drop-down up to this many entries, then become a type-ahead box.
+    face_set_list_max: int
     log_level: str
     log_format: str  # text or json (log_format.py); every line carries the request id either way
     metrics_token: str | None  # opens /metrics from outside this machine (facesite/metrics/exposition.py)
@@ -214,6 +223,10 @@ class Settings:
             thumbnail_keep_days=max(0, whole(env, "THUMBNAIL_KEEP_DAYS", 365)),
             prepare_pictures=flag(env, "PREPARE_PICTURES", True),
             score_field=env.get("SCORE_FIELD", "similarity"),
+            id_number_key=env.get("ID_NUMBER_KEY") or None,
+            id_number_shown_minutes=max(0, whole(env, "ID_NUMBER_SHOWN_MINUTES", 10)),
+            rate_limit_id_lookup=env.get("RATE_LIMIT_ID_LOOKUP", "30 per minute"),
+            face_set_list_max=max(0, whole(env, "FACE_SET_LIST_MAX", 50)),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             log_format=log_format(env),
             metrics_token=metrics_token(env),
@@ -252,8 +265,9 @@ class Settings:
 
     def in_instance_folder(self, instance_path: str) -> Settings:
         """With the secret key and the database that default to files in the instance folder filled in."""
-        return replace(self, instance_path=instance_path,
-                       secret_key=self.secret_key or kept_secret_key(instance_path),
+        secret_key = self.secret_key or kept_secret_key(instance_path)
+        return replace(self, instance_path=instance_path, secret_key=secret_key,
+                       id_number_key=self.id_number_key or derived_key(secret_key, LOOKUP_PURPOSE),
                        sqlalchemy_database_uri=self.sqlalchemy_database_uri
                        or "sqlite:///" + os.path.join(instance_path, "facesite.sqlite3"))
 

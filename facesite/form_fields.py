@@ -5,9 +5,12 @@ only put them on a form.
 """
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.widgets import html_params
 
 from facesite import catalogue
 from facesite.faces.person import MAX_LENGTH, check_detail
@@ -17,15 +20,60 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+class FaceSetPicker:
+    """Draws a face-set field. A short catalogue (up to FACE_SET_LIST_MAX entries) is a drop-down of labels,
+    each with its id after it; a longer one is a type-ahead box (``<input list>``) suggesting the labels.
+    Either sends what ``catalogue.resolve`` reads (an id or a label). ``empty``: the drop-down's first,
+    empty choice (what leaving the field empty means on this form)."""
+
+    @staticmethod
+    def lists() -> bool:
+        return len(catalogue.all_face_sets()) <= current_app.config["FACE_SET_LIST_MAX"]
+
+    def __call__(self, field, empty="", **attrs):
+        attrs.setdefault("id", field.id)
+        for flag in ("required", "maxlength"):
+            if getattr(field.flags, flag, None) and flag not in attrs:
+                attrs[flag] = getattr(field.flags, flag)
+        value = (field.data or "").strip() if isinstance(field.data, str) else ""
+        chosen = catalogue.resolve(value)
+        if self.lists():
+            return self._drop_down(field, chosen.id if chosen else value, empty, attrs)
+        return self._type_ahead(field, catalogue.typed_as(chosen) if chosen else value, attrs)
+
+    @staticmethod
+    def _type_ahead(field, shown: str, attrs: dict) -> Markup:
+        suggestions = f"{attrs['id']}-list"
+        return Markup('<input {}><datalist id="{}">{}</datalist>').format(
+            html_params(name=field.name, type="text", value=shown, list=suggestions, autocomplete="off", **attrs),
+            suggestions, catalogue.type_ahead_options())
+
+    @staticmethod
+    def _drop_down(field, current: str, empty: str, attrs: dict) -> Markup:
+        attrs.pop("maxlength", None)
+        entries = [(s.id, catalogue.as_listed(s)) for s in catalogue.all_face_sets()]
+        if current and all(current != face_set_id for face_set_id, _ in entries):
+            entries.insert(0, (current, current))  # sent but not in the catalogue: kept, with its error
+        option = Markup('<option value="{}"{}>{}</option>')
+        return Markup("<select {}>{}</select>").format(html_params(name=field.name, **attrs), Markup("").join(
+            [option.format("", "", empty)]
+            + [option.format(i, Markup(" selected") if i == current else "", text) for i, text in entries]))
+
+
+def face_set_field(*validators) -> StringField:
+    return StringField(_l("Face set"), filters=[strip], validators=[*validators, Length(max=120)],
+                       widget=FaceSetPicker())
+
+
 class FaceSetChoice:
-    """Mix into a FlaskForm: ``faceSetId``, accepted only from the catalogue (by id or label).
+    """Mix into a FlaskForm: ``faceSetId``, accepted only from the catalogue (by id or label), and kept as
+    the person's choice for their next form.
 
     Checking reads the catalogue only. In sandbox mode a view that wants a set made with the
     sandbox's own commands to join the catalogue calls ``catalogue.adopt_from_sandbox`` first.
     """
 
-    faceSetId = StringField(_l("Face set"), filters=[strip], validators=[DataRequired(_l("Choose a face set.")),
-                                                                     Length(max=120)])
+    faceSetId = face_set_field(DataRequired(_l("Choose a face set.")))
     face_set = None
 
     def validate_faceSetId(self, field):
@@ -33,6 +81,7 @@ class FaceSetChoice:
         if self.face_set is None:
             raise ValidationError(catalogue.not_in_catalogue(field.data))
         field.data = self.face_set.id
+        catalogue.remember(self.face_set)
 
 
 class DetailRule:

@@ -7,10 +7,12 @@ else DEFAULT_TIMEZONE. The database keeps every time in UTC, without a zone; onl
 """
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from babel import Locale
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, render_template, request, url_for
 from flask_babel import Babel, force_locale, format_datetime, format_decimal, get_locale, lazy_gettext as _l
 from flask_login import current_user
@@ -67,9 +69,20 @@ def init_app(app: Flask) -> None:
                 "language_form": LanguageForm(formdata=None, locale=str(get_locale()))}
 
 
-def local_time(value, format: str = "short") -> str:
+@functools.cache
+def time_pattern(locale: str) -> str:
+    """Every time on every page in one form: the locale's medium date, its 24-hour time and the zone
+    ("Nov 27, 2026, 14:05 UTC"; "27 Nov 2026 21.05 WIB" in Bahasa Indonesia). Staff compare times
+    across pages and with colleagues in other branches: no 12-hour clock, no seconds, always a zone."""
+    known = Locale.parse(locale)
+    date = known.date_formats["medium"].pattern
+    time = known.datetime_skeletons["Hm"].pattern + " zzz"
+    return known.datetime_formats["medium"].replace("{1}", date).replace("{0}", time)
+
+
+def local_time(value) -> str:
     """A time from the database (naive UTC) or the vendor (ISO 8601 text) in the reader's time zone and
-    locale; anything unreadable is shown as it came."""
+    locale, in ``time_pattern``; anything unreadable is shown as it came."""
     if value in (None, ""):
         return "—"
     if isinstance(value, str):
@@ -79,7 +92,7 @@ def local_time(value, format: str = "short") -> str:
             return value
     if value.tzinfo is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    return format_datetime(value, format)
+    return format_datetime(value, time_pattern(str(get_locale() or "en")))
 
 
 def number(value, format: str | None = None) -> str:
@@ -136,7 +149,7 @@ def preferences():
         db.session.commit()
         return redirect(url_for("i18n.preferences"), 303)
     return render_template("preferences.html", form=form, default_timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
-                           now=local_time(datetime.now(timezone.utc), "full"))
+                           now=format_datetime(datetime.now(timezone.utc), "full"))
 
 
 @contextmanager

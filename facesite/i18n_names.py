@@ -101,10 +101,16 @@ def browser_words() -> dict:
     ``{name}`` marks are filled in by the scripts."""
     return {
         "cameraFailed": _("The camera could not be opened ({error}). Choose a file instead."),
+        "cameraNotFound": _("No camera was found on this device. Choose a file instead."),
+        "cameraDenied": _("Camera permission was denied — allow it in the browser's site settings, then press "
+                          "“Use camera” again, or choose a file instead."),
+        "cameraBusy": _("The camera is in use by another program. Close that program and press “Use camera” "
+                        "again, or choose a file instead."),
         "uploading": _("Uploading…"),
         "uploadingPercent": _("Uploading… {percent} %"),
         "reading": _("Reading the manifest and the ZIP…"),
         "interrupted": _("The upload was interrupted. Check the connection and upload again."),
+        "chooseFaceSet": _("Choose the face set to enrol into."),
         "seconds": _("{count} s"), "minutes": _("{count} min"), "hours": _("{hours} h {minutes} min"),
         "rate": _("{rate} rows/s"), "waiting": _("waiting {seconds} s for the vendor"),
         "states": {code: str(name) for code, name in JOB_STATE_NAMES.items()},

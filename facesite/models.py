@@ -19,6 +19,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def epoch(moment: datetime) -> float:
+    """Unix time of a naive UTC datetime, as the database keeps them."""
+    return moment.replace(tzinfo=timezone.utc).timestamp()
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (db.UniqueConstraint("identity_issuer", "identity_subject", name="uq_users_identity"),)
@@ -40,6 +45,8 @@ class User(UserMixin, db.Model):
     # The person's own language and time zone (facesite/i18n.py); None: the browser's, then the defaults.
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The face set this person last chose on a form: the next enrol, search or batch form starts with it.
+    last_face_set_id: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def is_active(self) -> bool:  # flask_login refuses inactive users, both at sign-in and per request
@@ -137,7 +144,8 @@ class FaceSet(db.Model):
 
 
 class Enrolment(db.Model):
-    """The register: every face the portal enrolled. Never the original picture, never a full ID number."""
+    """The register: every face the portal enrolled. Never the original picture, never a full ID number (its
+    look-up hash, and the number masked)."""
 
     __tablename__ = "enrolments"
     __table_args__ = (db.UniqueConstraint("face_set_id", "face_id"),)
@@ -150,6 +158,8 @@ class Enrolment(db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     id_card_type: Mapped[str | None] = mapped_column(String(64))
     id_number_masked: Mapped[str | None] = mapped_column(String(32))
+    # HMAC-SHA256 of the number in its normal form under ID_NUMBER_KEY (faces/id_numbers.py): finds it, never shows it.
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     enrolled_by: Mapped[str | None] = mapped_column(String(254))
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     transaction_id: Mapped[str | None] = mapped_column(String(64))
@@ -184,8 +194,9 @@ class BatchJob(db.Model):
 
     States: uploading (the ZIP stored in ``BatchUploadChunk`` rows and the rows planned from its list
     of files, within the request) → checking (in the background: each picture the rows name read from
-    the stored ZIP, checked and copied once into ``BatchPicture``; then the stored ZIP is deleted) →
-    review (not started) → queued → running → finished; paused while queued or running.
+    the stored ZIP, checked and copied once into ``BatchPicture``) →
+    review (not started; a correction of rows checks them again, against the stored ZIP) → queued (the
+    stored ZIP is deleted) → running → finished; paused while queued or running.
     A runner holds the job by its lease (``lease_owner`` until ``lease_until``) and renews it
     while it works; a lease that ran out means the runner died, and another takes the job over.
     Pictures, the stored ZIP and full ID numbers are purged after a time set per state (batch/retention.py).
@@ -208,6 +219,9 @@ class BatchJob(db.Model):
     queued_at: Mapped[datetime | None]  # last handed to the queue (RQ mode)
     paused_at: Mapped[datetime | None]  # when it last paused: how long a paused job keeps its pictures
     archive_size: Mapped[int | None] = mapped_column(db.BigInteger)  # bytes of the stored ZIP, while kept
+    face_set_id: Mapped[str | None] = mapped_column(String(64))  # the upload form's face set (rows without one)
+    run_seconds: Mapped[float | None]  # time really sending (the rate's measure): runs ended, and the one
+    run_started: Mapped[float | None]  # under way since this Unix time (lifecycle.take_over, hand_back)
 
 
 class BatchRow(db.Model):
@@ -246,6 +260,7 @@ class BatchRow(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(index=True)
     picture_id: Mapped[int | None] = mapped_column(db.ForeignKey("batch_pictures.id", ondelete="SET NULL"),
                                                    index=True)
+    cells: Mapped[str | None] = mapped_column(Text)  # as uploaded (JSON), for corrections; gone at start
 
 
 class BatchPicture(db.Model):

@@ -16,6 +16,17 @@
     var text = byId("upload-progress-text");
     var button = byId("submit");
     form.addEventListener("submit", function (event) {
+      // The face set is asked for before anything is sent: a ZIP of a gigabyte is not uploaded for nothing.
+      var faceSet = byId("faceSetId");
+      if (faceSet && !faceSet.value.trim()) {
+        event.preventDefault();
+        var error = byId("faceSetId-error");
+        error.textContent = words.chooseFaceSet;
+        error.hidden = false;
+        faceSet.setAttribute("aria-invalid", "true");
+        faceSet.focus();
+        return;
+      }
       if (!window.FormData || !window.XMLHttpRequest) { return; }
       event.preventDefault();
       var request = new XMLHttpRequest();

@@ -105,30 +105,44 @@
 
   // A still from the camera, attached like a chosen file.
   var camera = byId("camera"), video = byId("camera-video"), cameraError = byId("camera-error");
+  var cameraOpen = byId("camera-open"), cameraTake = byId("camera-take");
   var stream = null;
   function stopCamera() {
     if (stream) { stream.getTracks().forEach(function (track) { track.stop(); }); stream = null; }
     camera.hidden = true;
+    cameraTake.disabled = true;
+  }
+  // Why the browser gave no camera, in plain words (the names are the browsers' DOMException names).
+  function cameraProblem(error) {
+    var name = (error && error.name) || "";
+    if (["NotFoundError", "DevicesNotFoundError", "OverconstrainedError"].indexOf(name) >= 0) {
+      cameraOpen.hidden = true;  // nothing to try again with on this device
+      return words.cameraNotFound;
+    }
+    if (["NotAllowedError", "PermissionDeniedError", "SecurityError"].indexOf(name) >= 0) { return words.cameraDenied; }
+    if (["NotReadableError", "TrackStartError", "AbortError"].indexOf(name) >= 0) { return words.cameraBusy; }
+    return words.cameraFailed.replace("{error}", name || "?");
   }
   if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
-    byId("camera-open").hidden = false;
-    byId("camera-open").addEventListener("click", function () {
+    cameraOpen.hidden = false;
+    cameraOpen.addEventListener("click", function () {
       cameraError.hidden = true;
       navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 960 } } })
         .then(function (media) {
           stream = media;
           video.srcObject = media;
           camera.hidden = false;
-          byId("camera-take").focus();
+          cameraTake.disabled = false;
+          cameraTake.focus();
         })
         .catch(function (error) {
-          camera.hidden = false;
-          cameraError.textContent = words.cameraFailed.replace("{error}", error.name);
+          stopCamera();  // no black box, no button that takes nothing: the file field is the way
+          cameraError.textContent = cameraProblem(error);
           cameraError.hidden = false;
         });
     });
     byId("camera-close").addEventListener("click", stopCamera);
-    byId("camera-take").addEventListener("click", function () {
+    cameraTake.addEventListener("click", function () {
       if (!stream || !video.videoWidth) { return; }
       var canvas = document.createElement("canvas");
       canvas.width = video.videoWidth;

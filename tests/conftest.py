@@ -64,6 +64,9 @@ def documented_env() -> set[str]:
 
 
 _instance_folder: str | None = None  # this test's, for make_app
+# The face sets made for this test (face_set) and the portals it made (make_app): each such face set is in
+# each such portal's catalogue, as if staff had named it once (the pickers list only the catalogue).
+_this_test: dict[str, list] = {"face_sets": [], "portals": []}
 
 
 @pytest.fixture(autouse=True)
@@ -76,6 +79,7 @@ def clean_environment(monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     _instance_folder = str(tmp_path / "instance")
     monkeypatch.setenv("INSTANCE_PATH", _instance_folder)
+    _this_test["face_sets"], _this_test["portals"] = [], []
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +103,21 @@ def face_set(sandbox, request):
     digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:8]
     face_set_id = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:50].strip("-") + "-" + digest
     sandbox.store.create_face_set(face_set_id)
+    _this_test["face_sets"].append(face_set_id)
+    for app in _this_test["portals"]:
+        catalogue_face_sets(app, [face_set_id])
     return face_set_id
+
+
+def catalogue_face_sets(app, face_set_ids) -> None:
+    """Puts face sets into a portal's catalogue under their ids, as the sandbox's adoption does."""
+    from facesite.extensions import db
+    from facesite.models import FaceSet
+
+    with app.app_context():
+        known = set(db.session.scalars(db.select(FaceSet.id)))
+        db.session.add_all([FaceSet(id=i, label=i) for i in face_set_ids if i not in known])
+        db.session.commit()
 
 
 POSTGRES_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
@@ -170,6 +188,8 @@ def make_app(upstream_url: str, env: dict | None = None, **config):
         known = set(db.session.scalars(db.select(FaceSet.id)))
         db.session.add_all([FaceSet(id=i, label=f"Catalogue {i}") for i in CATALOGUE if i not in known])
         db.session.commit()
+    catalogue_face_sets(app, _this_test["face_sets"])
+    _this_test["portals"].append(app)
     return app
 
 
@@ -278,6 +298,20 @@ def browser(playwright):
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
     yield browser
     browser.close()
+
+
+def pick_face_set(page, face_set: str) -> None:
+    """Chooses a face set as staff do: from the drop-down (by id or by what it shows), else typed into the
+    type-ahead box (a long catalogue). ``page`` may be a frame. A face set the drop-down does not offer is
+    sent as a page opened before an administrator took it out of the catalogue would send it."""
+    field = page.locator("#faceSetId")
+    if field.evaluate("element => element.tagName") != "SELECT":
+        field.fill(face_set)
+    elif field.evaluate("(select, wanted) => [...select.options].some(o => o.value === wanted || o.text === wanted)",
+                        face_set):
+        field.select_option(face_set)
+    else:
+        field.evaluate("(select, gone) => { select.add(new Option(gone, gone)); select.value = gone; }", face_set)
 
 
 def browser_sign_in(page, username="otto"):

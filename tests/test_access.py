@@ -42,7 +42,7 @@ def test_every_post_without_a_csrf_token_is_refused(app, client):
     for rule in app.url_map.iter_rules():
         if "POST" in rule.methods:
             url = rule.rule.replace("<int:user_id>", "1").replace("<token>", "x" * 32).replace("<int:job_id>", "1") \
-                .replace("<int:row_id>", "1")
+                .replace("<int:row_id>", "1").replace("<int:entry_id>", "1")
             response = client.post(url, data={"faceSetId": "demo", "role": "admin", "username": "x"})
             assert response.status_code == 400 and "This form has expired" in response.get_data(as_text=True), url
 

@@ -41,8 +41,10 @@ EXPECTED = {
     "search.search": dict.fromkeys(BOTH, VIEWER),
     "search.results": {"GET": VIEWER},
     "register.entries": {"GET": VIEWER},
+    "register.find": {"POST": VIEWER},
     "register.entry": {"GET": VIEWER},
     "register.thumbnail": {"GET": VIEWER},
+    "register.search_with_face": {"POST": VIEWER},
     "register.export": {"GET": OPERATOR},
     "enrol.enrol": dict.fromkeys(BOTH, OPERATOR),
     "enrol.result": {"GET": OPERATOR},
@@ -58,6 +60,8 @@ EXPECTED = {
     "batch.retry": {"POST": OPERATOR},
     "batch.resend": {"POST": OPERATOR},
     "batch.discard": {"POST": OPERATOR},
+    "batch.fix_row": {"POST": OPERATOR},
+    "batch.replace_manifest": {"POST": OPERATOR},
     "admin.audit": {"GET": ADMIN},
     "admin.audit_csv": {"GET": ADMIN},
     "admin.security": {"GET": ADMIN},
@@ -76,7 +80,8 @@ EXPECTED = {
 }
 # Endpoints whose URL names something that belongs to whoever made it (and to administrators).
 OWNED = {"main.picture", "search.results", "enrol.result", "batch.job", "batch.progress", "batch.results_csv",
-         "batch.start", "batch.pause", "batch.resume", "batch.retry", "batch.resend", "batch.discard"}
+         "batch.start", "batch.pause", "batch.resume", "batch.retry", "batch.resend", "batch.discard",
+         "batch.fix_row", "batch.replace_manifest"}
 # Allowed, but the made-up token names no setup or reset link, and the company sign-in is off in this portal
 # (builtin sign-in): "no such page" is the right answer.
 NOT_FOUND_WHEN_ALLOWED = {"auth.setup", "auth.reset_password", "auth.oidc_login", "auth.oidc_callback"}

@@ -75,7 +75,7 @@ def faces_zip(count: int, prefix="p") -> tuple[bytes, list[dict]]:
 
 def test_fifty_mixed_pictures_give_row_by_row_results(sandbox, face_set, app, batch):
     archive, manifest, expected = mixed_batch(face_set, 50)
-    job_id = batch.job_id(batch.upload(archive, manifest))
+    job_id = batch.job_id(batch.upload(archive, manifest, face_set=face_set))
     review = batch.client.get(f"/batch/{job_id}").get_data(as_text=True)
     assert "40 rows ready to send, 10 with problems" in review
     assert "people/small-007.jpg" in review and "Image resolution should be 256 * 256" in review
@@ -157,7 +157,9 @@ def test_not_a_zip_and_no_face_set_are_refused(face_set, batch):
     answer = batch.upload(b"PK not really", None, face_set=face_set, name="fake.zip")
     assert answer.status_code == 422 and "The archive is not a ZIP file" in answer.get_data(as_text=True)
     answer = batch.upload(make_zip({"a.jpg": face("obama.jpg")}), b"faceImage\na.jpg\n")
-    assert answer.status_code == 422 and "there is no faceSetId column" in answer.get_data(as_text=True)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "Choose the face set to enrol into." in page
+    assert "You chose people.zip, manifest.csv." in page  # named, to be chosen again
     answer = batch.upload(make_zip({"a.jpg": face("obama.jpg")}), None, face_set=face_set, name="photos.rar")
     assert answer.status_code == 422 and "Attach a .zip file" in answer.get_data(as_text=True)
 
@@ -198,7 +200,7 @@ def test_template_csv_is_a_manifest_the_portal_accepts(sandbox, face_set, batch)
     for row in rows:
         row["faceSetId"] = face_set
     archive = make_zip({"photos/maria-santos.jpg": face("obama.jpg"), "budi.png": face("32bit.png")})
-    job_id = batch.job_id(batch.upload(archive, make_manifest(rows)))
+    job_id = batch.job_id(batch.upload(archive, make_manifest(rows), face_set=face_set))
     batch.act(job_id, "start")
     assert batch.wait(job_id)["done"] == 2
 

@@ -44,6 +44,12 @@ def stored_bytes(app) -> int:
                    for column in (BatchPicture.data, BatchUploadChunk.data))
 
 
+def picture_bytes(app) -> int:
+    """Bytes of the pictures copied out of the stored uploads."""
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.coalesce(db.func.sum(db.func.length(BatchPicture.data)), 0)))
+
+
 def rows_of(app, job_id: int) -> dict[int, BatchRow]:
     with app.app_context():
         rows = db.session.scalars(db.select(BatchRow).where(BatchRow.job_id == job_id)).all()
@@ -88,8 +94,11 @@ def test_each_file_is_read_and_checked_once_however_many_rows_name_it(fake_vendo
     rows = rows_of(app, job_id)
     assert len(rows) == 40 and {row.state for row in rows.values()} == {"skipped"}
     assert len({row.message for row in rows.values()}) == 1
-    assert stored_bytes(app) == 0 and count(app, BatchPicture) == 0
+    assert picture_bytes(app) == 0 and count(app, BatchPicture) == 0
+    assert stored_bytes(app) == len(archive), "the stored ZIP, kept for corrections until the job starts"
     assert database_bytes(app) - before < 2 * MB
+    batch.act(job_id, "discard")
+    assert stored_bytes(app) == 0
 
 
 def test_forty_rows_naming_one_photo_store_it_once_until_the_last_is_enrolled(fake_vendor):
@@ -101,8 +110,9 @@ def test_forty_rows_naming_one_photo_store_it_once_until_the_last_is_enrolled(fa
     assert "40 rows ready to send" in batch.client.get(f"/batch/{job_id}").get_data(as_text=True)
     with app.app_context():
         sizes = db.session.scalars(db.select(BatchPicture.size).where(BatchPicture.job_id == job_id)).all()
-    assert sizes == [len(photo)] and stored_bytes(app) == len(photo), "one copy, and the stored ZIP is gone"
+    assert sizes == [len(photo)] and picture_bytes(app) == len(photo), "one copy"
     batch.act(job_id, "start")
+    assert count(app, BatchUploadChunk) == 0, "started: the stored ZIP is gone"
     assert batch.wait(job_id)["done"] == 40 and len(fake_vendor.calls("add_face")) == 40
     assert count(app, BatchPicture) == 0, "enrolled rows no longer need the picture"
 
@@ -206,7 +216,7 @@ def test_stored_photos_stop_at_the_jobs_quota(sandbox, face_set):
     over = [row for row in rows.values() if row.state == "skipped"]
     assert kept and over and len(kept) + len(over) == 3
     assert all("(BATCH_MAX_STORED_MB)" in row.message and row.picture_id is None for row in over)
-    assert stored_bytes(app) == sum(len(photos[row.file_name]) for row in kept) <= 0.5 * MB
+    assert picture_bytes(app) == sum(len(photos[row.file_name]) for row in kept) <= 0.5 * MB
 
 
 def with_declared_size(data: bytes, size: int) -> bytes:

@@ -84,7 +84,7 @@ def run_procfile_portal_and_stop_it(sandbox, face_set_id: str, stop_signal) -> t
         form = browser.get(url + "/batch/new", timeout=10).text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]*)"', form).group(1)
         archive, manifest = upload_faces(face_set_id)
-        uploaded = browser.post(url + "/batch/new", data={"csrf_token": token, "faceSetId": ""}, timeout=60,
+        uploaded = browser.post(url + "/batch/new", data={"csrf_token": token, "faceSetId": face_set_id}, timeout=60,
                                 files={"archive": ("people.zip", archive), "manifest": ("people.csv", manifest)})
         job_url = uploaded.url
 
@@ -140,7 +140,7 @@ def run_rq_workers_and_stop_one(sandbox, face_set_id: str, stop_signal, postgres
     try:
         batch = BatchPage(sign_in(app.test_client()))
         archive, manifest = upload_faces(face_set_id)
-        job_id = batch.job_id(batch.upload(archive, manifest))
+        job_id = batch.job_id(batch.upload(archive, manifest, face_set=face_set_id))
         batch.act(job_id, "start")
         wait_for(lambda: batch.progress(job_id), lambda p: p["done"] >= 6)
         kill_process(workers.pop(), stop_signal)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import FACES
+from tests.conftest import FACES, pick_face_set
 from tests.conftest import browser_sign_in as sign_in
 
 
@@ -41,7 +41,7 @@ def screenshot(page, name):
 def test_staff_enrol_a_face_and_read_the_result(page, sandbox, face_set):
     page.goto("/enrol/")
     expect(page.locator(".sandbox-banner")).to_contain_text("Sandbox mode")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "obama_and_biden.jpg"))
     expect(page.locator("#picture-preview")).to_be_visible()
     page.fill("#name", "Two People")
@@ -49,7 +49,7 @@ def test_staff_enrol_a_face_and_read_the_result(page, sandbox, face_set):
     page.fill("#idCardType", "KTP")
     screenshot(page, "enrol-form")
     page.click("#submit")
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     assert page.locator("#face-id").inner_text().isdigit()
     expect(page.locator("#vendor-note")).to_contain_text("faces found in the picture; the largest one was used")
     expect(page.locator("main")).to_contain_text("ID — Indonesia")
@@ -59,13 +59,13 @@ def test_staff_enrol_a_face_and_read_the_result(page, sandbox, face_set):
     expect(page.locator("figcaption")).to_contain_text("JPEG, 2000 × 1428 px")
     screenshot(page, "enrol-result")
     page.reload()  # a refresh shows the result again and sends nothing
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     assert sandbox.store.count_faces(face_set) == 1
 
 
 def test_a_too_small_picture_is_refused_in_the_browser_before_upload(page, sandbox, face_set):
     page.goto("/enrol/")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     requests_sent = []
     page.on("request", lambda request: requests_sent.append(request.method))
     page.set_input_files("#faceImage", str(FACES / "obama-240p.jpg"))
@@ -82,7 +82,7 @@ def test_a_too_small_picture_is_refused_in_the_browser_before_upload(page, sandb
 
 def test_after_a_vendor_error_nothing_is_retyped_or_uploaded_again(page, sandbox, face_set):
     page.goto("/enrol/")
-    page.fill("#faceSetId", "no-such-set")  # in the catalogue, unknown to the vendor
+    pick_face_set(page, "no-such-set")  # in the catalogue, unknown to the vendor
     page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     page.fill("#name", "Ana Lima")
     page.fill("#idNumber", "12345")
@@ -93,19 +93,19 @@ def test_after_a_vendor_error_nothing_is_retyped_or_uploaded_again(page, sandbox
     expect(page.locator("#picture-preview")).to_contain_text("still attached")
     assert page.locator("#picture-preview-img").evaluate("img => img.naturalWidth") == 910
     screenshot(page, "enrol-error")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.click("#submit")  # no file chosen again
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     expect(page.locator("main")).to_contain_text("Ana Lima")
     assert sandbox.store.count_faces(face_set) == 1
 
 
 def test_a_double_click_sends_the_face_once(page, sandbox, face_set):
     page.goto("/enrol/")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "obama2.jpg"))
     page.dblclick("#submit")
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     assert sandbox.store.count_faces(face_set) == 1
 
 
@@ -114,26 +114,26 @@ def test_the_form_works_without_javascript(browser, live_portal, sandbox, face_s
     page = context.new_page()
     sign_in(page)
     page.goto("/enrol/")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     page.click("#submit")
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     context.close()
 
 
 def test_enrol_then_find_the_person_by_another_photo(page, sandbox, face_set):
     page.goto("/enrol/")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     page.fill("#name", "Person A")
     page.fill("#country", "US")
     page.fill("#externalReferenceId", "visitor-17")
     page.click("#submit")
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
 
     page.click("text=Search")
     expect(page.locator("#charge-notice")).to_contain_text("charged")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "obama2.jpg"))
     page.click("#submit")
     expect(page.locator("h1")).to_have_text("Search results")
@@ -146,7 +146,7 @@ def test_enrol_then_find_the_person_by_another_photo(page, sandbox, face_set):
     screenshot(page, "search-results")
 
     page.goto("/search/")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "biden.jpg"))
     page.fill("#threshold", "80")
     page.click("#submit")

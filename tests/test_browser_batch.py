@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.batch_files import make_manifest, make_zip, read_csv
-from tests.conftest import face, make_app
+from tests.conftest import face, make_app, pick_face_set
 from tests.servers import ServerThread, SlowUpstream
 from tests.test_browser import page, screenshot  # noqa: F401  (the signed-in tab fixture)
 
@@ -33,7 +33,7 @@ def test_upload_watch_the_bar_reach_100_and_download_the_results(page, sandbox, 
     page.click("#new-batch")
     page.set_input_files("#archive", str(archive))
     page.set_input_files("#manifest", str(manifest))
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     screenshot(page, "batch-upload")
     page.click("#submit")
     expect(page.locator("#review h2")).to_have_text(f"Checked: {ROWS} rows ready to send, 1 with problems")
@@ -79,7 +79,7 @@ def test_an_upload_that_cannot_be_used_says_why_and_keeps_the_face_set(page, fac
     not_a_zip.write_bytes(b"these are not photos")
     page.goto("/batch/new")
     page.set_input_files("#archive", str(not_a_zip))
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.click("#submit")
     expect(page.locator("#upload-problem")).to_contain_text("The archive is not a ZIP file")
     expect(page.locator("#faceSetId")).to_have_value(face_set)

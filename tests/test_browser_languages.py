@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.batch_files import make_manifest, make_zip
-from tests.conftest import FACES, PASSWORD, STAFF, face
+from tests.conftest import FACES, PASSWORD, STAFF, face, pick_face_set
 from tests.layout_check import LayoutWatch
 from tests.test_browser import screenshot
 from tests.test_translations import catalogue, extracted
@@ -137,7 +137,7 @@ def test_a_walk_through_the_portal_shows_no_english(browser, live_portal, sandbo
     page.click("#submit")
 
     page.goto("/enrol/")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     page.fill("#name", "Ani Wijaya")
     page.fill("#country", "ID")
@@ -148,7 +148,7 @@ def test_a_walk_through_the_portal_shows_no_english(browser, live_portal, sandbo
     english.check(page, "enrol result")
 
     page.goto("/enrol/")  # a set the portal's catalogue names but the vendor does not have
-    page.fill("#faceSetId", "no-such-set")
+    pick_face_set(page, "no-such-set")
     page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     page.click("#submit")
     expect(page.locator("#problem .code")).to_have_text("PARAMETER_ERROR")
@@ -157,7 +157,7 @@ def test_a_walk_through_the_portal_shows_no_english(browser, live_portal, sandbo
     shot("enrol-vendor-error")
 
     page.goto("/search/")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "obama2.jpg"))
     english.check(page, "search form")
     page.click("#submit")
@@ -178,7 +178,7 @@ def test_a_walk_through_the_portal_shows_no_english(browser, live_portal, sandbo
     english.check(page, "batch upload")
     page.set_input_files("#archive", str(archive))
     page.set_input_files("#manifest", str(manifest))
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.click("#submit")
     expect(page.locator("#start")).to_be_visible()
     english.check(page, "batch review")

@@ -3,7 +3,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import expect
 
-from tests.conftest import FACES, PASSWORD, make_app
+from tests.conftest import FACES, PASSWORD, make_app, pick_face_set
 from tests.conftest import browser_sign_in as sign_in
 from tests.servers import ServerThread
 
@@ -15,11 +15,11 @@ def test_sign_in_enrol_and_see_the_call_in_the_audit_log(browser, live_portal, f
     expect(page).to_have_url(f"{live_portal.url}/auth/login?next=/enrol/?")
     sign_in(page, "ada")
     page.goto("/enrol/")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     page.fill("#idNumber", "3171000011112222")
     page.click("#submit")
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     transaction = page.locator("#transaction-id").inner_text()
     page.click("text=Audit log")
     row = page.locator("#audit-table tbody tr", has_text=transaction)
@@ -74,10 +74,10 @@ def test_the_portal_works_inside_an_allowed_tool(browser, framed_portal, face_se
     page = context.new_page()
     frame = sign_in_inside_the_tool(page, allowed_port)
     frame.locator("a", has_text="Enrol a face").click()
-    frame.locator("#faceSetId").fill(face_set)
+    pick_face_set(frame, face_set)
     frame.locator("#faceImage").set_input_files(str(FACES / "obama2.jpg"))
     frame.locator("#submit").click()
-    expect(frame.locator("h1")).to_have_text("Face added")
+    expect(frame.locator("h1")).to_have_text("Face enrolled")
     page.screenshot(path="/tmp/facesite-screenshots/framed.png")
     context.close()
     host.stop()

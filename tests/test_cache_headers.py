@@ -32,7 +32,7 @@ def test_every_answer_to_signed_in_staff_is_never_stored(fake_app, fake_vendor):
         entry = db.session.scalar(db.select(Enrolment).filter_by(name="Ana Lima")).id
     batch = BatchPage(operator)
     job = batch.job_id(batch.upload(make_zip({"p.jpg": face("obama.jpg")}),
-                                    make_manifest([{"faceSetId": "1", "faceImage": "p.jpg", "name": "Cy"}])))
+                                    make_manifest([{"faceSetId": "1", "faceImage": "p.jpg", "name": "Cy"}]), face_set="1"))
     admin = sign_in(fake_app.test_client(), "admin")
 
     answers = {url: fetched(operator, url) for url in (

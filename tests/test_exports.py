@@ -120,7 +120,7 @@ def test_batch_results_are_neutralised_and_recorded(fake_app):
     archive = make_zip({f"p{i}.jpg": face("obama.jpg") for i in range(len(names))})
     manifest = make_manifest([{"faceSetId": "1", "faceImage": f"p{i}.jpg", "externalReferenceId": f"R-{i}",
                                "name": name} for i, name in enumerate(names)])
-    job_id = batch.job_id(batch.upload(archive, manifest))
+    job_id = batch.job_id(batch.upload(archive, manifest, face_set="1"))
     rows = batch.results(job_id)
     assert sorted(row["name"] for row in rows) == sorted("'" + name.strip() for name in names)
     assert exports_recorded(fake_app) == [f"batch results {job_id}"]

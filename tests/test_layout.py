@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import layout_world
-from tests.conftest import FACES
+from tests.conftest import FACES, pick_face_set
 from tests.conftest import browser_sign_in as sign_in
 from tests.layout_check import LayoutWatch
 from tests.servers import ServerThread, envelope
@@ -35,7 +35,7 @@ class State:
 
 def _fill_enrol(tab, face_set=layout_world.FACE_SET):
     tab.goto("/enrol/")
-    tab.fill("#faceSetId", face_set)
+    pick_face_set(tab, face_set)
     tab.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     tab.fill("#name", layout_world.NAME)
     tab.fill("#externalReferenceId", layout_world.REFERENCE)
@@ -65,7 +65,7 @@ def enrol_duplicates(tab, world):
 
 def search_form_error(tab, world):
     tab.goto("/search/")
-    tab.fill("#faceSetId", layout_world.FACE_SET)
+    pick_face_set(tab, layout_world.FACE_SET)
     tab.fill("#topK", "500")
     tab.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     tab.click("#submit")
@@ -75,7 +75,7 @@ def search_form_error(tab, world):
 def search_vendor_error(tab, world):
     world.vendor.search.append(envelope("INSUFFICIENT_BALANCE", layout_world.long_note("Vendor")))
     tab.goto("/search/")
-    tab.fill("#faceSetId", layout_world.FACE_SET)
+    pick_face_set(tab, layout_world.FACE_SET)
     tab.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     tab.click("#submit")
     expect(tab.locator("#problem")).to_contain_text("INSUFFICIENT_BALANCE")
@@ -93,7 +93,7 @@ def batch_upload_error(tab, world):
     tab.goto("/batch/new")
     tab.set_input_files("#archive", {"name": f"{layout_world.NAME}.zip", "mimeType": "application/zip",
                                      "buffer": b"these are not photos"})
-    tab.fill("#faceSetId", layout_world.FACE_SET)
+    pick_face_set(tab, layout_world.FACE_SET)
     tab.click("#submit")
     expect(tab.locator("#upload-problem")).to_be_visible()
 
@@ -229,7 +229,7 @@ BROKEN_RESULT = """<!doctype html><html><head><title>Broken · facesite</title><
   <figure><img alt="" width="200" height="250"><figcaption>The picture that was sent: JPEG, 1820 × 2274 px, 756 KB.
     What the portal did to it: resized from 3640 × 4548 to 1820 × 2274; re-encoded PNG 3640 × 4548 as JPEG
     (quality 95), 8.7 MB → 0.8 MB; metadata removed.</figcaption></figure>
-  <dl class="facts"><dt>Name</dt><dd>NAME</dd><dt>External reference</dt><dd>REFERENCE</dd></dl>
+  <dl class="facts"><dt>Name</dt><dd>NAME</dd><dt>Reference</dt><dd>REFERENCE</dd></dl>
 </div><table style="width: 1500px"><tr><td>a cell out of reach</td></tr></table></main></body></html>"""
 
 

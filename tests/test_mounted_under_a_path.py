@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from facesite.sandbox.launcher import free_port, wait_until_up
 from tests.batch_files import make_manifest, make_zip, read_csv
-from tests.conftest import FACES, PASSWORD, face, make_app
+from tests.conftest import FACES, PASSWORD, face, make_app, pick_face_set
 from tests.mount_proxy import MountingProxy
 from tests.servers import ServerThread, kill_process, procfile_command, start_process
 from tests.test_browser import loaded_width, screenshot
@@ -75,15 +75,15 @@ def test_staff_work_through_a_proxy_that_mounts_the_portal_under_a_path(browser,
     sign_in_here(page)
     assert urlsplit(page.url).path == "/faces/enrol/"
 
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "obama.jpg"))
     page.fill("#name", "Mounted Person")
     page.click("#submit")
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     assert loaded_width(page.locator("#sent-picture")) > 0
 
     page.click("nav >> text=Search")
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.set_input_files("#faceImage", str(FACES / "obama2.jpg"))
     page.click("#submit")
     expect(page.locator("h1")).to_have_text("Search results")
@@ -106,7 +106,7 @@ def test_staff_work_through_a_proxy_that_mounts_the_portal_under_a_path(browser,
     page.click("#new-batch")
     page.set_input_files("#archive", str(archive))
     page.set_input_files("#manifest", str(manifest))
-    page.fill("#faceSetId", face_set)
+    pick_face_set(page, face_set)
     page.click("#submit")
     expect(page.locator("#review h2")).to_contain_text("2 rows ready to send")
     page.click("#start")

@@ -24,7 +24,7 @@ def test_audit_trail_pages_and_export_on_postgresql(postgres_url, fake_vendor):
     assert calls[1].id_number_masked == "••••7766" and calls[1].username == "otto"
     admin = sign_in(app.test_client(), "admin")
     audit = admin.get("/admin/audit?outcome=failure").get_data(as_text=True)
-    assert "1 call(s)" in audit and "No face detected" in audit and '<rect class="free"' in audit
+    assert "1 call." in audit and "No face detected" in audit and '<rect class="free"' in audit
     rows = read_csv(admin.get("/admin/audit.csv").get_data())
     assert [r["outcome_code"] for r in rows] == ["SUCCESS", "PARAMETER_ERROR", "SUCCESS"]
     # A second app on the same database (another web process) migrates nothing and sees the same users.
@@ -49,7 +49,7 @@ def test_web_processes_on_two_machines_share_forms_through_the_database(postgres
     second.set_cookie("session", first.get_cookie("session").value)  # the same browser, another machine
     retried = EnrolPage(second).send(None, html=html, faceSetId="1", name="Across")
     assert retried.status_code == 303, retried.get_data(as_text=True)[-1500:]
-    assert "Face added" in first.get(retried.headers["Location"]).get_data(as_text=True)
+    assert "Face enrolled" in first.get(retried.headers["Location"]).get_data(as_text=True)
     assert len(fake_vendor.calls("add_face")) == 2
     # A refresh of that same form on machine a is recognised: nothing is sent again.
     again = EnrolPage(first).send(None, html=html, faceSetId="1", name="Across")

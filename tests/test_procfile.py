@@ -65,7 +65,7 @@ def test_the_procfile_serves_the_portal_with_its_own_sandbox(procfile_portal):
     fields = {name: hidden(form, name) for name in ("csrf_token", "submissionId")}
     answer = browser.post(url + "/enrol/", data={**fields, "faceSetId": "demo", "name": "Procfile"}, timeout=60,
                           files={"faceImage": ("obama.jpg", face("obama.jpg"), "image/jpeg")})
-    assert answer.status_code == 200 and "Face added" in answer.text
+    assert answer.status_code == 200 and "Face enrolled" in answer.text
     # Several worker processes answer alike: the same signing key and the same sandbox for all.
     for _ in range(6):
         assert "Enrol a face" in browser.get(url + "/enrol/", timeout=10).text

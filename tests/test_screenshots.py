@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.batch_files import make_manifest, make_zip
-from tests.conftest import FACES, ROOT, face, make_app
+from tests.conftest import FACES, ROOT, face, make_app, pick_face_set
 from tests.conftest import browser_sign_in as sign_in
 from tests.servers import ServerThread, SlowUpstream
 from tests.test_browser_photos import camera_browser  # noqa: F401  (a Chromium with a fake camera)
@@ -67,7 +67,7 @@ def tab(browser, portal, viewport=DESKTOP, who="otto"):
 
 def fill_enrol(page, picture="obama.jpg"):
     page.goto("/enrol/")
-    page.fill("#faceSetId", FACE_SET)
+    pick_face_set(page, FACE_SET)
     page.set_input_files("#faceImage", str(FACES / picture))
     page.fill("#name", "Barack Obama")
     page.fill("#externalReferenceId", "JKT-2026-000117")
@@ -80,7 +80,7 @@ def fill_enrol(page, picture="obama.jpg"):
 
 def search(page, picture, threshold="80"):
     page.goto("/search/")
-    page.fill("#faceSetId", FACE_SET)
+    pick_face_set(page, FACE_SET)
     page.set_input_files("#faceImage", str(FACES / picture))
     page.fill("#threshold", threshold)
     page.click("#submit")
@@ -90,14 +90,14 @@ def search(page, picture, threshold="80"):
 def test_enrol_and_search(browser, portal):
     page = tab(browser, portal)
     page.goto("/enrol/")
-    page.fill("#faceSetId", FACE_SET)
+    pick_face_set(page, FACE_SET)
     page.locator("#faceSetId").blur()
     page.set_input_files("#faceImage", str(FACES / "obama-240p.jpg"))
     expect(page.locator("#faceImage-error")).to_contain_text("Image resolution")
     shot(page, "enrol-precheck")
 
     fill_enrol(page)
-    page.fill("#faceSetId", "no-such-set")  # in the catalogue, unknown to the vendor
+    pick_face_set(page, "no-such-set")  # in the catalogue, unknown to the vendor
     page.click("#submit")
     expect(page.locator("#problem")).to_contain_text("FaceSet not found")
     shot(page, "enrol-error")
@@ -105,7 +105,7 @@ def test_enrol_and_search(browser, portal):
     fill_enrol(page)
     shot(page, "enrol-form")
     page.click("#submit")
-    expect(page.locator("h1")).to_have_text("Face added")
+    expect(page.locator("h1")).to_have_text("Face enrolled")
     shot(page, "enrol-result")
 
     search(page, "obama2.jpg")
@@ -141,7 +141,7 @@ def test_batch(browser, portal, tmp_path):
     page.goto("/batch/new")
     page.set_input_files("#archive", str(archive))
     page.set_input_files("#manifest", str(manifest))
-    page.fill("#faceSetId", FACE_SET)
+    pick_face_set(page, FACE_SET)
     page.click("#submit")
     expect(page.locator("#review h2")).to_contain_text("with problems", timeout=60000)
     shot(page, "batch-review")
@@ -164,7 +164,7 @@ def test_camera(camera_browser, portal):  # noqa: F811
     page = context.new_page()
     sign_in(page)
     page.goto("/enrol/")
-    page.fill("#faceSetId", FACE_SET)
+    pick_face_set(page, FACE_SET)
     page.click("#camera-open")
     for _ in range(100):  # until the fake camera's first frame arrives
         if page.evaluate("document.getElementById('camera-video').videoWidth") > 0:

@@ -65,7 +65,7 @@ def test_no_one_above_the_threshold_says_so_and_offers_a_lower_one(client, face_
     enrol(client, face_set, name="Person A")
     answer = SearchPage(client).send(face("biden.jpg"), faceSetId=face_set, threshold="80")
     body = text(client.get(answer.headers["Location"]))
-    assert "No one above 80." in body and "lower threshold (for example 60)" in body
+    assert "No one above 80." in body and "lower minimum score (for example 60)" in body
     again = re.search(r'id="search-again"\s+href="([^"]+)"', body).group(1)
     assert "threshold=60" in again and "picture=" in again
     form = client.get(again.replace("&amp;", "&")).get_data(as_text=True)
@@ -139,10 +139,10 @@ def test_the_register_lists_filters_and_exports_enrolments(app, client, face_set
     enrol(client, face_set, "biden.jpg", name="Bo Chen", externalReferenceId="r-2")
     viewer = sign_in(app.test_client(), "viewer")
     listed = text(viewer.get(f"/register/?face_set={face_set}"))
-    assert "2 enrolment(s)" in listed and "Ana Lima" in listed and "••••1122" in listed
-    assert "1 enrolment(s)" in text(viewer.get("/register/?name=lima"))
-    assert "1 enrolment(s)" in text(viewer.get("/register/?reference=r-2"))
-    assert "0 enrolment(s)" in text(viewer.get("/register/?since=2999-01-01"))
+    assert "2 enrolments." in listed and "Ana Lima" in listed and "••••1122" in listed
+    assert "1 enrolment." in text(viewer.get("/register/?name=lima"))
+    assert "1 enrolment." in text(viewer.get("/register/?reference=r-2"))
+    assert "0 enrolments." in text(viewer.get("/register/?since=2999-01-01"))
     assert viewer.get("/register/export.csv").status_code == 403  # exports are for operators and admins
     rows = read_csv(client.get(f"/register/export.csv?face_set={face_set}").get_data())
     assert [(r["name"], r["id_number_masked"], r["enrolled_by"]) for r in rows] == [
@@ -169,6 +169,11 @@ def test_admins_keep_the_catalogue_and_sandbox_sets_follow(app, sandbox):
     sets = {s["id"] for s in requests.get(sandbox.url + "/sandbox/face-sets", timeout=5).json()["faceSets"]}
     assert "branch-9" in sets  # sandbox mode: the set now exists upstream too
     assert "Branch Nine" in text(admin.get("/admin/face-sets"))
-    assert '<option value="branch-9">Branch Nine</option>' in admin.get("/search/").get_data(as_text=True)
+    assert '<option value="branch-9">Branch Nine (branch-9)</option>' in admin.get("/search/").get_data(as_text=True)
+    # A set made with the sandbox's own commands joins the catalogue when a link names it, so the drop-down
+    # shows it, chosen.
+    sandbox.store.create_face_set("made-in-the-sandbox")
+    html = admin.get("/search/?faceSetId=made-in-the-sandbox").get_data(as_text=True)
+    assert '<option value="made-in-the-sandbox" selected>made-in-the-sandbox</option>' in html
     operator = sign_in(app.test_client(), "operator")
     assert operator.get("/admin/face-sets").status_code == 403

@@ -160,7 +160,7 @@ def test_a_default_time_zone_or_language_the_system_does_not_know_stops_the_port
 
 # The glossary's term (docs/glossary.md) -> a message that must use it in every language.
 GLOSSARY_USES = {"face set": "Face set", "enrol (a face)": "Enrol a face", "search": "Search a face",
-                 "threshold": "Lowest score (threshold)", "score": "Lowest score (threshold)",
+                 "minimum score": "Minimum score", "score": "Minimum score",
                  "register (of enrolments)": "Register of enrolments", "batch": "Batch enrolment",
                  "charged / not charged": "(charged)"}
 

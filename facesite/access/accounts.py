@@ -96,9 +96,11 @@ def authenticate(username: str, password: str, device_cookie: str | None, max_fa
     user = db.session.scalar(db.select(User).filter_by(username=name, source="local"))
     known = user.username if user is not None else None
     if locked:
-        minutes = minutes_phrase(max(1, round(locked / 60)))
-        return SignIn(None, _("Too many failed sign-ins for this username: try again in about %(minutes)s, "
-                              "or from a browser you have signed in with before.", minutes=minutes), locked, key, known)
+        minutes = max(1, round(locked / 60))
+        return SignIn(None, ngettext("Too many failed sign-ins for this username: try again in about %(num)s minute, "
+                                     "or from a browser you have signed in with before.",
+                                     "Too many failed sign-ins for this username: try again in about %(num)s minutes, "
+                                     "or from a browser you have signed in with before.", minutes), locked, key, known)
     usable = user is not None and user.is_active and user.password_hash is not None
     if not check_password_hash(user.password_hash if usable else _stand_in_hash(), password) or not usable:
         warning = tries_left_warning(throttle.failed(key, max_failures, lock_minutes), lock_minutes)
@@ -109,9 +111,14 @@ def authenticate(username: str, password: str, device_cookie: str | None, max_fa
     return SignIn(user, "", 0, key, known)
 
 
+def no_users_yet() -> bool:
+    """True until the first account exists (the first administrator comes from the setup link)."""
+    return db.session.scalar(db.select(User.id).limit(1)) is None
+
+
 def issue_setup_link() -> str | None:
     """With no users and no live link, make a one-time token; returns it (to print) or None."""
-    if db.session.scalar(db.select(User.id).limit(1)) is not None:
+    if not no_users_yet():
         return None
     if db.session.scalar(links.live(links.SETUP)) is not None:
         return None
@@ -124,8 +131,7 @@ def issue_setup_link() -> str | None:
 
 
 def setup_token_is_valid(token: str) -> bool:
-    no_users = db.session.scalar(db.select(User.id).limit(1)) is None
-    return links.look_up(links.SETUP, token).state == links.VALID and no_users
+    return links.look_up(links.SETUP, token).state == links.VALID and no_users_yet()
 
 
 def use_setup_token(token: str) -> None:

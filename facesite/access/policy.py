@@ -92,8 +92,10 @@ POLICY: dict[str, Rule] = {
     "search.search": allow(VIEWER, "GET", "POST"),
     "search.results": allow(VIEWER, owned=FORM_OUTCOME),
     "register.entries": allow(VIEWER),
+    "register.find": allow(VIEWER, "POST"),  # an exact ID number, sent by POST: never in a URL
     "register.entry": allow(VIEWER),
     "register.thumbnail": allow(VIEWER),
+    "register.search_with_face": allow(VIEWER, "POST"),  # the thumbnail becomes the searcher's own kept picture
     # Operators: enrolling, one face or a batch, and the register's export.
     "enrol.enrol": allow(OPERATOR, "GET", "POST"),
     "enrol.result": allow(OPERATOR, owned=FORM_OUTCOME),
@@ -110,6 +112,8 @@ POLICY: dict[str, Rule] = {
     "batch.retry": allow(OPERATOR, "POST", owned=BATCH_JOB),
     "batch.resend": allow(OPERATOR, "POST", owned=BATCH_JOB),
     "batch.discard": allow(OPERATOR, "POST", owned=BATCH_JOB),
+    "batch.fix_row": allow(OPERATOR, "POST", owned=BATCH_JOB),  # only under review (corrections.py)
+    "batch.replace_manifest": allow(OPERATOR, "POST", owned=BATCH_JOB),
     # Administrators: the audit trail, accounts, settings, the face-set catalogue.
     "admin.audit": allow(ADMIN),
     "admin.audit_csv": allow(ADMIN),

@@ -18,8 +18,8 @@ class FaceSetForm(FlaskForm):
                      validators=[DataRequired(), Length(max=64), Regexp(r"^\S+$", message=_l("No spaces."))])
     label = StringField(_l("Label staff will see"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
-    default_top_k = IntegerField(_l("Default topK"), validators=[Optional(), NumberRange(1, 100)])
-    default_threshold = DecimalField(_l("Default threshold"), places=None, validators=[Optional(), NumberRange(0, 100)])
+    default_top_k = IntegerField(_l("Default most matches to show"), validators=[Optional(), NumberRange(1, 100)])
+    default_threshold = DecimalField(_l("Default minimum score"), places=None, validators=[Optional(), NumberRange(0, 100)])
     submit = SubmitField(_l("Save"))
 
 

@@ -1,11 +1,11 @@
 """Sign in and out, the first administrator, and changing one's password."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, logout_user
 
 from facesite import security_events
 from facesite.access import sessions, throttle
-from facesite.access.accounts import (AccountError, authenticate, create_user, minutes_phrase, setup_token_is_valid,
+from facesite.access.accounts import (AccountError, authenticate, create_user, no_users_yet, setup_token_is_valid,
                                       use_setup_token)
 from facesite.access.forms import NewUserForm, PasswordForm
 from facesite.access.sign_on import passwords_allowed, safe_next
@@ -16,6 +16,12 @@ from facesite.extensions import db, limiter
 
 def login_rate():
     return current_app.config["RATE_LIMIT_LOGIN"]
+
+
+@bp.context_processor
+def first_administrator():
+    # A function, so only the sign-in page's template asks the database, and only when it shows that hint.
+    return {"awaiting_first_admin": no_users_yet}
 
 
 def signed_in_page(user, target):
@@ -110,8 +116,10 @@ def password():  # signed-in staff only: access/policy.py
         config, key = current_app.config, f"password-page:{current_user.id}"
         locked = throttle.attempt(key, config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_MINUTES"])
         if locked:
-            form.current.errors = [_("Too many wrong current passwords: try again in about %(minutes)s.",
-                                     minutes=minutes_phrase(max(1, round(locked / 60))))]
+            minutes = max(1, round(locked / 60))
+            form.current.errors = [ngettext("Too many wrong current passwords: try again in about %(num)s minute.",
+                                            "Too many wrong current passwords: try again in about %(num)s minutes.",
+                                            minutes)]
             security_events.record("locked_out", subject=current_user.username, detail="on the password page")
         elif not current_user.check_password(form.current.data):
             form.current.errors = [_("That is not your current password.")]

@@ -3,7 +3,7 @@ decoded and checked, and copied once, however many rows name it.
 
 Reads stop at BATCH_MAX_PICTURE_MB whatever the ZIP's header claims, and the copies of one job
 may take BATCH_MAX_STORED_MB in all: rows whose picture would go past it are skipped, saying so.
-Once every picture is checked the stored ZIP is deleted and the job waits for review. A runner
+Once every picture is checked the job waits for review (the stored ZIP is deleted when it starts). A runner
 that dies half-way leaves the unchecked pictures (``data`` still empty) to whoever takes over.
 """
 from __future__ import annotations
@@ -107,6 +107,6 @@ def _check_one(zip_file: zipfile.ZipFile | None, picture_id: int, member: str, l
 
 
 def _ready_for_review(job_id: int) -> None:
-    """Every picture is checked: the stored ZIP is no longer needed, and the job waits for staff."""
-    archive.forget(db.engine, job_id)
+    """Every picture is checked: the job waits for staff. The stored ZIP stays until the job starts, so
+    that rows corrected on the review page can name its other files (lifecycle.start deletes it)."""
     lifecycle.ready_for_review(job_id, f"faceImage: {archive_gone()}")

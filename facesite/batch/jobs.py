@@ -2,6 +2,7 @@
 (How a job then moves from state to state is lifecycle.py's.)"""
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from facesite.faces.person import mask_id_number
 from facesite.batch.manifest import Plan
 from facesite.batch.states import FINISHED_ROWS, LEFT, READING, WAITING_FOR_RUNNER, JobState, RowState, retriable
 from facesite.extensions import db
-from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
+from facesite.models import BatchJob, BatchPicture, BatchRow, epoch, utcnow
 
 INSERT_CHUNK = 500  # rows written per transaction while a job is made
 RATE_WINDOW_SECONDS = 60
@@ -24,28 +25,34 @@ RESULT_COLUMNS = ("row", "faceImage", "faceSetId", "externalReferenceId", "name"
                   "idNumber", "result", "faceId", "transactionId", "code", "message", "preparation")
 
 
-def create_job(plan: Plan, upload, archive_name: str, created_by: str) -> BatchJob:
+def create_job(plan: Plan, upload, archive_name: str, created_by: str, face_set_id: str | None = None) -> BatchJob:
     """A job being checked, with one row per planned row. The uploaded ZIP is stored once, as it
     came (archive.py), and each file the sendable rows name gets one empty BatchPicture: no picture
     is read here. The background check (``runner._check_pictures``) reads, checks and copies each
     once, after which the job waits for review. Every row gets a stable externalReferenceId now, so
     that a resumed or retried row is recognisable at the vendor as the same person."""
-    job = lifecycle.new_job(created_by, archive_name)
-    job_id = job.id
-    size = archive.store(db.engine, job_id, upload)
-    pictures = {planned.member: BatchPicture(job_id=job_id, member=planned.member) for planned in plan.ready}
-    db.session.add_all(pictures.values())
-    db.session.flush()
-    picture_ids = {member: picture.id for member, picture in pictures.items()}
-    for start in range(0, len(plan.rows), INSERT_CHUNK):
-        db.session.add_all(_row(job_id, planned, None if planned.problems else picture_ids[planned.member])
-                           for planned in plan.rows[start:start + INSERT_CHUNK])
-        db.session.commit()
+    job = lifecycle.new_job(created_by, archive_name, face_set_id)
+    size = archive.store(db.engine, job.id, upload)
+    write_rows(job.id, plan, {})
     lifecycle.uploaded(job, size)
     return job
 
 
-def _row(job_id: int, planned, picture_id: int | None) -> BatchRow:
+def write_rows(job_id: int, plan: Plan, checked: dict[str, int]) -> None:
+    """The rows of ``plan``, and one BatchPicture per file its sendable rows name: ``checked`` maps the
+    files whose picture was already checked (a correction) to that picture, whose rows are ready at once."""
+    pictures = {planned.member: BatchPicture(job_id=job_id, member=planned.member) for planned in plan.ready
+                if planned.member not in checked}
+    db.session.add_all(pictures.values())
+    db.session.flush()
+    picture_ids = {member: picture.id for member, picture in pictures.items()} | checked
+    for start in range(0, len(plan.rows), INSERT_CHUNK):
+        db.session.add_all(_row(job_id, planned, None if planned.problems else picture_ids[planned.member],
+                                planned.member in checked) for planned in plan.rows[start:start + INSERT_CHUNK])
+        db.session.commit()
+
+
+def _row(job_id: int, planned, picture_id: int | None, checked: bool = False) -> BatchRow:
     values, sendable = planned.fields, not planned.problems
     return BatchRow(
         job_id=job_id, row_number=planned.row_number, file_name=_cut(values.get("faceImage"), 255) or "",
@@ -53,8 +60,10 @@ def _row(job_id: int, planned, picture_id: int | None) -> BatchRow:
         external_reference_id=_cut(values.get("externalReferenceId"), 255) or (str(uuid.uuid4()) if sendable else None),
         name=_cut(values.get("name"), 255), country=values.get("country") if sendable else None,
         id_card_type=_cut(values.get("idCardType"), 64), id_number=values.get("idNumber") if sendable else None,
-        id_number_masked=mask_id_number(values.get("idNumber")), state=lifecycle.first_row_state(sendable),
-        message="\n".join(f"{column}: {text}" for column, text in planned.problems) or None, picture_id=picture_id)
+        id_number_masked=mask_id_number(values.get("idNumber")),
+        state=RowState.PENDING if sendable and checked else lifecycle.first_row_state(sendable),
+        message="\n".join(f"{column}: {text}" for column, text in planned.problems) or None, picture_id=picture_id,
+        cells=json.dumps(planned.cells, ensure_ascii=False))
 
 
 def _cut(value: str | None, longest: int) -> str | None:
@@ -71,10 +80,10 @@ def counts(job_id: int) -> dict[str, int]:
 def progress(job: BatchJob) -> dict:
     """Everything the progress bar shows, as JSON-ready values."""
     now = utcnow()
-    recent = 0
-    if job.state == JobState.RUNNING and job.started_at:
+    recent, window = 0, live_window(job, now)
+    if window:
         recent = db.session.scalar(db.select(func.count()).where(
-            BatchRow.job_id == job.id, BatchRow.finished_at >= now - timedelta(seconds=RATE_WINDOW_SECONDS),
+            BatchRow.job_id == job.id, BatchRow.finished_at >= now - timedelta(seconds=window),
             BatchRow.state.in_(FINISHED_ROWS)))
     shown = figures(job, counts(job.id), recent, now)
     shown["retriable"] = db.session.scalar(db.select(func.count()).where(
@@ -89,13 +98,7 @@ def figures(job: BatchJob, n: dict[str, int], recent: int, now) -> dict:
     to_send = rows - n[RowState.SKIPPED]
     finished = sum(n[state] for state in FINISHED_ROWS)
     left = sum(n[state] for state in LEFT)
-    rate = None
-    if job.state == JobState.RUNNING and job.started_at:
-        window = min(RATE_WINDOW_SECONDS, (now - job.started_at).total_seconds())
-        rate = recent / window if window >= 1 and recent else None
-    elif job.state == JobState.FINISHED and job.started_at and job.finished_at:  # the whole job's average
-        seconds = (job.finished_at - job.started_at).total_seconds()
-        rate = finished / seconds if seconds >= 1 else None
+    rate = _rate(job, finished, recent, now)
     waiting = max(0, round((job.wait_until - now).total_seconds())) if job.wait_until else 0
     checked = rows - n[RowState.UNCHECKED]
     if job.state in READING:  # the bar shows the photos checked so far
@@ -117,6 +120,36 @@ def figures(job: BatchJob, n: dict[str, int], recent: int, now) -> dict:
         "seconds_left": round(left / rate) if rate and left else None,
         "waiting_seconds": waiting,
     }
+
+
+def live_window(job: BatchJob, now) -> float:
+    """While a job runs: the seconds its rate is measured over, the last RATE_WINDOW_SECONDS of the run
+    under way (since its start, resume or retry: never time spent waiting or paused); else 0."""
+    if job.state != JobState.RUNNING:
+        return 0.0
+    if job.run_started is not None:
+        return min(RATE_WINDOW_SECONDS, max(0.0, epoch(now) - job.run_started))
+    return min(RATE_WINDOW_SECONDS, (now - job.started_at).total_seconds()) if job.started_at else 0.0
+
+
+def sending_seconds(job: BatchJob, now) -> float | None:
+    """How long the job was really sending: its past runs and the one under way (None for a job from
+    before this was counted)."""
+    if job.run_seconds is None and job.run_started is None:
+        return None
+    return (job.run_seconds or 0.0) + (max(0.0, epoch(now) - job.run_started) if job.run_started is not None else 0.0)
+
+
+def _rate(job: BatchJob, finished: int, recent: int, now) -> float | None:
+    """Rows finished per second of sending: over the last minute of the run while it runs, else over
+    all the time it was sending (so neither a pause nor the days before a retry count)."""
+    if job.state == JobState.RUNNING:
+        window = live_window(job, now)
+        return recent / window if window >= 1 and recent else None
+    seconds = sending_seconds(job, now)
+    if seconds is None and job.state == JobState.FINISHED and job.started_at and job.finished_at:
+        seconds = (job.finished_at - job.started_at).total_seconds()  # an older job: from start to finish
+    return finished / seconds if seconds and seconds >= 1 and finished else None
 
 
 def result_rows(job: BatchJob):

@@ -3,7 +3,8 @@
     job state           becomes            by                      when
     uploading           checking           uploaded                every row is written
     checking            review             ready_for_review        every picture is checked
-    review              queued             start                   staff start it
+    review              uploading          reopen                  staff correct rows (then checking again)
+    review              queued             start                   staff start it (the stored ZIP goes)
     uploading, checking, review  (deleted)  discard                staff throw it away (nothing was sent)
     queued              running            take_over               a runner takes its lease
     queued, running     paused             pause                   staff pause it
@@ -28,21 +29,22 @@ processes never undo each other's work: a change that no longer applies changes 
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import case, update
+from sqlalchemy import case, delete, func, update
 
 from facesite.batch import row_outcomes
 from facesite.batch.lease import LeaseOwner, is_free, runs_out
 from facesite.batch.states import (LEFT, NEEDS_RUNNER, NOT_STARTED, RUNNABLE, STILL_TO_SEND, JobState, RowState,
                                    retriable)
 from facesite.extensions import db
-from facesite.models import BatchJob, BatchPicture, BatchRow, BatchUploadChunk, utcnow
+from facesite.models import BatchJob, BatchPicture, BatchRow, BatchUploadChunk, epoch, utcnow
 
 # -- uploading, checking, review -----------------------------------------------------------------
 
 
-def new_job(created_by: str, archive_name: str) -> BatchJob:
+def new_job(created_by: str, archive_name: str, face_set_id: str | None = None) -> BatchJob:
     """A job whose rows are being written: no runner may check (and pass) it until ``uploaded``."""
-    job = BatchJob(created_by=created_by, archive_name=archive_name[:255] or "upload.zip", state=JobState.UPLOADING)
+    job = BatchJob(created_by=created_by, archive_name=archive_name[:255] or "upload.zip", state=JobState.UPLOADING,
+                   face_set_id=face_set_id)
     db.session.add(job)
     db.session.commit()
     return job
@@ -79,14 +81,27 @@ def ready_for_review(job_id: int, unchecked_message: str) -> None:
                            .values(state=RowState.SKIPPED, message=unchecked_message, picture_id=None,
                                    id_number=None))
         connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.state == JobState.CHECKING)
-                           .values(state=JobState.REVIEW, archive_size=None))
+                           .values(state=JobState.REVIEW))
+
+
+def reopen(job: BatchJob) -> bool:
+    """Staff correct rows under review: the job is written again (``uploaded`` follows, and the check of
+    any picture not checked yet). False when it was started or discarded meanwhile."""
+    return _move(job, (JobState.REVIEW,), JobState.UPLOADING)
 
 
 # ``started_by``: whoever clicked start, resume, retry or resend. The runner makes its vendor calls in
 # their name (the audit trail says who sent them), which need not be the job's creator.
 
 def start(job: BatchJob, started_by: str) -> bool:
-    return _move(job, (JobState.REVIEW,), JobState.QUEUED, started_at=utcnow(), started_by=started_by)
+    """Sent as it stands: no more corrections, so the stored ZIP and the rows' cells as uploaded go."""
+    started = _move(job, (JobState.REVIEW,), JobState.QUEUED, started_at=utcnow(), started_by=started_by,
+                    archive_size=None)
+    if started:
+        with db.engine.begin() as connection:
+            connection.execute(delete(BatchUploadChunk).where(BatchUploadChunk.job_id == job.id))
+            connection.execute(update(BatchRow).where(BatchRow.job_id == job.id).values(cells=None))
+    return started
 
 
 # -- a runner takes the job, runs it, hands it back ----------------------------------------------
@@ -96,10 +111,13 @@ def take_over(job_id: int, owner: LeaseOwner, lease_seconds: float) -> bool:
     running. Rows the previous holder had in flight become ``unknown``: they may have reached the vendor."""
     now = utcnow()
     with db.engine.begin() as connection:
+        checking = BatchJob.state == JobState.CHECKING
         taken = connection.execute(
             update(BatchJob).where(BatchJob.id == job_id, BatchJob.state.in_(NEEDS_RUNNER), is_free(now))
             .values(lease_owner=str(owner), lease_until=runs_out(now, lease_seconds),
-                    state=case((BatchJob.state == JobState.CHECKING, JobState.CHECKING), else_=JobState.RUNNING)))
+                    state=case((checking, JobState.CHECKING), else_=JobState.RUNNING),
+                    run_started=case((checking, BatchJob.run_started),
+                                     else_=func.coalesce(BatchJob.run_started, epoch(now)))))
         if taken.rowcount != 1:
             return False
         connection.execute(update(BatchRow).where(BatchRow.job_id == job_id, BatchRow.state == RowState.SENDING)
@@ -137,7 +155,15 @@ def hand_back(job_id: int, owner: LeaseOwner) -> None:
     """The runner stops holding the job (its state stays: a runnable job is resumed by the next runner)."""
     with db.engine.begin() as connection:
         connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.lease_owner == str(owner))
-                           .values(lease_owner=None, lease_until=None, wait_until=None))
+                           .values(lease_owner=None, lease_until=None, wait_until=None, **_clock_stopped(utcnow())))
+
+
+def _clock_stopped(now) -> dict:
+    """The job stops sending: the run under way is added to its sending time (the rate's measure)."""
+    so_far = func.coalesce(BatchJob.run_seconds, 0.0)
+    return {"run_seconds": case((BatchJob.run_started.is_(None), BatchJob.run_seconds),
+                                else_=so_far + (epoch(now) - BatchJob.run_started)),
+            "run_started": None}
 
 
 # -- after a run: retry, resend, discard ---------------------------------------------------------
@@ -197,7 +223,7 @@ def purge_unsendable(connection, job_ids: list[int], message: str, now) -> None:
     connection.execute(update(BatchRow).where(BatchRow.job_id.in_(job_ids), BatchRow.state.in_(STILL_TO_SEND))
                        .values(state=RowState.FAILED, code="PURGED", message=message, finished_at=now))
     connection.execute(update(BatchJob).where(BatchJob.id.in_(job_ids)).values(
-        state=JobState.FINISHED, finished_at=now, note=None, wait_until=None))
+        state=JobState.FINISHED, finished_at=now, note=None, wait_until=None, **_clock_stopped(now)))
 
 
 def _move(job: BatchJob, from_states: tuple, to_state: JobState, **values) -> bool:

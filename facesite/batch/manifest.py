@@ -29,6 +29,7 @@ from facesite.models import Enrolment
 
 COLUMNS = ("faceSetId", "faceImage", "externalReferenceId", "idNumber", "idCardType", "country", "name")
 PICTURE_EXTENSIONS = preparation.INPUT_EXTENSIONS
+UNNAMED = "—"  # the "column" of values under no heading
 
 @dataclass
 class PlannedRow:
@@ -36,6 +37,7 @@ class PlannedRow:
     fields: dict  # API name -> value (None when empty)
     member: str | None = None  # the ZIP member holding the picture
     problems: list[tuple[str, str]] = field(default_factory=list)  # (column, what is wrong)
+    cells: dict = field(default_factory=dict)  # the values as uploaded, before the checks (corrections)
 
     def refuse(self, column: str, message: str) -> None:
         self.problems.append((column, message))
@@ -73,8 +75,25 @@ def plan_upload(archive: zipfile.ZipFile, manifest: bytes | None, default_face_s
         ignored = [name for name in members if name not in inside and name not in used]
     if not rows:
         raise ManifestError(_("There is nothing to enrol: the manifest has no rows and the ZIP no pictures."))
+    return _checked(rows, members, source, ignored, limits)
+
+
+def replan(archive: zipfile.ZipFile, rows: list[PlannedRow], limits: UploadLimits) -> Plan:
+    """The same checks again on rows corrected on the review page (``cells`` as corrected), against the
+    ZIP kept for the job under review."""
+    for row in rows:
+        row.fields = {name: value for name, value in row.cells.items() if name != UNNAMED}
+        row.problems, row.member = [], None
+        if row.cells.get(UNNAMED):
+            row.refuse(UNNAMED, _("this row has a value in a column without a name in the first row"))
+    return _checked(rows, _members(archive), _("your corrections"), [], limits)
+
+
+def _checked(rows: list[PlannedRow], members: dict, source: str, ignored: list[str], limits: UploadLimits) -> Plan:
     if len(rows) > limits.rows:
         raise _too_many_rows(limits.rows)
+    for row in rows:
+        row.cells = row.cells or {name: value for name, value in row.fields.items() if value}
     _check_rows(rows, members, limits.picture_bytes)
     check_referenced([members[name] for name in {row.member for row in rows if row.member}], limits)
     _check_register(rows)
@@ -150,8 +169,11 @@ def _rows_from_manifest(manifest: bytes, default_face_set: str | None, max_rows:
         values = {name: cells[i] or None for i, name in enumerate(columns) if name}
         values["faceSetId"] = values.get("faceSetId") or default_face_set
         row = PlannedRow(index, values)
-        if any(cells[i] for i, name in enumerate(columns) if not name) or any(cells[len(columns):]):
-            row.refuse("—", _("this row has a value in a column without a name in the first row"))
+        unnamed = [cells[i] for i, name in enumerate(columns) if not name and cells[i]] + \
+            [cell for cell in cells[len(columns):] if cell]
+        if unnamed:
+            row.refuse(UNNAMED, _("this row has a value in a column without a name in the first row"))
+            row.cells = {name: value for name, value in values.items() if value} | {UNNAMED: " ".join(unnamed)}
         rows.append(row)
     return rows
 

@@ -112,7 +112,8 @@ def describe(figures: dict[str, int]) -> str:
 
 def _holds_personal_data():
     return or_(exists().where(BatchRow.job_id == BatchJob.id,
-                              or_(BatchRow.id_number.is_not(None), BatchRow.picture_id.is_not(None))),
+                              or_(BatchRow.id_number.is_not(None), BatchRow.picture_id.is_not(None),
+                                  BatchRow.cells.is_not(None))),
                exists().where(BatchPicture.job_id == BatchJob.id),
                exists().where(BatchUploadChunk.job_id == BatchJob.id))
 
@@ -125,8 +126,9 @@ def _clear(ids: list[int], rule: Rule, days: int, now: datetime, figures: dict) 
         if rule.mark is not None:
             rule.mark(connection, ids, gone, now)
         figures["rows"] += connection.execute(update(BatchRow).where(
-            BatchRow.job_id.in_(ids), or_(BatchRow.id_number.is_not(None), BatchRow.picture_id.is_not(None)))
-            .values(id_number=None, picture_id=None)).rowcount
+            BatchRow.job_id.in_(ids), or_(BatchRow.id_number.is_not(None), BatchRow.picture_id.is_not(None),
+                                          BatchRow.cells.is_not(None)))
+            .values(id_number=None, picture_id=None, cells=None)).rowcount
         figures["pictures"] += connection.execute(delete(BatchPicture).where(BatchPicture.job_id.in_(ids))).rowcount
         figures["chunks"] += connection.execute(
             delete(BatchUploadChunk).where(BatchUploadChunk.job_id.in_(ids))).rowcount

@@ -5,13 +5,13 @@ import csv
 import io
 
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 
 from facesite import catalogue
 from facesite.access.policy import visible_jobs
-from facesite.batch import bp, jobs, lifecycle, states
-from facesite.batch.forms import BatchUploadForm, JobActionForm
+from facesite.batch import bp, corrections, jobs, lifecycle, states
+from facesite.batch.forms import BatchUploadForm, JobActionForm, ManifestForm, RowFixForm
 from facesite.batch.limits import ManifestError, UploadLimits, open_archive, read_manifest
 from facesite.batch.manifest import COLUMNS, plan_upload
 from facesite.batch.states import PROBLEMS, JobState, RowState
@@ -61,7 +61,8 @@ def new():
         except ManifestError as error:
             problem = str(error)
         else:  # the ZIP is stored once; its pictures are read, checked and copied in the background
-            job = jobs.create_job(plan, form.archive.data.stream, form.archive.data.filename, current_user.username)
+            job = jobs.create_job(plan, form.archive.data.stream, form.archive.data.filename, current_user.username,
+                                  form.faceSetId.data)
             batch_scheduler().dispatch(job.id)
             flash(_("Uploaded %(count)s rows from %(source)s.", count=len(plan.rows), source=plan.source), "info")
             if plan.ignored:
@@ -69,16 +70,22 @@ def new():
                 flash(_("%(count)s files in the ZIP are not used by any row: %(files)s", count=len(plan.ignored), files=shown), "info")
             return redirect(url_for(".job", job_id=job.id), 303)
     status = 422 if request.method == "POST" else 200
+    # A browser cannot keep a chosen file when the page comes back, and nothing is kept before the checks
+    # pass: the page names the files received so that choosing them again is quick.
     return render_template("batch/new.html", form=form, problem=problem, columns=COLUMNS,
-                           face_set_options=catalogue.options_html(),
+                           received=form.received() if request.method == "POST" else [],
                            limits=limits, max_upload_mb=current_app.config["BATCH_MAX_UPLOAD_MB"]), status
 
 
 def allow_large_uploads():
     """The batch upload may be far larger than a single picture. Registered before CSRF
     protection, which reads the form (and so the body) before any view runs."""
-    if request.endpoint == "batch.new" and current_user.is_authenticated and current_user.can("operator"):
+    if not (current_user.is_authenticated and current_user.can("operator")):
+        return
+    if request.endpoint == "batch.new":
         request.max_content_length = current_app.config["BATCH_MAX_UPLOAD_MB"] * 1024 * 1024
+    elif request.endpoint == "batch.replace_manifest":  # the manifest, and room for the form around it
+        request.max_content_length = (current_app.config["BATCH_MAX_MANIFEST_MB"] + 1) * 1024 * 1024
 
 
 @bp.get("/template.csv")
@@ -100,13 +107,22 @@ def job(job_id):
     shown = request.args.get("rows", "problems" if job.state == JobState.REVIEW else "all")
     shown = shown if shown in ROW_FILTERS else "all"
     query = db.select(BatchRow).where(BatchRow.job_id == job.id).order_by(BatchRow.row_number, BatchRow.id)
-    if shown == "problems":
-        query = query.where(BatchRow.state.in_(PROBLEMS))
+    corrected = _row_numbers(request.args.get("corrected", ""))
+    if shown == "problems":  # with the rows just corrected, to show them fixed
+        query = query.where(BatchRow.state.in_(PROBLEMS) | BatchRow.row_number.in_(corrected))
     elif shown != "all":
         query = query.where(BatchRow.state == shown)
     rows = db.paginate(query, page=requested_page(), per_page=ROWS_PER_PAGE, error_out=False)
+    fixing = corrections.correctable(job)
     return render_template("batch/job.html", job=job, progress=jobs.progress(job), rows=rows, shown=shown,
-                           filters=ROW_FILTERS, action=JobActionForm())
+                           filters=ROW_FILTERS, action=JobActionForm(), fixing=fixing, corrected=corrected,
+                           corrections_said=corrections_said(job, corrected),
+                           problem_columns=corrections.problem_columns, cells_of=corrections.cells_of,
+                           face_set_options=catalogue.type_ahead_options() if fixing else "")
+
+
+def _row_numbers(text: str) -> list[int]:
+    return [int(part) for part in text.split(",")[:ROWS_PER_PAGE] if part.isdigit() and len(part) < 9]
 
 
 @bp.get("/<int:job_id>/progress")
@@ -171,6 +187,77 @@ def discard(job_id):
         return redirect(url_for(".jobs_list"), 303)
     flash(_("A job that was started cannot be discarded."), "error")
     return redirect(url_for(".job", job_id=job_id), 303)
+
+
+@bp.post("/<int:job_id>/rows/<int:row_id>/fix")
+def fix_row(job_id, row_id):
+    job, form = _job(job_id), RowFixForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        flash(_("A cell may hold at most 255 characters."), "error")
+        return redirect(url_for(".job", job_id=job.id), 303)
+    return _corrected(job, lambda limits: corrections.fix_row(job, row_id, form.typed(request.form), limits))
+
+
+@bp.post("/<int:job_id>/manifest")
+def replace_manifest(job_id):
+    job, form = _job(job_id), ManifestForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        flash(" ".join(str(error) for error in form.manifest.errors), "error")
+        return redirect(url_for(".job", job_id=job.id), 303)
+    name = form.manifest.data.filename
+
+    def replace(limits):
+        try:
+            return corrections.replace_manifest(job, read_manifest(form.manifest.data, limits), limits)
+        except ManifestError as error:  # said with the file's name: the browser cannot keep the file chosen
+            raise ManifestError(_("%(file)s: %(problem)s", file=name, problem=error)) from None
+    return _corrected(job, replace)
+
+
+def _corrected(job: BatchJob, correct):
+    """Run a correction and say what it changed; the review then lists the rows it fixed too."""
+    try:
+        outcome = correct(UploadLimits.from_config(current_app.config))
+    except ManifestError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".job", job_id=job.id), 303)
+    if outcome is None:
+        flash(_("This upload can no longer be corrected: it was started or discarded, or its files were deleted. "
+                "Upload it again."), "error")
+        return redirect(url_for(".job", job_id=job.id), 303)
+    if outcome.problems:
+        flash(still_wrong(outcome.problems), "error")
+    # The rows corrected travel in the address: the review says what became of them once their photos
+    # are checked (a photo named for the first time is checked first, on the page that follows the check).
+    earlier = [n for n in _row_numbers(request.args.get("corrected", "")) if n not in outcome.problems]
+    fixed = ",".join(str(n) for n in sorted(set(earlier + outcome.ready + outcome.checking))[:ROWS_PER_PAGE])
+    return redirect(url_for(".job", job_id=job.id, corrected=fixed or None), 303)
+
+
+def still_wrong(numbers: list[int]) -> str:
+    return ngettext("Row %(rows)s still has a problem: see below.", "Rows %(rows)s still have problems: see below.",
+                    len(numbers), rows=_listed(numbers))
+
+
+def _listed(numbers: list[int]) -> str:
+    return ", ".join(str(number) for number in numbers[:20]) + (" …" if len(numbers) > 20 else "")
+
+
+def corrections_said(job: BatchJob, corrected: list[int]) -> list[tuple[str, str]]:
+    """What became of the rows just corrected, once the job is back under review."""
+    if job.state != JobState.REVIEW or not corrected:
+        return []
+    states = dict(db.session.execute(db.select(BatchRow.row_number, BatchRow.state).where(
+        BatchRow.job_id == job.id, BatchRow.row_number.in_(corrected))).all())
+    ready = [n for n in corrected if states.get(n) == RowState.PENDING]
+    refused = [n for n in corrected if states.get(n) == RowState.SKIPPED]
+    said = [("info", ngettext("Row %(rows)s is ready to send now.", "Rows %(rows)s are ready to send now.",
+                              len(ready), rows=_listed(ready)))] if ready else []
+    return said + ([("error", still_wrong(refused))] if refused else [])
 
 
 @bp.get("/<int:job_id>/results.csv")

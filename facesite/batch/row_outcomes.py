@@ -25,7 +25,7 @@ ACCOUNT_CODES = ("IAM_FAILED", "ACCOUNT_DISABLED", "INSUFFICIENT_BALANCE", "OVER
 BUSY_WAIT_SECONDS = 10  # when the vendor says busy without a Retry-After
 MAX_UNSENT_ATTEMPTS = 5  # connection failures (nothing reached the vendor) before a row is given up
 UNKNOWN_AFTER_RESTART = _l("The portal stopped while this row was being sent, so the vendor may or may not have "
-                            "added the face. Search the face set for this row's person (its externalReferenceId) "
+                            "added the face. Search the face set for this row's person (by its reference) "
                             "before sending it again.")
 
 

@@ -13,15 +13,15 @@ from facesite.pictures import PictureFields
 class EnrolForm(FaceSetChoice, PictureFields, FlaskForm):
     # One per form shown: lets the server recognise a double click or a refresh.
     submissionId = HiddenField()
-    externalReferenceId = person_detail(_l("External reference"), "externalReferenceId")
+    externalReferenceId = person_detail(_l("Reference"), "externalReferenceId")
     name = person_detail(_l("Name"), "name")
     idNumber = person_detail(_l("ID number"), "idNumber")
-    idCardType = person_detail(_l("ID card type"), "idCardType")
+    idCardType = person_detail(_l("ID type"), "idCardType")
     country = person_detail(_l("Country"), "country")
     checkDuplicates = BooleanField(_l("Search this face set for the person first (a charged search)"))
     # Set when staff have seen the likely duplicates and chose to enrol anyway.
     duplicatesSeen = HiddenField()
-    submit = SubmitField(_l("Add face"))
+    submit = SubmitField(_l("Enrol"))
 
     def person(self) -> PersonDetails:
         """The details as checked (the field checks are ``faces.person``'s rules)."""

@@ -12,8 +12,9 @@ from facesite.countries import country_options_html
 from facesite.drafts import new_id
 from facesite.enrol import bp
 from facesite.enrol.forms import EnrolForm
-from facesite.extensions import limiter
+from facesite.extensions import drafts, limiter
 from facesite.faces.enrolment import enrol as add_face
+from facesite.faces.id_numbers import seal, unseal
 from facesite.faces.problems import Problem
 from facesite.faces.register import enrolments_for
 from facesite.faces.results import Enrolled, Match, Refused
@@ -31,8 +32,20 @@ def render_form(form: EnrolForm, problem: Problem | None = None, status: int = 2
     duplicate_register = enrolments_for(form.faceSetId.data, [m.face_id for m in duplicates]) if duplicates else {}
     return render_template("enrol/form.html", form=form, problem=problem, duplicates=duplicates,
                            duplicate_register=duplicate_register,
-                           country_options=country_options_html(), face_set_options=catalogue.options_html(),
+                           country_options=country_options_html(),
                            **picture_template_context()), status
+
+
+CARRIED = ("name", "country", "idCardType")  # a register entry's details worth typing again
+
+
+def carry_over(form: EnrolForm, args) -> None:
+    """A search's picture (kept server-side: its id, which only its owner can read) and a register entry's
+    details, for "Enrol this person"."""
+    form.keptPicture.data = (args.get("picture") or "")[:64]
+    for name in CARRIED:
+        if args.get(name):
+            getattr(form, name).data = args.get(name)[:255]
 
 
 def enrol_rate():
@@ -46,6 +59,7 @@ def enrol():
     if request.method in ("GET", "HEAD"):
         form.submissionId.data = new_id()
         form.faceSetId.data = catalogue.default_face_set_id(request.args.get("faceSetId"))
+        carry_over(form, request.args)  # "Enrol this person" from a search or the register
         return render_form(form)
 
     if isinstance(kept_outcome(form.submissionId.data), Enrolled):  # a refresh or a second click of a form sent
@@ -67,10 +81,11 @@ def enrol():
             form.duplicatesSeen.data = "1"  # sending the form again now means "enrol anyway"
             return render_form(form, duplicates=duplicates, status=409)
 
-
     def add_and_keep_preview():
         outcome = add_face(face_set.id, person, picture, by=by, face_set_label=face_set.label)
-        return replace(outcome, picture_id=keep_preview(picture)) if isinstance(outcome, Enrolled) else outcome
+        if not isinstance(outcome, Enrolled):
+            return outcome
+        return replace(outcome, picture_id=keep_preview(picture), id_number_sealed=seal(person.id_number))
 
     outcome = send_once(form.submissionId.data, add_and_keep_preview)
     if isinstance(outcome, Enrolled):
@@ -81,4 +96,9 @@ def enrol():
 
 @bp.get("/done/<submission_id>")
 def result(submission_id):
-    return render_template("enrol/result.html", result=kept_result(submission_id, Enrolled))
+    outcome = kept_result(submission_id, Enrolled)
+    # The number as typed, for whoever enrolled it to check, for a few minutes; an administrator opening
+    # someone else's result (and anyone later) sees it masked like everywhere else.
+    mine = drafts().owner("outcome", submission_id) == current_user.username
+    return render_template("enrol/result.html", result=outcome,
+                           typed_id_number=unseal(outcome.id_number_sealed) if mine else None)

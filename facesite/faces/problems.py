@@ -52,6 +52,13 @@ MESSAGE_HINTS = {
                               "and the length of each field."), None),
 }
 
+# part of the vendor's message -> what happened, in plain words, instead of the code's general title
+# (the vendor's "Failed to embed image: No face detected" is still shown beside it, as it came).
+MESSAGE_TITLES = {
+    "No face detected": _l("No face was found in the picture."),
+}
+
+
 def words(advice) -> str:
     """Advice as the reader's words: one sentence, or several (a tuple) joined."""
     return " ".join(str(part) for part in advice) if isinstance(advice, tuple) else str(advice)
@@ -60,7 +67,7 @@ def words(advice) -> str:
 def unsure(reference: str | None) -> str:
     """After a failure that may have come after the vendor got the request: look before sending again."""
     return _("The vendor may have received the request before the failure, so the face may have been added. "
-             "Before sending again, search the face set for this person (external reference %(reference)s).",
+             "Before sending again, search the face set for this person (reference %(reference)s).",
              reference=reference or "—")
 
 
@@ -101,6 +108,7 @@ def _vendor_problem(error: VendorError) -> Problem:
     for needle, (hint, hint_field) in MESSAGE_HINTS.items():
         if needle in (answer.message or ""):
             advice, field = str(hint) % {"rules": image_rules.rules_text()}, hint_field
+            title = str(MESSAGE_TITLES.get(needle, title))
             break
     if error.step == "token":
         title = _("The portal could not sign in to the vendor.")

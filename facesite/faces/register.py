@@ -10,7 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from facesite.advance import FaceRect
 from facesite.extensions import db
+from facesite.faces.id_numbers import lookup_hash
 from facesite.faces.person import PersonDetails
+from facesite import image_rules
 from facesite.image_rules import DECODED_LONG_SIDE
 from facesite.models import Enrolment
 
@@ -69,12 +71,14 @@ def record_enrolment(face_set_id: str, face_id: str, person: PersonDetails, tran
                      picture: bytes, decoded: Image.Image | None = None, *, enrolled_by: str,
                      face: FaceRect | None = None) -> int | None:
     """Add the face to the register; the entry's id. The vendor has already added it, so a failure here
-    is logged, never raised (None): the staff member must still see the face id they got."""
-    person = person.masked()
+    is logged, never raised (None): the staff member must still see the face id they got. The ID number is
+    kept masked, and as its look-up hash (faces/id_numbers.py)."""
+    number_hash, person = lookup_hash(person.id_number), person.masked()
     entry = Enrolment(
         face_id=str(face_id), face_set_id=face_set_id, external_reference_id=person.external_reference_id,
         name=person.name, country=person.country, id_card_type=person.id_card_type,
-        id_number_masked=person.id_number, enrolled_by=enrolled_by, transaction_id=transaction_id,
+        id_number_masked=person.id_number, id_number_hash=number_hash,
+        enrolled_by=enrolled_by, transaction_id=transaction_id,
         thumbnail=thumbnail(picture, decoded, face=face) if current_app.config["KEEP_THUMBNAILS"] else None)
     try:
         db.session.add(entry)
@@ -95,3 +99,16 @@ def enrolments_for(face_set_id: str, face_ids: list[str]) -> dict[str, Enrolment
     rows = db.session.scalars(db.select(Enrolment).where(Enrolment.face_set_id == face_set_id,
                                                          Enrolment.face_id.in_([str(i) for i in face_ids])))
     return {row.face_id: row for row in rows}
+
+
+def searchable(thumbnail_bytes: bytes) -> bytes:
+    """A register thumbnail enlarged until its shortest side meets the vendor's minimum, to search with
+    (the register keeps no larger picture of a face: the page says the scores are less sure)."""
+    image = Image.open(io.BytesIO(thumbnail_bytes)).convert("RGB")
+    scale = max(1.0, image_rules.MIN_SIDE / min(image.size))
+    if scale > 1:
+        image = image.resize((max(image_rules.MIN_SIDE, round(image.width * scale)),
+                              max(image_rules.MIN_SIDE, round(image.height * scale))), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()

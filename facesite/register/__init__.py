@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("register", __name__, url_prefix="/register")
 
-from facesite.register import routes  # noqa: E402,F401  (registers the views on bp)
+from facesite.register import by_id_number, routes  # noqa: E402,F401  (register the views on bp)

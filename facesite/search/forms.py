@@ -11,7 +11,7 @@ from facesite.pictures import PictureFields
 class SearchForm(FaceSetChoice, PictureFields, FlaskForm):
     submissionId = HiddenField()
     # Left empty: the face set's defaults, else the vendor's (faces.searching.search_settings).
-    topK = IntegerField(_l("Matches to show (topK)"), validators=[Optional(), NumberRange(1, 100)])
-    threshold = DecimalField(_l("Lowest score (threshold)"), places=None,
+    topK = IntegerField(_l("Most matches to show"), validators=[Optional(), NumberRange(1, 100)])
+    threshold = DecimalField(_l("Minimum score"), places=None,
                              validators=[Optional(), NumberRange(0, 100)])
     submit = SubmitField(_l("Search"))

@@ -29,8 +29,7 @@ def render_form(form: SearchForm, problem: Problem | None = None, status: int = 
     if problem:
         problem.mark(form)
     form.keep_picture()  # shown again: the picture stays attached
-    return render_template("search/form.html", form=form, problem=problem, face_set_options=catalogue.options_html(),
-                           **picture_template_context()), status
+    return render_template("search/form.html", form=form, problem=problem, **picture_template_context()), status
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -67,4 +66,5 @@ def results(submission_id):
     outcome = kept_result(submission_id, SearchResult)
     register = enrolments_for(outcome.face_set_id, [m.face_id for m in outcome.matches])
     return render_template("search/results.html", result=outcome, matches=outcome.matches, register=register,
+                           compare_with=outcome.picture_id,
                            lower_threshold=None if outcome.matches else searching.lower_threshold(outcome.threshold))

@@ -1,7 +1,7 @@
 """one-time links: the first administrator's table also holds password reset links
 
 Revision ID: c0a1e5510008
-Revises: c0a1e5510007
+Revises: c0a1e551000c
 Create Date: 2026-11-27 14:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'c0a1e5510008'
-down_revision = 'c0a1e5510007'
+down_revision = 'c0a1e551000c'
 branch_labels = None
 depends_on = None
 
