@@ -74,7 +74,7 @@ def test_an_administrator_makes_a_link_the_person_sets_a_password_with_it_once(a
     reset, = security_rows(admin, event="password_reset")
     assert (made["actor"], made["subject"]) == ("ada", "otto") and "works once until" in made["detail"]
     assert (reset["actor"], reset["subject"]) == ("otto", "otto") and "made by ada" in reset["detail"]
-    assert "1 open session(s) ended" in reset["detail"]
+    assert "open sessions ended: 1" in reset["detail"]
     with app.app_context():
         stored = [str(value) for row in db.session.execute(db.select(OneTimeLink)).scalars()
                   for value in vars(row).values()]

@@ -74,5 +74,5 @@ def set_new_password(link: OneTimeLink, user: User, password: str) -> bool:
     ended = sessions.end_all_sessions(user.id)
     throttle.clear(user.username)  # a hold on the name (the reason for the reset, often) is lifted
     security_events.record("password_reset", actor=user.username, subject=user.username,
-                           detail=f"with reset link {link.id} made by {link.made_by}; {ended} open session(s) ended")
+                           detail=f"with reset link {link.id} made by {link.made_by}; open sessions ended: {ended}")
     return True

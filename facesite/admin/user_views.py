@@ -93,7 +93,7 @@ def _save_keeping_an_admin(user: User, change: Callable[[], None], own_account_r
 def _sessions_ended(user_id: int) -> str:
     # An administrator changing their own account (a password, an unlock) keeps the session they act from.
     ended = end_all_sessions(user_id, keep_current=user_id == current_user.id)
-    return f"{ended} open session(s) ended"
+    return f"open sessions ended: {ended}"
 
 
 def _done(message: str):

@@ -131,7 +131,7 @@ def password():  # signed-in staff only: access/policy.py
             db.session.commit()
             ended = sessions.end_all_sessions(current_user.id, keep_current=True)
             security_events.record("password_changed", subject=current_user.username,
-                                   detail=f"{ended} other session(s) ended")
+                                   detail=f"other sessions ended: {ended}")
             flash(_("Password changed. Any other place where you were signed in is now signed out."), "info")
             return redirect(url_for("main.index"), 303)
     return render_template("auth/password.html", form=form)
