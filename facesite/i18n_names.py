@@ -45,10 +45,24 @@ def row_filter_name(shown) -> str:
     return str(ROW_FILTER_NAMES.get(str(shown))) if str(shown) in ROW_FILTER_NAMES else row_state_name(shown)
 
 
+# The manifest's columns (API field names: the CSV's headings stay as they are) in the words of the pages.
+COLUMN_WORDS = {"faceSetId": _l("Face set"), "faceImage": _l("Photo"), "externalReferenceId": _l("Reference"),
+                "idNumber": _l("ID number"), "idCardType": _l("ID type"), "country": _l("Country"), "name": _l("Name")}
+
+
+def column_name(column: str) -> str:
+    return str(COLUMN_WORDS.get(column, column))
+
+
 def row_message(message: str | None) -> str:
-    """A batch row's problem as stored: written in the uploader's language when the row was checked or
-    sent; a message that is one of the catalogue's own is shown in the reader's."""
-    return _(message) if message else ""
+    """A batch row's problems as stored ("column: what is wrong" a line, written in the uploader's language
+    when the row was checked or sent), each line led by its column's words instead of the API's name; a
+    problem that is one of the catalogue's own messages is shown in the reader's language."""
+    lines = []
+    for line in (message or "").split("\n"):
+        column, said, rest = line.partition(": ")
+        lines.append(f"{column_name(column)}: {_(rest)}" if said and column in COLUMN_WORDS else _(line) if line else "")
+    return "\n".join(lines)
 
 
 def current_timezone() -> str:
@@ -58,7 +72,7 @@ def current_timezone() -> str:
 def template_helpers() -> dict:
     """Jinja globals (so that macros imported without context have them too)."""
     return {"role_name": role_name, "state_name": state_name, "row_state_name": row_state_name,
-            "row_filter_name": row_filter_name, "row_message": row_message,
+            "row_filter_name": row_filter_name, "row_message": row_message, "column_name": column_name,
             "current_timezone": current_timezone, "browser_words": browser_words}
 
 

@@ -134,6 +134,10 @@ def test_manifest_problems_are_listed_by_row_and_column(sandbox, face_set, batch
     assert found[6] == ("skipped", "faceImage: empty: give the picture's file name inside the ZIP")
     page = batch.client.get(f"/batch/{job_id}").get_data(as_text=True)
     assert "0 rows ready to send, 5 with problems" in page and 'id="start"' not in page
+    # The page names each column in its own words, not by the API's field name (docs/vocabulary.md).
+    assert "Photo: there is no file “missing.jpg” in the ZIP" in page and "Country: &#39;Narnia&#39;" in page
+    assert "Reference: “X-1” is also on row 2" in page
+    assert "faceImage:" not in page and "externalReferenceId:" not in page
     # Nothing can be started; discarding leaves no trace.
     assert batch.act(job_id, "discard").status_code == 303
     assert batch.client.get(f"/batch/{job_id}").status_code == 404
