@@ -97,6 +97,7 @@ class Settings:
     keep_thumbnails: bool
     thumbnail_keep_days: int
     prepare_pictures: bool
+    check_duplicates: bool  # the default of the admin setting "duplicate check ticked on the enrol form"
     score_field: str  # where a search match carries its score: the vendor's docs do not name the field
     log_level: str
     log_format: str  # text or json (log_format.py); every line carries the request id either way
@@ -211,6 +212,7 @@ class Settings:
             keep_thumbnails=flag(env, "KEEP_THUMBNAILS", True),
             thumbnail_keep_days=max(0, whole(env, "THUMBNAIL_KEEP_DAYS", 365)),
             prepare_pictures=flag(env, "PREPARE_PICTURES", True),
+            check_duplicates=flag(env, "CHECK_DUPLICATES", True),
             score_field=env.get("SCORE_FIELD", "similarity"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             log_format=log_format(env),
