@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -203,6 +203,9 @@ class BatchJob(db.Model):
     queued_at: Mapped[datetime | None]  # last handed to the queue (RQ mode)
     paused_at: Mapped[datetime | None]  # when it last paused: how long a paused job keeps its pictures
     archive_size: Mapped[int | None] = mapped_column(db.BigInteger)  # bytes of the stored ZIP, while kept
+    # Search the face set before each row (a charged search); a row that looks like someone already
+    # enrolled is held for a person to check.
+    check_duplicates: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
 
 class BatchRow(db.Model):
@@ -238,6 +241,8 @@ class BatchRow(db.Model):
     column: Mapped[str | None] = mapped_column(String(32))  # the manifest column a problem is about
     preparation: Mapped[str | None] = mapped_column(Text)
     register_id: Mapped[int | None]  # the register entry made when the face was enrolled
+    match_register_id: Mapped[int | None]  # held as a likely duplicate: the register entry of the best match
+    checked: Mapped[bool] = mapped_column(default=False, server_default=sa_false())  # one face, no duplicate (or a person said send)
     finished_at: Mapped[datetime | None] = mapped_column(index=True)
     picture_id: Mapped[int | None] = mapped_column(db.ForeignKey("batch_pictures.id", ondelete="SET NULL"),
                                                    index=True)

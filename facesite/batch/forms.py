@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import StringField, SubmitField
+from wtforms import BooleanField, StringField, SubmitField
 from wtforms.validators import Length, Optional, ValidationError
 
 from facesite import catalogue
@@ -15,6 +15,7 @@ class BatchUploadForm(FlaskForm):
     archive = FileField(_l("ZIP of photos"), validators=[FileRequired(_l("Attach a ZIP file of photos."))])
     manifest = FileField(_l("Manifest (CSV, optional)"))
     faceSetId = StringField(_l("Face set"), filters=[strip], validators=[Optional(), Length(max=120)])
+    checkDuplicates = BooleanField(_l("Search the face set for each person first"))
     submit = SubmitField(_l("Check the upload"))
 
     def validate_faceSetId(self, field):

@@ -8,9 +8,9 @@ from flask import Response, abort, current_app, flash, jsonify, redirect, render
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
-from facesite import catalogue
+from facesite import catalogue, runtime_settings
 from facesite.access.policy import visible_jobs
-from facesite.batch import bp, jobs, lifecycle, states
+from facesite.batch import bp, jobs, lifecycle, row_checks, states
 from facesite.batch.forms import BatchUploadForm, JobActionForm
 from facesite.batch.limits import ManifestError, UploadLimits, open_archive, read_manifest
 from facesite.batch.manifest import COLUMNS, plan_upload
@@ -35,7 +35,7 @@ def _job(job_id: int) -> BatchJob:
 def batch_states():
     """The states the batch pages decide on, from states.py rather than copies in the templates."""
     return {"JobState": JobState, "RowState": RowState, "READING": states.READING, "RUNNABLE": states.RUNNABLE,
-            "RETRY_SHOWN": states.RETRY_SHOWN, "page_states": states.for_the_page()}
+            "RETRY_SHOWN": states.RETRY_SHOWN, "page_states": states.for_the_page(), "HELD_CODES": row_checks.HELD_CODES}
 
 
 @bp.get("/")
@@ -50,6 +50,7 @@ def new():
     form = BatchUploadForm()
     if request.method in ("GET", "HEAD"):
         form.faceSetId.data = catalogue.default_face_set_id(request.args.get("faceSetId"))
+        form.checkDuplicates.data = runtime_settings.check_duplicates()
     else:
         catalogue.adopt_from_sandbox(form.faceSetId.data)
     problem, limits = None, UploadLimits.from_config(current_app.config)
@@ -61,7 +62,8 @@ def new():
         except ManifestError as error:
             problem = str(error)
         else:  # the ZIP is stored once; its pictures are read, checked and copied in the background
-            job = jobs.create_job(plan, form.archive.data.stream, form.archive.data.filename, current_user.username)
+            job = jobs.create_job(plan, form.archive.data.stream, form.archive.data.filename, current_user.username,
+                                  check_duplicates=form.checkDuplicates.data)
             batch_scheduler().dispatch(job.id)
             flash(_("Uploaded %(count)s rows from %(source)s.", count=len(plan.rows), source=plan.source), "info")
             if plan.ignored:
