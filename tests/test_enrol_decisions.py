@@ -19,7 +19,8 @@ def ticked(html: str, name: str) -> bool:
 def test_the_duplicate_check_is_ticked_by_default_and_an_administrator_can_change_that(app):
     operator = sign_in(app.test_client())
     assert ticked(EnrolPage(operator).open(), "checkDuplicates")
-    assert ticked(operator.get("/batch/new").get_data(as_text=True), "checkDuplicates")
+    # A batch is offered the check (a charged search per row), not given it unasked.
+    assert not ticked(operator.get("/batch/new").get_data(as_text=True), "checkDuplicates")
 
     admin = sign_in(app.test_client(), "admin")
     html = admin.get("/admin/settings").get_data(as_text=True)
@@ -28,7 +29,6 @@ def test_the_duplicate_check_is_ticked_by_default_and_an_administrator_can_chang
                                                   "prepare_pictures": "y"})
     assert answer.status_code == 303
     assert not ticked(EnrolPage(operator).open(), "checkDuplicates")
-    assert not ticked(operator.get("/batch/new").get_data(as_text=True), "checkDuplicates")
     with app.app_context():
         changes = db.session.scalars(db.select(SecurityEvent.subject).where(SecurityEvent.event == "setting_changed"))
         assert list(changes) == ["check_duplicates"]
@@ -90,3 +90,17 @@ def test_a_vendor_search_that_counts_faces_asks_before_add_face(fake_app, fake_v
                      facesSeen=EnrolPage.hidden(html, "facesSeen"), duplicatesSeen=EnrolPage.hidden(html, "duplicatesSeen"))
     assert done.status_code == 303
     assert [r["call"] for r in fake_vendor.requests if r["call"] != "token"] == ["search", "add_face"]
+
+
+def test_a_match_enrolled_elsewhere_offers_not_to_enrol_instead_of_a_record(fake_app, fake_vendor):
+    """The vendor found someone the portal never enrolled (no register entry to open): the main action is
+    then not to enrol, which starts an empty form."""
+    fake_vendor.search.append(envelope(pricing="PAY", data={"total": 1, "faceReferences": [
+        {"id": "999", "name": "Enrolled Elsewhere", "similarity": 97.5}]}))
+    page = EnrolPage(sign_in(fake_app.test_client()))
+    warned = page.send(face("obama.jpg"), faceSetId="1", name="New Person", checkDuplicates="y")
+    html = warned.get_data(as_text=True)
+    assert warned.status_code == 409 and "Enrolled Elsewhere" in html
+    assert re.search(r'<a class="button primary" id="open-record" href="/enrol/\?faceSetId=1">\s*Same person: do not '
+                     r'enrol</a>', html)
+    assert 'id="enrol-anyway"' in html

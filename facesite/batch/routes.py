@@ -8,7 +8,7 @@ from flask import Response, abort, current_app, flash, jsonify, redirect, render
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
-from facesite import catalogue, runtime_settings
+from facesite import catalogue
 from facesite.access.policy import visible_jobs
 from facesite.batch import bp, jobs, lifecycle, row_checks, states
 from facesite.batch.forms import BatchUploadForm, JobActionForm
@@ -50,7 +50,6 @@ def new():
     form = BatchUploadForm()
     if request.method in ("GET", "HEAD"):
         form.faceSetId.data = catalogue.default_face_set_id(request.args.get("faceSetId"))
-        form.checkDuplicates.data = runtime_settings.check_duplicates()
     else:
         catalogue.adopt_from_sandbox(form.faceSetId.data)
     problem, limits = None, UploadLimits.from_config(current_app.config)
