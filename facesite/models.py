@@ -203,8 +203,7 @@ class BatchJob(db.Model):
     queued_at: Mapped[datetime | None]  # last handed to the queue (RQ mode)
     paused_at: Mapped[datetime | None]  # when it last paused: how long a paused job keeps its pictures
     archive_size: Mapped[int | None] = mapped_column(db.BigInteger)  # bytes of the stored ZIP, while kept
-    # Search the face set before each row (a charged search); a row that looks like someone already
-    # enrolled is held for a person to check.
+    # Search the face set before each row (charged); a row like someone enrolled is held (batch/row_checks.py).
     check_duplicates: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
 
@@ -242,7 +241,7 @@ class BatchRow(db.Model):
     preparation: Mapped[str | None] = mapped_column(Text)
     register_id: Mapped[int | None]  # the register entry made when the face was enrolled
     match_register_id: Mapped[int | None]  # held as a likely duplicate: the register entry of the best match
-    checked: Mapped[bool] = mapped_column(default=False, server_default=sa_false())  # one face, no duplicate (or a person said send)
+    checked: Mapped[bool] = mapped_column(default=False, server_default=sa_false())  # see batch/row_checks.py
     finished_at: Mapped[datetime | None] = mapped_column(index=True)
     picture_id: Mapped[int | None] = mapped_column(db.ForeignKey("batch_pictures.id", ondelete="SET NULL"),
                                                    index=True)

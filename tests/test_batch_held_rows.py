@@ -29,7 +29,8 @@ def test_a_group_photo_and_a_known_face_are_held_with_their_reasons(sandbox, fac
     assert first.status_code == 303, first.get_data(as_text=True)
     batch = BatchPage(client)
     assert 'id="checkDuplicates"' in client.get("/batch/new").get_data(as_text=True)
-    files = {"group.jpg": side_by_side(face("obama.jpg"), face("biden.jpg")), "again.jpg": face("obama2.jpg"), "new.jpg": face("biden.jpg")}
+    files = {"group.jpg": side_by_side(face("obama.jpg"), face("biden.jpg")), "again.jpg": face("obama2.jpg"),
+             "new.jpg": face("biden.jpg")}
     rows = [{"faceImage": "group.jpg", "name": "Two People", "externalReferenceId": "G-1"},
             {"faceImage": "again.jpg", "name": "Obama Again", "externalReferenceId": "G-2"},
             {"faceImage": "new.jpg", "name": "Joe Biden", "externalReferenceId": "G-3"}]
@@ -68,7 +69,7 @@ def test_without_the_duplicate_check_a_batch_makes_no_search_but_still_holds_a_g
                                                                                             client):
     batch = BatchPage(client)
     files = {"a.jpg": face("obama.jpg"), "b.jpg": face("obama2.jpg"), "g.jpg": face("obama_and_biden.jpg")}
-    rows = [{"faceImage": "a.jpg", "name": "A"}, {"faceImage": "b.jpg", "name": "B"}, {"faceImage": "g.jpg", "name": "G"}]
+    rows = [{"faceImage": name, "name": name[0].upper()} for name in files]
     job_id = upload(batch, face_set, files, rows, check_duplicates=False)
     assert batch.act(job_id, "start").status_code == 303
     progress = batch.wait(job_id)

@@ -67,7 +67,8 @@ def test_a_group_photo_is_asked_about_and_a_new_picture_is_asked_about_again(cli
 
 def test_choose_another_picture_drops_only_the_picture(client, face_set):
     page = EnrolPage(client)
-    html = page.send(face("obama_and_biden.jpg"), faceSetId=face_set, name="Ana", idCardType="KTP").get_data(as_text=True)
+    asked = page.send(face("obama_and_biden.jpg"), faceSetId=face_set, name="Ana", idCardType="KTP")
+    html = asked.get_data(as_text=True)
     answer = page.send(None, html=html, faceSetId=face_set, name="Ana", idCardType="KTP", otherPicture="1",
                        facesSeen=EnrolPage.hidden(html, "facesSeen"))
     text = answer.get_data(as_text=True)
@@ -87,7 +88,8 @@ def test_a_vendor_search_that_counts_faces_asks_before_add_face(fake_app, fake_v
     assert asked.status_code == 409 and "2 faces in this picture" in html
     assert [r["call"] for r in fake_vendor.requests if r["call"] != "token"] == ["search"]
     done = page.send(None, html=html, faceSetId="1", name="Two", checkDuplicates="y",
-                     facesSeen=EnrolPage.hidden(html, "facesSeen"), duplicatesSeen=EnrolPage.hidden(html, "duplicatesSeen"))
+                     facesSeen=EnrolPage.hidden(html, "facesSeen"),
+                     duplicatesSeen=EnrolPage.hidden(html, "duplicatesSeen"))
     assert done.status_code == 303
     assert [r["call"] for r in fake_vendor.requests if r["call"] != "token"] == ["search", "add_face"]
 

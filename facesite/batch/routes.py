@@ -35,7 +35,8 @@ def _job(job_id: int) -> BatchJob:
 def batch_states():
     """The states the batch pages decide on, from states.py rather than copies in the templates."""
     return {"JobState": JobState, "RowState": RowState, "READING": states.READING, "RUNNABLE": states.RUNNABLE,
-            "RETRY_SHOWN": states.RETRY_SHOWN, "page_states": states.for_the_page(), "HELD_CODES": row_checks.HELD_CODES}
+            "RETRY_SHOWN": states.RETRY_SHOWN, "page_states": states.for_the_page(),
+            "HELD_CODES": row_checks.HELD_CODES}
 
 
 @bp.get("/")
