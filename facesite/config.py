@@ -99,6 +99,7 @@ class Settings:
     keep_thumbnails: bool
     thumbnail_keep_days: int
     prepare_pictures: bool
+    check_duplicates: bool  # the default of the admin setting "duplicate check ticked on the enrol form"
     score_field: str  # where a search match carries its score: the vendor's docs do not name the field
     # ID numbers (faces/id_numbers.py): the key of the register's look-up hashes (None until create_app:
     # then ID_NUMBER_KEY, else derived from the secret key), how long the enrolling clerk sees hers in full,
@@ -222,6 +223,7 @@ class Settings:
             keep_thumbnails=flag(env, "KEEP_THUMBNAILS", True),
             thumbnail_keep_days=max(0, whole(env, "THUMBNAIL_KEEP_DAYS", 365)),
             prepare_pictures=flag(env, "PREPARE_PICTURES", True),
+            check_duplicates=flag(env, "CHECK_DUPLICATES", True),
             score_field=env.get("SCORE_FIELD", "similarity"),
             id_number_key=env.get("ID_NUMBER_KEY") or None,
             id_number_shown_minutes=max(0, whole(env, "ID_NUMBER_SHOWN_MINUTES", 10)),

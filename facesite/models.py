@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -222,6 +222,8 @@ class BatchJob(db.Model):
     face_set_id: Mapped[str | None] = mapped_column(String(64))  # the upload form's face set (rows without one)
     run_seconds: Mapped[float | None]  # time really sending (the rate's measure): runs ended, and the one
     run_started: Mapped[float | None]  # under way since this Unix time (lifecycle.take_over, hand_back)
+    # Search the face set before each row (charged); a row like someone enrolled is held (batch/row_checks.py).
+    check_duplicates: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
 
 class BatchRow(db.Model):
@@ -257,6 +259,8 @@ class BatchRow(db.Model):
     column: Mapped[str | None] = mapped_column(String(32))  # the manifest column a problem is about
     preparation: Mapped[str | None] = mapped_column(Text)
     register_id: Mapped[int | None]  # the register entry made when the face was enrolled
+    match_register_id: Mapped[int | None]  # held as a likely duplicate: the register entry of the best match
+    checked: Mapped[bool] = mapped_column(default=False, server_default=sa_false())  # see batch/row_checks.py
     finished_at: Mapped[datetime | None] = mapped_column(index=True)
     picture_id: Mapped[int | None] = mapped_column(db.ForeignKey("batch_pictures.id", ondelete="SET NULL"),
                                                    index=True)

@@ -80,8 +80,9 @@ PREVIEW_MIN_SIDE, PREVIEW_SIDE = 240, 480
 
 
 def keep_preview(picture: Picture) -> str:
-    """The id of a kept picture showing what was sent, for the result page."""
-    if picture.kept_id:
+    """The id of a kept picture showing what was sent, for the result page (a large picture kept while the
+    form was shown again, e.g. to ask about several faces, is previewed from a small copy too)."""
+    if picture.kept_id and len(picture.data) <= PREVIEW_KEEP_BYTES:
         return picture.kept_id
     data, extension = picture.data, picture.facts.extension
     if len(data) > PREVIEW_KEEP_BYTES:

@@ -155,13 +155,17 @@
     });
   }
 
+  // A question the page stopped to ask (several faces, a likely duplicate) is read out and focused first.
+  var question = document.querySelector("[data-focus-on-load]");
+  if (question) { question.focus(); }
+
   form.addEventListener("submit", function (event) {
     if (input.validationMessage) {
       event.preventDefault();
       input.focus();
       return;
     }
-    var button = form.querySelector("[type=submit]");
+    var button = event.submitter || form.querySelector("[type=submit]");
     if (form.dataset.sending === "yes") { event.preventDefault(); return; }  // a double click
     form.dataset.sending = "yes";
     button.setAttribute("aria-disabled", "true");
@@ -173,7 +177,9 @@
   window.addEventListener("pageshow", function () {
     form.dataset.sending = "";
     byId("send-progress").hidden = true;
-    form.querySelector("[type=submit]").classList.remove("busy");
-    form.querySelector("[type=submit]").removeAttribute("aria-disabled");
+    Array.prototype.forEach.call(form.querySelectorAll("[type=submit]"), function (button) {
+      button.classList.remove("busy");
+      button.removeAttribute("aria-disabled");
+    });
   });
 })();

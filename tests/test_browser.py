@@ -49,6 +49,10 @@ def test_staff_enrol_a_face_and_read_the_result(page, sandbox, face_set):
     page.fill("#idCardType", "KTP")
     screenshot(page, "enrol-form")
     page.click("#submit")
+    # Three people in the picture: the page asks before enrolling anyone, and staff choose the largest face.
+    expect(page.locator("#faces-question")).to_be_focused()
+    assert sandbox.store.count_faces(face_set) == 0
+    page.click("#use-largest")
     expect(page.locator("h1")).to_have_text("Face enrolled")
     assert page.locator("#face-id").inner_text().isdigit()
     expect(page.locator("#vendor-note")).to_contain_text("faces found in the picture; the largest one was used")

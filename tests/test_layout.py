@@ -63,6 +63,14 @@ def enrol_duplicates(tab, world):
     expect(tab.locator("#duplicates")).to_contain_text(layout_world.NAME)
 
 
+def enrol_several_faces(tab, world):
+    world.vendor.search.append(envelope(data={"total": 0, "faceReferences": []}, pricing="PAY", extra={
+        "faceCount": 3, "faceRect": {"left": 200, "top": 150, "width": 400, "height": 400}}))
+    _fill_enrol(tab)
+    tab.click("#submit")
+    expect(tab.locator("#faces-question")).to_contain_text("3 faces in this picture")
+
+
 def search_form_error(tab, world):
     tab.goto("/search/")
     pick_face_set(tab, layout_world.FACE_SET)
@@ -117,6 +125,7 @@ STATES = [
     State("enrol", "form error", enrol_form_error),
     State("enrol", "vendor error", enrol_vendor_error),
     State("enrol", "duplicate check", enrol_duplicates),
+    State("enrol", "several faces", enrol_several_faces),
     State("enrol", "success", "enrol result"),
     State("search", "empty", "/search/"),
     State("search", "form error", search_form_error),

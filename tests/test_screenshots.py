@@ -19,8 +19,8 @@ from tests.test_browser_photos import camera_browser  # noqa: F401  (a Chromium 
 from tests.test_browser_security import framed_portal, host_page, sign_in_inside_the_tool  # noqa: F401
 
 # Every picture the README embeds, by the test below that takes it.
-SHOTS = {"enrol-form", "enrol-result", "enrol-error", "enrol-precheck", "search-results", "search-none",
-         "phone-results", "audit", "batch-review", "batch-running", "camera", "framed"}
+SHOTS = {"enrol-form", "enrol-result", "enrol-error", "enrol-precheck", "enrol-faces", "enrol-duplicate",
+         "search-results", "search-none", "phone-results", "audit", "batch-review", "batch-running", "camera", "framed"}
 FACE_SET, FACE_SET_LABEL = "jakarta-staff", "Jakarta office staff"
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 
@@ -107,6 +107,15 @@ def test_enrol_and_search(browser, portal):
     page.click("#submit")
     expect(page.locator("h1")).to_have_text("Face enrolled")
     shot(page, "enrol-result")
+
+    fill_enrol(page, "obama_and_biden.jpg")  # asked before anyone is enrolled
+    page.click("#submit")
+    expect(page.locator("#faces-question")).to_be_focused()
+    shot(page, "enrol-faces")
+    fill_enrol(page, "obama2.jpg")  # the same person again
+    page.click("#submit")
+    expect(page.locator("#duplicates")).to_be_focused()
+    shot(page, "enrol-duplicate")
 
     search(page, "obama2.jpg")
     expect(page.locator("#matches li").first).to_contain_text("Barack Obama")

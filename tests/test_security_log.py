@@ -33,7 +33,8 @@ def test_every_account_settings_and_catalogue_change_is_on_the_security_page(app
     act(admin, nina, "remove")
 
     settings = admin.get("/admin/settings").get_data(as_text=True)
-    admin.post("/admin/settings", data={"csrf_token": EnrolPage.hidden(settings, "csrf_token")})  # box unticked: off
+    admin.post("/admin/settings", data={"csrf_token": EnrolPage.hidden(settings, "csrf_token"),  # "prepare" unticked
+                                        "check_duplicates": "y"})
     face_sets = admin.get("/admin/face-sets").get_data(as_text=True)
     admin.post("/admin/face-sets", data={"csrf_token": EnrolPage.hidden(face_sets, "csrf_token"),
                                          "id": "branch-7", "label": "Branch 7"})

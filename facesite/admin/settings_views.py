@@ -12,7 +12,16 @@ from facesite.admin import bp
 class SettingsForm(FlaskForm):
     prepare_pictures = BooleanField(_l("Prepare pictures before sending them: turn them upright, convert HEIC/WebP, "
                                        "scale down, re-encode below 2 MB and remove metadata"))
+    check_duplicates = BooleanField(_l("Search the face set for the person before each enrolment "
+                                       "(ticked on the enrol form)"))
     submit = SubmitField(_l("Save settings"))
+
+
+# Each setting on the page: (form field and setting key, read it, save it).
+SETTINGS = ((runtime_settings.PREPARE_PICTURES, runtime_settings.prepare_pictures,
+             runtime_settings.set_prepare_pictures),
+            (runtime_settings.CHECK_DUPLICATES, runtime_settings.check_duplicates,
+             runtime_settings.set_check_duplicates))
 
 
 def _on_off(value: bool) -> str:
@@ -23,12 +32,13 @@ def _on_off(value: bool) -> str:
 def portal_settings():
     form = SettingsForm()
     if form.validate_on_submit():
-        before, after = runtime_settings.prepare_pictures(), form.prepare_pictures.data
-        runtime_settings.set_prepare_pictures(after, current_user.username)
-        if before != after:
-            security_events.record("setting_changed", subject=runtime_settings.PREPARE_PICTURES,
-                                   detail=f"{_on_off(before)} → {_on_off(after)}")
+        for key, read, save in SETTINGS:
+            before, after = read(), form[key].data
+            save(after, current_user.username)
+            if before != after:
+                security_events.record("setting_changed", subject=key, detail=f"{_on_off(before)} → {_on_off(after)}")
         flash(_("Settings saved."), "info")
         return redirect(url_for(".portal_settings"), 303)
-    form.prepare_pictures.data = runtime_settings.prepare_pictures()
+    for key, read, _save in SETTINGS:
+        form[key].data = read()
     return render_template("admin/settings.html", form=form)

@@ -81,13 +81,16 @@ class SearchAnswer:
     transaction_id: str | None
     pricing_strategy: str | None
     envelope: VendorResponse
+    face_count: int | None = None  # faces in the picture searched, when the answer says (the sandbox does)
+    face: FaceRect | None = None  # the face searched with (the largest), when the answer says
 
     @classmethod
     def from_envelope(cls, answer: VendorResponse, score_field: str) -> "SearchAnswer":
         found = answer.data.get("faceReferences") if isinstance(answer.data, dict) else None
         faces = [FaceReference.from_json(face, score_field) for face in found or [] if isinstance(face, dict)]
         faces.sort(key=lambda face: (face.score is None, -(face.score or 0)))
-        return cls(tuple(faces), answer.transaction_id, answer.pricing_strategy, answer)
+        return cls(tuple(faces), answer.transaction_id, answer.pricing_strategy, answer,
+                   _face_count(answer.extra), FaceRect.from_extra(answer.extra))
 
 
 def _score(value) -> float | None:
@@ -99,6 +102,11 @@ def _score(value) -> float | None:
 
 def _text(value) -> str | None:
     return None if value in (None, "") else str(value)
+
+
+def _face_count(extra) -> int | None:
+    count = extra.get("faceCount") if isinstance(extra, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) and 0 < count <= 1000 else None
 
 
 def _note(extra) -> str | None:

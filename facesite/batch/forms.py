@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import StringField, SubmitField
+from wtforms import BooleanField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from facesite.form_fields import FaceSetChoice, face_set_field, strip
@@ -20,6 +20,7 @@ class BatchUploadForm(FaceSetChoice, FlaskForm):
     faceSetId = face_set_field(InputRequired(_l("Choose the face set to enrol into.")))
     archive = FileField(_l("ZIP of photos"), validators=[FileRequired(_l("Attach a ZIP file of photos."))])
     manifest = FileField(_l("Manifest (CSV, optional)"))
+    checkDuplicates = BooleanField(_l("Search the face set for each person first"))
     submit = SubmitField(_l("Check the upload"))
 
     def received(self) -> list[str]:

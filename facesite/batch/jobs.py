@@ -25,13 +25,14 @@ RESULT_COLUMNS = ("row", "faceImage", "faceSetId", "externalReferenceId", "name"
                   "idNumber", "result", "faceId", "transactionId", "code", "message", "preparation")
 
 
-def create_job(plan: Plan, upload, archive_name: str, created_by: str, face_set_id: str | None = None) -> BatchJob:
+def create_job(plan: Plan, upload, archive_name: str, created_by: str, face_set_id: str | None = None,
+               check_duplicates: bool = False) -> BatchJob:
     """A job being checked, with one row per planned row. The uploaded ZIP is stored once, as it
     came (archive.py), and each file the sendable rows name gets one empty BatchPicture: no picture
     is read here. The background check (``runner._check_pictures``) reads, checks and copies each
     once, after which the job waits for review. Every row gets a stable externalReferenceId now, so
     that a resumed or retried row is recognisable at the vendor as the same person."""
-    job = lifecycle.new_job(created_by, archive_name, face_set_id)
+    job = lifecycle.new_job(created_by, archive_name, face_set_id, check_duplicates)
     size = archive.store(db.engine, job.id, upload)
     write_rows(job.id, plan, {})
     lifecycle.uploaded(job, size)

@@ -41,10 +41,11 @@ from facesite.models import BatchJob, BatchPicture, BatchRow, BatchUploadChunk, 
 # -- uploading, checking, review -----------------------------------------------------------------
 
 
-def new_job(created_by: str, archive_name: str, face_set_id: str | None = None) -> BatchJob:
+def new_job(created_by: str, archive_name: str, face_set_id: str | None = None,
+            check_duplicates: bool = False) -> BatchJob:
     """A job whose rows are being written: no runner may check (and pass) it until ``uploaded``."""
     job = BatchJob(created_by=created_by, archive_name=archive_name[:255] or "upload.zip", state=JobState.UPLOADING,
-                   face_set_id=face_set_id)
+                   face_set_id=face_set_id, check_duplicates=check_duplicates)
     db.session.add(job)
     db.session.commit()
     return job
@@ -182,11 +183,12 @@ def retry_failed(job: BatchJob, started_by: str) -> int:
 
 
 def resend_unknown(job: BatchJob, row_id: int, started_by: str) -> bool:
-    """A person checked the face set and did not find this row's face: send it again."""
+    """A person checked the face set and did not find this row's face (or, for a row held before its call,
+    looked at why and chose to enrol it): send it again, without holding it a second time."""
     with db.engine.begin() as connection:
         moved = connection.execute(update(BatchRow).where(
             BatchRow.id == row_id, BatchRow.job_id == job.id, BatchRow.state == RowState.UNKNOWN,
-            BatchRow.picture_id.is_not(None)).values(_to_send_again())).rowcount
+            BatchRow.picture_id.is_not(None)).values({**_to_send_again(), "checked": True})).rowcount
         if moved:
             connection.execute(update(BatchJob).where(BatchJob.id == job.id, BatchJob.state == JobState.FINISHED)
                                .values(state=JobState.QUEUED, finished_at=None, started_by=started_by))

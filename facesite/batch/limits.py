@@ -7,6 +7,7 @@ files, never gets further. Each refusal names the setting that sets its limit.
 """
 from __future__ import annotations
 
+import lzma
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -128,7 +129,8 @@ def read_member(archive: zipfile.ZipFile, name: str, limit: int, setting: str) -
     try:
         with archive.open(entry) as member:
             data = member.read(limit + 1)
-    except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError, zlib.error) as error:
+    except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError, zlib.error,
+            lzma.LZMAError) as error:  # an LZMA entry with bad options (the fuzz test's) raised unhandled
         raise ManifestError(_("could not be read from the ZIP: it is encrypted") if "encrypted" in str(error)
                             else _("could not be read from the ZIP: the ZIP entry is damaged")) from None
     if len(data) > limit:

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from facesite import catalogue
 from facesite.access.policy import visible_jobs
-from facesite.batch import bp, corrections, jobs, lifecycle, states
+from facesite.batch import bp, corrections, jobs, lifecycle, row_checks, states
 from facesite.batch.forms import BatchUploadForm, JobActionForm, ManifestForm, RowFixForm
 from facesite.batch.limits import ManifestError, UploadLimits, open_archive, read_manifest
 from facesite.batch.manifest import COLUMNS, plan_upload
@@ -35,7 +35,8 @@ def _job(job_id: int) -> BatchJob:
 def batch_states():
     """The states the batch pages decide on, from states.py rather than copies in the templates."""
     return {"JobState": JobState, "RowState": RowState, "READING": states.READING, "RUNNABLE": states.RUNNABLE,
-            "RETRY_SHOWN": states.RETRY_SHOWN, "page_states": states.for_the_page()}
+            "RETRY_SHOWN": states.RETRY_SHOWN, "page_states": states.for_the_page(),
+            "HELD_CODES": row_checks.HELD_CODES}
 
 
 @bp.get("/")
@@ -62,7 +63,7 @@ def new():
             problem = str(error)
         else:  # the ZIP is stored once; its pictures are read, checked and copied in the background
             job = jobs.create_job(plan, form.archive.data.stream, form.archive.data.filename, current_user.username,
-                                  form.faceSetId.data)
+                                  form.faceSetId.data, check_duplicates=form.checkDuplicates.data)
             batch_scheduler().dispatch(job.id)
             flash(_("Uploaded %(count)s rows from %(source)s.", count=len(plan.rows), source=plan.source), "info")
             if plan.ignored:

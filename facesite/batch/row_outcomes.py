@@ -68,10 +68,17 @@ def failed(code: str, message: str, transaction_id: str | None = None) -> dict:
             "finished_at": utcnow()}
 
 
+def held(code: str, message: str, match_register_id: int | None = None) -> dict:
+    """Not enrolled: a person checks first (several faces in the picture, or a likely duplicate)."""
+    return {"state": RowState.UNKNOWN, "code": code, "message": message, "finished_at": utcnow(),
+            "match_register_id": match_register_id}
+
+
 def enrolled(result: Enrolled) -> dict:
-    # The picture and the full ID number were kept only to send them: let go of them now.
+    # The picture and the full ID number were kept only to send them: let go of them now. The vendor's
+    # note (e.g. several faces, where nothing could tell before) stays in the results.
     return {"state": RowState.DONE, "face_id": result.face_id, "transaction_id": result.transaction_id,
-            "code": "SUCCESS", "message": None, "preparation": result.preparation,
+            "code": "SUCCESS", "message": result.note, "preparation": result.preparation,
             "register_id": result.register_id, "finished_at": utcnow(), "picture_id": None, "id_number": None}
 
 

@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 
 from facesite import image_rules, request_ids
-from facesite.batch import lifecycle
+from facesite.batch import lifecycle, row_checks
 from facesite.batch import row_outcomes as row_outcome
 from facesite.batch.checking import check_pictures
 from facesite.batch.lease import Lease, LeaseOwner
@@ -209,12 +209,14 @@ def _send_one(app: Flask, row_id: int, username: str, gate: VendorGate) -> None:
 
 
 def _enrol_row(row_id: int, username: str, gate: VendorGate) -> None:
-    found = db.session.execute(db.select(BatchRow, BatchPicture.data).outerjoin(
-        BatchPicture, BatchPicture.id == BatchRow.picture_id).where(BatchRow.id == row_id)).first()
+    found = db.session.execute(db.select(BatchRow, BatchPicture.data, BatchJob.check_duplicates).outerjoin(
+        BatchPicture, BatchPicture.id == BatchRow.picture_id).join(BatchJob, BatchJob.id == BatchRow.job_id)
+        .where(BatchRow.id == row_id)).first()
     if found is None or found[0].state != RowState.PENDING:
         return  # another runner took it (only while a job changes hands)
-    row, original = found
+    row, original, check_duplicates = found
     face_set_id, attempts, person, picture_id = row.face_set_id, row.attempts, row_outcome.person(row), row.picture_id
+    checked = row.checked
     if original is None:
         row_outcome.finish(row_id, row_outcome.failed("NO_PICTURE", _("The picture is no longer kept: upload "
                                                         "this row again in a new batch.")), states=row_outcome.UNSENT)
@@ -228,6 +230,15 @@ def _enrol_row(row_id: int, username: str, gate: VendorGate) -> None:
     with gate.call_slot() as go:
         if not go or not row_outcome.claim(row_id):  # halting (it waits for the resume), or taken
             return
+        # Several faces, or a likely duplicate: held for a person. Asked once: a row sent again passed
+        # the checks already, or was sent again by the person who looked at it.
+        if not checked:
+            held = row_checks.before_enrolling(face_set_id, picture, person, by=username,
+                                               check_duplicates=check_duplicates, gate=gate, attempts=attempts + 1)
+            if held is not None:
+                row_outcome.finish(row_id, held)
+                return
+            row_outcome.finish(row_id, {"checked": True})
         outcome = enrol(face_set_id, person, picture, by=username)
         if isinstance(outcome, Refused):
             # Decided while holding the slot: a "busy" or an account refusal holds back the next call.

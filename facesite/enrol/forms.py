@@ -18,9 +18,13 @@ class EnrolForm(FaceSetChoice, PictureFields, FlaskForm):
     idNumber = person_detail(_l("ID number"), "idNumber")
     idCardType = person_detail(_l("ID type"), "idCardType")
     country = person_detail(_l("Country"), "country")
-    checkDuplicates = BooleanField(_l("Search this face set for the person first (a charged search)"))
+    checkDuplicates = BooleanField(_l("Search this face set for the person first"))
     # Set when staff have seen the likely duplicates and chose to enrol anyway.
     duplicatesSeen = HiddenField()
+    # Set when staff were told the picture holds several faces and chose to enrol the largest.
+    facesSeen = HiddenField()
+    # "Choose another picture" after that question: the picture goes, every other value stays.
+    otherPicture = SubmitField(_l("Choose another picture"))
     submit = SubmitField(_l("Enrol"))
 
     def person(self) -> PersonDetails:

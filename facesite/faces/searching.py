@@ -2,8 +2,11 @@
 duplicate check before an enrolment. Both return matches best first, ID numbers masked."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from facesite.advance import AdvanceError
 from facesite.audit import acting_for
+from facesite.faces.detection import FacesSeen, from_search
 from facesite.faces.enrolment import release_connection
 from facesite.faces.problems import explain
 from facesite.faces.results import Match, Picture, Refused, SearchResult
@@ -54,11 +57,18 @@ def search(face_set: FaceSet, picture: Picture, *, by: str, top_k: int | None = 
                         answer.transaction_id, answer.pricing_strategy)
 
 
-def find_duplicates(face_set: FaceSet, picture: Picture, *, by: str) -> tuple[Match, ...] | Refused:
+@dataclass(frozen=True)
+class DuplicateCheck:
+    matches: tuple[Match, ...]  # best first; empty when nobody in the set looks like the picture
+    faces: FacesSeen | None  # how many faces the search saw in the picture, when its answer says
+
+
+def find_duplicates(face_set: FaceSet, picture: Picture, *, by: str) -> DuplicateCheck | Refused:
     """People already in the set who look like this picture, before enrolling it (a charged search at
     the set's own threshold)."""
     _, threshold = search_settings(face_set, None, None)
     try:
-        return _search(face_set.id, picture, DUPLICATE_CHECK_TOP_K, threshold, by)[1]
+        answer, matches = _search(face_set.id, picture, DUPLICATE_CHECK_TOP_K, threshold, by)
     except AdvanceError as error:
         return Refused(explain(error), error)
+    return DuplicateCheck(matches, from_search(answer.face_count, answer.face))

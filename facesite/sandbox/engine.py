@@ -93,26 +93,41 @@ class FaceEngine:
         # rehearsal service: one picture at a time keeps it correct and predictable.
         self._lock = threading.Lock()
 
+    def _detect(self, image: Image.Image):
+        """(dlib rectangles on the small copy, its scale); call with the lock held."""
+        small, detect_scale = _scaled(image, DETECT_MAX_SIDE)
+        rects, _scores, _ = self._detector.run(np.asarray(small), DETECT_UPSAMPLE, DETECT_MIN_SCORE)
+        return sorted(rects, key=lambda r: r.area(), reverse=True), detect_scale
+
+    def detect(self, picture: bytes) -> list[tuple[int, int, int, int]]:
+        """Every face found, largest first, as (left, top, width, height) in the upright picture's pixels.
+        Nothing is embedded or stored: the portal asks this before enrolling (operator endpoint)."""
+        image = _to_rgb(ImageOps.exif_transpose(Image.open(io.BytesIO(picture))))
+        with self._lock:
+            rects, detect_scale = self._detect(image)
+        return [_box(rect, 1 / detect_scale) for rect in rects]
+
     def embed(self, picture: bytes) -> FaceEmbedding:
         """Descriptor of the most prominent (largest) face; NoFaceError when there is none."""
         image = _to_rgb(ImageOps.exif_transpose(Image.open(io.BytesIO(picture))))
-        small, detect_scale = _scaled(image, DETECT_MAX_SIDE)
         medium, embed_scale = _scaled(image, EMBED_MAX_SIDE)
         with self._lock:
-            rects, scores, _ = self._detector.run(np.asarray(small), DETECT_UPSAMPLE, DETECT_MIN_SCORE)
+            rects, detect_scale = self._detect(image)
             if not rects:
                 raise NoFaceError("No face detected")
-            largest = max(rects, key=lambda r: r.area())
+            largest = rects[0]
             ratio = embed_scale / detect_scale
             box = self._dlib.rectangle(round(largest.left() * ratio), round(largest.top() * ratio),
                                        round(largest.right() * ratio), round(largest.bottom() * ratio))
             pixels = np.asarray(medium)
             shape = self._shapes(pixels, box)
             vector = np.asarray(self._descriptor.compute_face_descriptor(pixels, shape), dtype=np.float32)
-        full = 1 / detect_scale
-        box = (max(0, round(largest.left() * full)), max(0, round(largest.top() * full)),
-               round(largest.width() * full), round(largest.height() * full))
-        return FaceEmbedding(vector=vector, face_count=len(rects), box=box)
+        return FaceEmbedding(vector=vector, face_count=len(rects), box=_box(largest, 1 / detect_scale))
+
+
+def _box(rect, scale: float) -> tuple[int, int, int, int]:
+    return (max(0, round(rect.left() * scale)), max(0, round(rect.top() * scale)),
+            round(rect.width() * scale), round(rect.height() * scale))
 
 
 _engine: FaceEngine | None = None

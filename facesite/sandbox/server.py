@@ -176,6 +176,19 @@ def create_sandbox_app(db_path: str, access_key: str, secret_key: str) -> Flask:
         created = store.create_face_set(face_set_id, str(body.get("name") or ""))
         return jsonify(id=face_set_id, created=created), 201 if created else 200
 
+    @app.post("/sandbox/faces")
+    def detect_faces():
+        """Where the faces in a picture are, largest first, without adding or searching anything: the
+        portal's check before it enrols (a picture of several people is asked about first)."""
+        upload = request.files.get("faceImage")
+        picture = upload.read() if upload is not None else b""
+        try:
+            image_rules.check_image(picture)
+        except image_rules.ImageRuleError as error:
+            return jsonify(error=error.vendor_message), 400
+        boxes = get_engine().detect(picture)
+        return jsonify(faces=[dict(zip(("left", "top", "width", "height"), box)) for box in boxes])
+
     @app.post("/sandbox/tokens/revoke")
     def revoke_tokens():
         return jsonify(revoked=store.revoke_tokens())
