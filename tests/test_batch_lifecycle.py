@@ -66,7 +66,7 @@ def test_a_lease_that_ran_out_is_taken_over_and_the_rows_in_flight_become_unknow
     assert job_now(job).lease_owner == str(RUNNER_B)
     assert row_states(job) == [RowState.UNKNOWN, RowState.PENDING, RowState.DONE]
     lost = db.session.scalar(db.select(BatchRow).where(BatchRow.job_id == job.id, BatchRow.row_number == 2))
-    assert lost.code == "UNKNOWN" and "externalReferenceId" in lost.message
+    assert lost.code == "UNKNOWN" and "by its reference" in lost.message
 
 
 def test_a_job_being_checked_stays_checking_when_taken(database):
