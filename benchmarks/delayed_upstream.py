@@ -22,6 +22,10 @@ from werkzeug.serving import make_server
 TOKEN_PATH = "/openapi/auth/ticket/v1/generate-token"
 SEARCH_PATH = "/intl/openapi/face-search/search"
 FACE_SETS_PATH = "/sandbox/face-sets"
+# The sandbox's free face count, which a sandbox-mode portal asks before each enrolment: one face, at once
+# (a vendor deployment makes no such call; the portal's cost of sending it stays in its CPU figure).
+FACES_PATH = "/sandbox/faces"
+ONE_FACE = {"faces": [{"left": 100, "top": 100, "width": 200, "height": 200}]}
 FACE_SETS = {"faceSets": [{"id": "demo", "name": "Benchmark faces"}]}
 ONE_MATCH = {"faceReferences": [{"faceId": "1", "similarity": 91.5, "faceSetId": "demo", "name": "Bench Mark"}]}
 
@@ -41,6 +45,8 @@ class DelayedUpstream:
             path = environ["PATH_INFO"]
             if path == FACE_SETS_PATH:
                 return answer(start_response, FACE_SETS)
+            if path == FACES_PATH:
+                return answer(start_response, ONE_FACE)
             kind = {TOKEN_PATH: "token", SEARCH_PATH: "search"}.get(path, "add_face")
             with counting:
                 self.received[kind] += 1
