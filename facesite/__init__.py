@@ -90,6 +90,9 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     def portal_mode():
         return {"sandbox_mode": app.config["SANDBOX_MODE"]}
 
+    from facesite.catalogue import listed_name
+    app.jinja_env.globals["face_set_name"] = listed_name  # pages name a face set by its label, its id after it
+
     return app
 
 

@@ -65,6 +65,13 @@ def as_listed(entry: FaceSet) -> str:
     return entry.label if entry.label == entry.id else f"{entry.label} ({entry.id})"
 
 
+def listed_name(face_set_id: str | None) -> str:
+    """A face set as pages name it (its label, its id after it), from its id; an id the catalogue no longer
+    holds is shown as it is."""
+    entry = next((s for s in all_face_sets() if s.id == face_set_id), None)
+    return as_listed(entry) if entry else (face_set_id or "—")
+
+
 def type_ahead_options() -> Markup:
     """<option>s of a type-ahead box's <datalist>: what to type for each entry, its id beside it."""
     return Markup("").join(Markup('<option value="{}">{}</option>').format(typed_as(s), s.id) for s in all_face_sets())

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from facesite.sandbox import DEMO_FACE_SET_NAME
 from tests.test_translations import extracted
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +69,7 @@ def test_pages_write_counts_times_and_scores_the_one_way(app, client):
         db.session.commit()
     page = client.get("/register/?reference=V-1").get_data(as_text=True)
     assert "1 enrolment." in page and "enrolment(s)" not in page
+    assert f">{DEMO_FACE_SET_NAME} (demo)</td>" in page  # a face set by its label, its id after it (item 6)
     assert "Mar 4, 2026, 05:06 UTC" in page  # the default zone is UTC in tests
     with app.test_request_context(headers={"Accept-Language": "id"}):
         assert local_time(datetime(2026, 3, 4, 5, 6, 7)) == "4 Mar 2026 05.06 UTC"  # the same form, in Indonesian
