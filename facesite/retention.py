@@ -6,6 +6,7 @@
 | register thumbnails | a 160-px face | days after enrolment | THUMBNAIL_KEEP_DAYS |
 | batch jobs, by state | photos, the stored ZIP, full ID numbers | see batch/retention.py | BATCH_KEEP_* |
 | ended sign-in sessions | who signed in from which address | 30 days | — |
+| one-time links (setup, password reset) | a hash of a dead link, who made it | 30 days after expiry | — |
 
 Every process's sweeper asks now and then; the first to claim the day's run (one conditional update
 in the settings table) does it for the whole cluster. ``flask --app app purge`` runs it at once.
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
-from facesite.access import sessions, throttle
+from facesite.access import links, sessions, throttle
 from facesite.batch import retention as batch_retention
 from facesite.extensions import db, drafts
 from facesite.models import Enrolment, utcnow
@@ -46,6 +47,7 @@ def purge(config, now: datetime | None = None, remember: bool = False) -> dict[s
                 .values(thumbnail=None)).rowcount
     figures["sessions"] = sessions.purge(SESSIONS_KEEP_DAYS)
     figures["sessions"] += throttle.purge(now)
+    figures["links"] = links.purge(now, SESSIONS_KEEP_DAYS)
     log.info("purge: %s", describe(figures))
     return figures
 
@@ -53,4 +55,5 @@ def purge(config, now: datetime | None = None, remember: bool = False) -> dict[s
 def describe(figures: dict[str, int]) -> str:
     """What a purge removed, in counts only (the log line and ``flask purge`` say the same)."""
     return (f"{batch_retention.describe(figures)}; deleted: kept pictures and form outcomes {figures['drafts']}, "
-            f"register thumbnails {figures['thumbnails']}, old sign-in sessions {figures['sessions']}")
+            f"register thumbnails {figures['thumbnails']}, old sign-in sessions {figures['sessions']}, "
+            f"dead one-time links {figures['links']}")

@@ -238,3 +238,19 @@ def test_the_portals_own_lines_name_a_links_path_without_its_secret():
     assert without_link_secrets("/auth/reset/abc") == "/auth/reset/[hidden]"
     for untouched in ("/auth/login?next=/auth/password", "/admin/users/3/reset-link", "/auth/reset/"):
         assert without_link_secrets(untouched) == untouched
+
+
+def test_the_daily_purge_drops_reset_links_a_month_after_they_died(app, admin):
+    from facesite.retention import purge
+
+    make_link(admin, app)
+    make_link(admin, app, "vera")
+    with app.app_context():
+        old, fresh = db.session.scalars(db.select(OneTimeLink).where(OneTimeLink.purpose == "reset")
+                                        .order_by(OneTimeLink.id)).all()
+        old.expires_at = utcnow() - timedelta(days=31)
+        fresh_id = fresh.id
+        db.session.commit()
+        figures = purge(app.config)
+        left = db.session.scalars(db.select(OneTimeLink.id).where(OneTimeLink.purpose == "reset")).all()
+    assert figures["links"] == 1 and left == [fresh_id]

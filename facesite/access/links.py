@@ -37,6 +37,15 @@ def issue(purpose: str, hours: int, user_id: int | None = None, made_by: str | N
     return token, link
 
 
+def purge(now, keep_days: int) -> int:
+    """Drop links that died (used or expired) more than ``keep_days`` ago; how many. Their hashes are
+    worthless by then, and the security log keeps who made and used each."""
+    cut = now - timedelta(days=keep_days)
+    dead = OneTimeLink.__table__.delete().where(OneTimeLink.expires_at < cut)
+    with db.engine.begin() as connection:
+        return connection.execute(dead).rowcount
+
+
 def live(purpose: str):
     """A query of the links of ``purpose`` that are neither used nor expired."""
     return select(OneTimeLink).where(OneTimeLink.purpose == purpose, OneTimeLink.used_at.is_(None),
