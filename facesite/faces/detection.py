@@ -23,7 +23,9 @@ from flask import current_app
 from PIL import Image, ImageDraw, ImageOps
 
 from facesite.advance import FaceRect
+from facesite.faces.register import upright_size
 from facesite.faces.results import Picture
+from facesite.image_rules import ImageRuleError, decode_room
 from facesite.sandbox import operator_api
 
 log = logging.getLogger(__name__)
@@ -67,13 +69,10 @@ def from_search(face_count: int | None, face: FaceRect | None) -> FacesSeen | No
 def outlined(picture: Picture, seen: FacesSeen) -> str | None:
     """A small JPEG of the picture with each face found outlined and numbered (1 is the largest), as a
     data: URL for the page; None when the picture cannot be drawn on."""
-    try:
-        image = ImageOps.exif_transpose(Image.open(io.BytesIO(picture.data))).convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError):
+    shown = _upright_copy(picture)
+    if shown is None:
         return None
-    scale = min(1.0, OUTLINE_SIDE / max(image.size))
-    if scale < 1.0:
-        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
+    image, scale = shown
     draw = ImageDraw.Draw(image)
     line = max(2, round(max(image.size) / 200))
     for number, box in enumerate(seen.boxes, start=1):
@@ -87,3 +86,22 @@ def outlined(picture: Picture, seen: FacesSeen) -> str | None:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def _upright_copy(picture: Picture) -> tuple[Image.Image, float] | None:
+    """The picture upright, at most OUTLINE_SIDE on a side, and its scale from the full size the face boxes
+    are given in. The check's decoded pixels when there are any; otherwise a reduced-scale decode that
+    holds its room in the process's pixel budget like every other decode (image_rules.decode_room)."""
+    full = upright_size(picture.data)
+    image = picture.facts.decoded
+    try:
+        if image is None:
+            image = Image.open(io.BytesIO(picture.data))
+            image.draft("RGB", (OUTLINE_SIDE, OUTLINE_SIDE))
+            with decode_room(image.width * image.height):
+                image.load()
+        image = ImageOps.exif_transpose(image).convert("RGB")
+    except (ImageRuleError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    image.thumbnail((OUTLINE_SIDE, OUTLINE_SIDE))
+    return (image, image.width / full[0]) if full else None
