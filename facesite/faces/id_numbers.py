@@ -47,7 +47,7 @@ def lookup_hash(value: str | None) -> str | None:
 
 
 def _sealer() -> Fernet:
-    raw = hmac.new(current_app.config["SECRET_KEY"].encode(), SEAL_PURPOSE, hashlib.sha256).digest()
+    raw = bytes.fromhex(derived_key(current_app.config["SECRET_KEY"], SEAL_PURPOSE))
     return Fernet(base64.urlsafe_b64encode(raw))
 
 
