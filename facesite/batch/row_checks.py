@@ -14,6 +14,7 @@ from facesite.faces.person import PersonDetails
 from facesite.faces.register import enrolments_for
 from facesite.faces.results import Match, Picture, Refused
 from facesite.faces.searching import find_duplicates
+from facesite.i18n_names import number_text
 from facesite.models import FaceSet
 
 SEVERAL_FACES = "SEVERAL_FACES"
@@ -52,7 +53,7 @@ def several_faces(count: int) -> dict:
 def possible_duplicate(face_set_id: str, match: Match) -> dict:
     entry = enrolments_for(face_set_id, [match.face_id]).get(match.face_id)
     who = match.name or match.external_reference_id or _("face %(id)s", id=match.face_id)
-    score = _("score %(score)s", score=round(match.score)) if match.score is not None else _("score not given")
+    score = _("score %(score)s", score=number_text(match.score)) if match.score is not None else _("score not given")
     return row_outcome.held(POSSIBLE_DUPLICATE, _(
         "Held for checking: looks like %(who)s, already in this face set (face %(face_id)s, %(score)s).",
         who=who, face_id=match.face_id, score=score), match_register_id=entry.id if entry else None)
