@@ -1,4 +1,4 @@
 """WSGI entry point: ``gunicorn app:app`` (see Procfile) or ``flask --app app run``."""
-from facesite import create_app
+from facesite.app import create_app
 
 app = create_app()

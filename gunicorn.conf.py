@@ -8,11 +8,13 @@ thread (facesite/serving: why, and how).
 """
 import os
 
-from facesite.config import ServingSettings
+from facesite.config import SERVER_MASTER, ServingSettings, Settings
 from facesite.environment import log_format
 from facesite.log_format import gunicorn_logger_class
+from facesite.sandbox.cli import sandbox_db_path
+from facesite.sandbox.launcher import start_sandbox, stop_sandbox
 from facesite.serving import metrics_directory
-from facesite.serving import buffering_worker
+from facesite.serving.worker import buffering_worker
 
 # Every value from the environment is read by facesite/config.py (README, "Configuration").
 serving = ServingSettings.from_env(os.environ)
@@ -44,12 +46,7 @@ def on_starting(server):
     """Once for all workers: start the sandbox (when there are no vendor credentials)
     and bring the database up to date. What it finds is kept in SERVER_MASTER, which the
     workers, forked later, inherit."""
-    from facesite.config import SERVER_MASTER, Settings
-
     if Settings.from_env(os.environ).advance_base_url is None:  # no credentials and no upstream named
-        from facesite.sandbox.cli import sandbox_db_path
-        from facesite.sandbox.launcher import start_sandbox
-
         SERVER_MASTER.sandbox_url, process = start_sandbox(sandbox_db_path())
         server.sandbox_process = process
         server.log.info("no vendor credentials: using the embedded sandbox at %s", SERVER_MASTER.sandbox_url)
@@ -58,8 +55,9 @@ def on_starting(server):
     # (the sandbox above runs in its own process and counts nothing).
     server.metrics_directory = metrics_directory.fresh()
 
-    # Migrate and announce the first administrator's link once, here, not in every worker.
-    from facesite import create_app
+    # Migrate and announce the first administrator's link once, here, not in every worker. The portal is
+    # imported only now, once the metrics directory is named (it imports prometheus-client).
+    from facesite.app import create_app
     from facesite.extensions import db
 
     app = create_app()
@@ -73,7 +71,7 @@ def post_worker_init(worker):
     request; and on SIGTERM its batch runners stop sending at once (facesite/batch/scheduler.py)."""
     import signal
 
-    from facesite.extensions import batch_scheduler
+    from facesite.batch.scheduler import batch_scheduler
 
     batch = batch_scheduler(worker.wsgi)
     batch.start()
@@ -84,7 +82,7 @@ def worker_exit(server, worker):
     """A worker stopping (deploy, restart): batch jobs it runs finish their calls and are handed back."""
     app = getattr(worker, "wsgi", None)
     if app is not None:
-        from facesite.extensions import batch_scheduler
+        from facesite.batch.scheduler import batch_scheduler
 
         batch_scheduler(app).stop()
 
@@ -103,7 +101,5 @@ def when_ready(server):
 def on_exit(server):
     process = getattr(server, "sandbox_process", None)
     if process is not None:
-        from facesite.sandbox.launcher import stop_sandbox
-
         stop_sandbox(process)
     metrics_directory.remove(getattr(server, "metrics_directory", None))

@@ -28,6 +28,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from facesite.config import settings
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 FACES = ROOT / "tests" / "data" / "faces"
@@ -92,7 +94,7 @@ def one_run(rows: int, concurrency: int, upstream_url: str, database_url: str | 
     os.environ["ADVANCE_BASE_URL"] = upstream_url
     os.environ["BATCH_CONCURRENCY"] = str(concurrency)
     logging.disable(logging.INFO)  # a line per vendor call would cost more than it tells
-    from facesite import create_app
+    from facesite.app import create_app
     from facesite.batch import jobs, lifecycle
     from facesite.batch.limits import UploadLimits, open_archive
     from facesite.batch.manifest import plan_upload
@@ -106,7 +108,7 @@ def one_run(rows: int, concurrency: int, upstream_url: str, database_url: str | 
         db.session.commit()
         archive, manifest = upload(rows, "bench")
         started = time.perf_counter()
-        limits = replace(UploadLimits.from_config(app.config), rows=rows)
+        limits = replace(UploadLimits.from_settings(settings(app)), rows=rows)
         plan = plan_upload(open_archive(archive, limits), manifest, None, limits)
         job_id = jobs.create_job(plan, archive, "bench.zip", "benchmark").id
     run_job(app, job_id)  # the background check of every photo

@@ -17,8 +17,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import requests
-
 from bench_servers import BENCH_PASSWORD, BENCH_USER
+
 from facesite import advance
 from facesite.sandbox import sandbox_credentials
 

@@ -114,7 +114,7 @@ def main() -> None:
     if arguments.database_url:
         os.environ["DATABASE_URL"] = fresh_schema(arguments.database_url)
     logging.disable(logging.WARNING)
-    from tests.conftest import make_app, sign_in
+    from tests.support import make_app, sign_in
 
     app = make_app("http://127.0.0.1:9")  # no vendor call is made
     try:

@@ -29,10 +29,11 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.batch_upload_budget import (PASSWORD, PeakMemory, database_bytes, hidden,  # noqa: E402
-                                            members_upload, resident_mb, start_web, zeros_upload)
+from benchmarks.batch_upload_budget import (PASSWORD, PeakMemory, database_bytes, hidden, members_upload,  # noqa: E402
+                                            resident_mb, start_web, zeros_upload)
 from facesite.sandbox.launcher import free_port  # noqa: E402
-from tests.pictures import giant_png  # noqa: E402
+from tests.support.pictures import giant_png  # noqa: E402
+
 
 def start_portal(instance: str, workers: int):
     env = {**os.environ, "PORT": str(free_port()), "INSTANCE_PATH": instance, "WEB_CONCURRENCY": str(workers),

@@ -32,8 +32,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_clients import CALLS, direct_call, forwarder_call, portal_call, run_clients, signed_in_staff  # noqa: E402
-from bench_servers import (ROOT, Database, server_cpu_seconds, start_forwarder, start_portal,  # noqa: E402
-                           stop_server)
+from bench_servers import ROOT, Database, server_cpu_seconds, start_forwarder, start_portal, stop_server  # noqa: E402
 from delayed_upstream import DelayedUpstream  # noqa: E402
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns the figures

@@ -12,8 +12,8 @@ from pathlib import Path
 import requests
 from PIL import Image
 
-from tests.fuzz_archives import make_zip, manifest, zip_bomb
-from tests.pictures import png_claiming_size
+from tests.support.fuzz_archives import make_zip, manifest, zip_bomb
+from tests.support.pictures import png_claiming_size
 
 FACES = Path(__file__).resolve().parents[1] / "tests" / "data" / "faces"
 PASSWORD = "soak-password-1"

@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from portal_overhead import enrol_through_portal, signed_in, start_portal, stop_portal  # noqa: E402 (beside it)
-from tests.slow_clients import StalledClients  # noqa: E402
+
+from tests.support.slow_clients import StalledClients  # noqa: E402
 
 WITHIN_SECONDS = 2.0
 PROBES = 3

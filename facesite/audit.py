@@ -16,7 +16,7 @@ from sqlalchemy import insert, update
 
 from facesite import metrics, request_ids
 from facesite.extensions import short_transactions
-from facesite.faces.person import mask_id_number
+from facesite.id_numbers import mask_id_number
 from facesite.models import VendorCall, utcnow
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,9 @@ class AuditTrail:
         # If this cannot be written the call is not made: no vendor call goes unaccounted for.
         with self.engine.begin() as connection:
             return connection.execute(insert(VendorCall).values(**row).returning(VendorCall.id)).scalar_one(), step
+
+    def token_refreshed(self, succeeded: bool) -> None:
+        metrics.count_token_refresh(succeeded)
 
     def finished(self, handle: tuple[int, str], answer, error, latency_ms: float) -> None:
         """Every vendor call ends here once, whatever happened: the audit row and the metrics."""

@@ -5,9 +5,12 @@ import click
 from flask.cli import with_appcontext
 
 from facesite import security_events
+from facesite.access import password_reset
 from facesite.access.accounts import AccountError, create_user
 from facesite.access.forms import MIN_PASSWORD
-from facesite.models import ROLES
+from facesite.extensions import db
+from facesite.models import ROLES, User
+from facesite.retention import describe, purge
 
 
 @click.command("create-user")
@@ -35,10 +38,6 @@ def create_user_command(username, role):
 def reset_password_command(username):
     """Print a one-time link with which USERNAME chooses a new password (works once, for
     PASSWORD_RESET_LINK_HOURS hours; a newer link replaces it). Their sessions end when it is used."""
-    from facesite.access import password_reset
-    from facesite.extensions import db
-    from facesite.models import User
-
     user = db.session.scalar(db.select(User).filter_by(username=username.strip().lower()))
     if user is None:
         raise click.ClickException(f"no account is named {username!r}")
@@ -56,8 +55,4 @@ def purge_command():
     """Delete now what is kept past its time: kept form pictures (DRAFT_MAX_AGE_HOURS), register thumbnails
     (THUMBNAIL_KEEP_DAYS), batch pictures, stored uploads and full ID numbers (BATCH_KEEP_*), old sign-in
     sessions. The portal also does it once a day by itself."""
-    from flask import current_app
-
-    from facesite.retention import describe, purge
-
-    click.echo("purge: " + describe(purge(current_app.config, remember=True)))
+    click.echo("purge: " + describe(purge(remember=True)))

@@ -7,6 +7,8 @@ time live in the database instead (facesite/runtime_settings.py).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -14,12 +16,19 @@ from dataclasses import dataclass, field, fields, replace
 from flask import Flask, current_app
 
 from facesite.environment import (batch_runner, check_sign_on, database_url, flag,  # noqa: F401 (tests use them)
-                                  has_vendor_credentials, is_production, kept_secret_key, log_format,
-                                  metrics_token, names, number, openid_connect, trusted_proxy_hops,
-                                  vendor_base_url, whole)
-from facesite.faces.id_numbers import LOOKUP_PURPOSE, derived_key
+                                  has_vendor_credentials, is_production, kept_secret_key, log_format, metrics_token,
+                                  names, number, openid_connect, trusted_proxy_hops, vendor_base_url, whole)
 from facesite.i18n_settings import default_locale, default_timezone
 from facesite.serving import MB, ServingLimits
+
+# The register's ID-number look-up key, when ID_NUMBER_KEY is not set, is derived from SECRET_KEY for this purpose.
+LOOKUP_PURPOSE = b"facesite: ID number look-up"
+
+
+def derived_key(secret: str, purpose: bytes) -> str:
+    """A key for one purpose made from the portal's secret key (hex): distinct purposes, unrelated keys."""
+    return hmac.new(secret.encode(), purpose, hashlib.sha256).hexdigest()
+
 
 PROCESS = {"app_config": False}  # a field that is no app.config key
 
@@ -101,7 +110,7 @@ class Settings:
     prepare_pictures: bool
     check_duplicates: bool  # the default of the admin setting "duplicate check ticked on the enrol form"
     score_field: str  # where a search match carries its score: the vendor's docs do not name the field
-    # ID numbers (faces/id_numbers.py): the key of the register's look-up hashes (None until create_app:
+    # ID numbers (id_numbers.py): the key of the register's look-up hashes (None until create_app:
     # then ID_NUMBER_KEY, else derived from the secret key), how long the enrolling clerk sees hers in full,
     # and how often one person may look a number up.
     id_number_key: str | None
@@ -111,8 +120,8 @@ class Settings:
     face_set_list_max: int
     log_level: str
     log_format: str  # text or json (log_format.py); every line carries the request id either way
-    metrics_token: str | None  # opens /metrics from outside this machine (facesite/metrics/exposition.py)
-    # Language and time zone for staff with no setting of their own (facesite/i18n.py; Flask-Babel reads these).
+    metrics_token: str | None  # opens /metrics from outside this machine (facesite/web/metrics.py)
+    # Language and time zone for staff with no setting of their own (facesite/web/i18n.py; Flask-Babel reads these).
     babel_default_locale: str
     babel_default_timezone: str
     redis_url: str | None
@@ -343,6 +352,11 @@ def from_process() -> Settings:
 def attach(app: Flask, settings: Settings) -> None:
     app.extensions["settings"] = settings
     app.config.from_mapping(settings.app_config())
+
+
+def upstream_is(app: Flask, base_url: str) -> None:
+    """The sandbox this process started (or found running) is ``app``'s upstream from now on."""
+    attach(app, replace(settings(app), advance_base_url=base_url))
 
 
 def settings(app: Flask | None = None) -> Settings:

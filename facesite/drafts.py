@@ -32,9 +32,12 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from flask import Flask, current_app
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from facesite.config import settings
+from facesite.extensions import short_transactions
 from facesite.models import Draft, utcnow
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -178,3 +181,21 @@ class DraftStore:
                 except FileNotFoundError:  # another process swept it first
                     pass
         return removed
+
+
+EXTENSION = "facesite.drafts"  # where an app keeps its store (app.extensions)
+
+
+def init_app(app: Flask) -> None:
+    """The app's store. With SQLite (one machine) kept pictures go to files beside the database, not into
+    its single writer."""
+    with app.app_context():
+        on_sqlite = settings(app).sqlalchemy_database_uri.startswith("sqlite")
+        app.extensions[EXTENSION] = DraftStore(
+            short_transactions(), max_age_seconds=settings(app).draft_max_age_hours * 3600,
+            picture_folder=os.path.join(app.instance_path, "kept-pictures") if on_sqlite else None)
+
+
+def drafts() -> DraftStore:
+    """The store of kept pictures and form outcomes of the current app."""
+    return current_app.extensions[EXTENSION]

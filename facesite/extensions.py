@@ -1,10 +1,10 @@
-"""Flask extensions, created unbound here and bound to the app in create_app; and the portal's own
-shared objects, each reached through a typed function named for it (never a string key elsewhere)."""
+"""Flask extensions, created unbound here and bound to the app in create_app, and the database's second
+engine for short transactions. The portal's own per-app objects live with their subsystems (the drafts
+store in drafts.py, the batch scheduler in batch/scheduler.py), each reached through a typed function."""
 from __future__ import annotations
 
 import contextlib
 import threading
-from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 from flask_limiter import Limiter
@@ -29,11 +29,6 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
 talisman = Talisman()
 
-if TYPE_CHECKING:  # imported for the types only: these modules need the models, which need ``db`` above
-    from facesite.batch.scheduler import BatchScheduler
-    from facesite.drafts import DraftStore
-
-_DRAFTS, _BATCH = "facesite.drafts", "facesite.batch"
 # The engine of the short transactions that commit on their own whatever the request does next
 # (audit records, kept pictures and outcomes, sign-in sessions and limits, security events). Its own
 # pool: a request thread holding the session's connection and waiting for a second one from the same
@@ -71,20 +66,3 @@ def short_transactions() -> ShortTransactions:
     """The short, self-committing transactions (see SHORT_TRANSACTIONS)."""
     return current_app.extensions[SHORT_TRANSACTIONS]
 
-
-def init_drafts(app: Flask, store: DraftStore) -> None:
-    app.extensions[_DRAFTS] = store
-
-
-def drafts() -> DraftStore:
-    """The store of kept pictures and form outcomes (drafts.py)."""
-    return current_app.extensions[_DRAFTS]
-
-
-def init_batch_scheduler(app: Flask, scheduler: BatchScheduler) -> None:
-    app.extensions[_BATCH] = scheduler
-
-
-def batch_scheduler(app: Flask | None = None) -> BatchScheduler:
-    """What starts, runs and stops this process's batch jobs (batch/scheduler.py)."""
-    return (app or current_app).extensions[_BATCH]

@@ -2,6 +2,7 @@
 reads these while the environment is parsed, before any app exists."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -21,9 +22,15 @@ def known_locale(value: str | None) -> str | None:
     return exact.get(value) or by_language.get(value.split("_")[0])
 
 
+@functools.cache
+def system_timezones() -> frozenset[str]:
+    """The IANA names this system knows (read from disk: 30 ms, so once per process)."""
+    return frozenset(available_timezones())
+
+
 def known_timezone(value: str | None) -> str | None:
     """An IANA time zone name the system knows (``Asia/Jakarta``); None otherwise."""
-    if not value or len(value) > 64 or value not in available_timezones():
+    if not value or len(value) > 64 or value not in system_timezones():
         return None
     try:
         ZoneInfo(value)

@@ -42,7 +42,7 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]  # set: the account may not sign in and its sessions end
-    # The person's own language and time zone (facesite/i18n.py); None: the browser's, then the defaults.
+    # The person's own language and time zone (facesite/web/i18n.py); None: the browser's, then the defaults.
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
     # The face set this person last chose on a form: the next enrol, search or batch form starts with it.
@@ -158,7 +158,7 @@ class Enrolment(db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     id_card_type: Mapped[str | None] = mapped_column(String(64))
     id_number_masked: Mapped[str | None] = mapped_column(String(32))
-    # HMAC-SHA256 of the number in its normal form under ID_NUMBER_KEY (faces/id_numbers.py): finds it, never shows it.
+    # HMAC-SHA256 of the number in its normal form under ID_NUMBER_KEY (id_numbers.py): finds it, never shows it.
     id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     enrolled_by: Mapped[str | None] = mapped_column(String(254))
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

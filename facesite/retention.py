@@ -21,29 +21,32 @@ from sqlalchemy import update
 
 from facesite.access import links, sessions, throttle
 from facesite.batch import retention as batch_retention
-from facesite.extensions import db, drafts
+from facesite.config import settings
+from facesite.drafts import drafts
+from facesite.extensions import db
 from facesite.models import Enrolment, utcnow
 
 log = logging.getLogger(__name__)
 SESSIONS_KEEP_DAYS = 30
 
 
-def purge_if_due(config, now: datetime | None = None) -> dict[str, int] | None:
+def purge_if_due(now: datetime | None = None) -> dict[str, int] | None:
     """Purge, unless another process of the cluster did within the last day; None when not due."""
     now = now or utcnow()
-    return purge(config, now) if batch_retention.claim_daily_run(now) else None
+    return purge(now) if batch_retention.claim_daily_run(now) else None
 
 
-def purge(config, now: datetime | None = None, remember: bool = False) -> dict[str, int]:
-    now = now or utcnow()
-    figures = batch_retention.purge(config, now, remember=remember)
+def purge(now: datetime | None = None, remember: bool = False) -> dict[str, int]:
+    """Delete what is kept past its setting (the current app's); what went, counted by kind."""
+    now, keep_thumbnail_days = now or utcnow(), settings().thumbnail_keep_days
+    figures = batch_retention.purge(now, remember=remember)
     figures["drafts"] = drafts().sweep(now)  # kept pictures (rows and files) and form outcomes
     with db.engine.begin() as connection:
         figures["thumbnails"] = 0
-        if config["THUMBNAIL_KEEP_DAYS"]:
+        if keep_thumbnail_days:
             figures["thumbnails"] = connection.execute(update(Enrolment).where(
                 Enrolment.thumbnail.is_not(None),
-                Enrolment.enrolled_at < now - timedelta(days=config["THUMBNAIL_KEEP_DAYS"]))
+                Enrolment.enrolled_at < now - timedelta(days=keep_thumbnail_days))
                 .values(thumbnail=None)).rowcount
     figures["sessions"] = sessions.purge(SESSIONS_KEEP_DAYS)
     figures["sessions"] += throttle.purge(now)

@@ -12,6 +12,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 
 from facesite.extensions import short_transactions
+from facesite.models import SecurityEvent, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,6 @@ def record(event: str, *, subject: str | None = None, detail: str | None = None,
     try:
         if event not in EVENTS:
             raise ValueError(f"unknown security event {event!r}")
-        from facesite.models import SecurityEvent, utcnow
-
         row = {
             "at": utcnow(),
             "event": event,

@@ -11,7 +11,10 @@ from flask import Flask, current_app
 
 from facesite.advance import AdvanceClient
 from facesite.audit import AuditTrail
+from facesite.config import settings, upstream_is
 from facesite.sandbox import sandbox_credentials
+from facesite.sandbox.cli import sandbox_db_path
+from facesite.sandbox.launcher import running_sandbox, start_sandbox
 
 _lock = threading.Lock()
 
@@ -27,24 +30,20 @@ def vendor() -> AdvanceClient:
 
 
 def build_client(app: Flask) -> AdvanceClient:
-    base_url = app.config["ADVANCE_BASE_URL"]
-    if base_url is None:
+    if settings(app).advance_base_url is None:
         # No credentials and no upstream named: run the sandbox beside the portal.
         # (Under gunicorn, gunicorn.conf.py starts it once for all workers instead.)
-        from facesite.sandbox.cli import sandbox_db_path
-        from facesite.sandbox.launcher import running_sandbox, start_sandbox
-
         # A batch worker beside a web process uses the sandbox the web process started.
-        base_url = running_sandbox(sandbox_db_path()) or start_sandbox(sandbox_db_path())[0]
-        app.config["ADVANCE_BASE_URL"] = base_url
-    if app.config["SANDBOX_MODE"]:
+        upstream_is(app, running_sandbox(sandbox_db_path()) or start_sandbox(sandbox_db_path())[0])
+    portal = settings(app)
+    if portal.sandbox_mode:
         access_key, secret_key = sandbox_credentials()
         credentials = {"access_key": access_key, "secret_key": secret_key}
     else:
-        credentials = {"access_key": app.config["ADVANCE_ACCESS_KEY"], "secret_key": app.config["ADVANCE_SECRET_KEY"],
-                       "fixed_token": app.config["ADVANCE_ACCESS_TOKEN"]}
+        credentials = {"access_key": portal.advance_access_key, "secret_key": portal.advance_secret_key,
+                       "fixed_token": portal.advance_access_token}
     return AdvanceClient(
-        base_url, token_period=app.config["ADVANCE_TOKEN_PERIOD"],
-        connect_timeout=app.config["ADVANCE_CONNECT_TIMEOUT"], read_timeout=app.config["ADVANCE_READ_TIMEOUT"],
-        use_env_proxy=app.config["ADVANCE_USE_ENV_PROXY"], observer=AuditTrail(app),
-        score_field=app.config["SCORE_FIELD"], **credentials)
+        portal.advance_base_url, token_period=portal.advance_token_period,
+        connect_timeout=portal.advance_connect_timeout, read_timeout=portal.advance_read_timeout,
+        use_env_proxy=portal.advance_use_env_proxy, observer=AuditTrail(app), score_field=portal.score_field,
+        **credentials)

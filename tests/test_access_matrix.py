@@ -14,8 +14,7 @@ import pytest
 from facesite.access.policy import POLICY
 from facesite.extensions import db
 from facesite.models import Enrolment, User
-from tests import staff_work
-from tests.conftest import make_app
+from tests.support import make_app, staff_work
 
 ANYONE, VIEWER, OPERATOR, ADMIN = "anyone", "viewer", "operator", "admin"
 LEVELS = (ANYONE, VIEWER, OPERATOR, ADMIN)

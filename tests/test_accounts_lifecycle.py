@@ -7,9 +7,9 @@ import pytest
 
 from facesite.extensions import db
 from facesite.models import User
-from tests.account_pages import (act, admin, csrf, lock_out, make_admin, password_sign_in, replay,  # noqa: F401
-                                 saved_cookie, security_rows, signed_out, table_rows, user_id)
-from tests.conftest import EnrolPage, make_app, sign_in
+from tests.support import EnrolPage, make_app, sign_in
+from tests.support.account_pages import (act, admin, csrf, lock_out, make_admin, password_sign_in, replay,  # noqa: F401
+                                         saved_cookie, security_rows, signed_out, table_rows, user_id)
 
 
 def test_disabling_ends_every_session_and_refuses_sign_in_until_enabled_again(app, admin):

@@ -4,9 +4,8 @@ import time
 
 import pytest
 
-from facesite.advance import (AccessTokenCache, AdvanceClient, TransportError, VendorError, parse_retry_after,
-                              sign)
-from tests.servers import envelope
+from facesite.advance import AccessTokenCache, AdvanceClient, TransportError, VendorError, parse_retry_after, sign
+from tests.support.servers import envelope
 
 
 def client_for(fake_vendor, **options):

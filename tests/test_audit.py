@@ -10,9 +10,9 @@ import pytest
 
 from facesite.extensions import db
 from facesite.models import VendorCall
-from tests.batch_files import read_csv
-from tests.conftest import EnrolPage, face, sign_in
-from tests.servers import envelope, reset_connection
+from tests.support import EnrolPage, face, sign_in
+from tests.support.batch_files import read_csv
+from tests.support.servers import envelope, reset_connection
 
 DETAILS = {"faceSetId": "1", "externalReferenceId": "audit-ref-1", "idNumber": "3171999988887777", "name": "Ana"}
 
@@ -72,7 +72,7 @@ def test_a_call_cut_off_by_a_dying_process_still_leaves_its_record(fake_vendor, 
     fake_vendor.add_face.append(lambda: (time.sleep(30), envelope())[1])
     script = f"""
 import os
-from facesite import create_app
+from facesite.app import create_app
 from facesite.config import Settings
 from facesite.upstream import vendor
 app = create_app(Settings.from_env(os.environ).overridden(ADVANCE_BASE_URL="{fake_vendor.url}", ADVANCE_READ_TIMEOUT=60))

@@ -12,11 +12,12 @@ from datetime import timedelta
 
 import pytest
 
-from facesite.extensions import batch_scheduler, db
+from facesite.batch.scheduler import batch_scheduler
+from facesite.extensions import db
 from facesite.models import BatchJob, BatchRow, Enrolment, VendorCall, utcnow
-from tests.batch_files import make_manifest, make_zip, mixed_batch, read_csv
-from tests.conftest import EnrolPage, face, make_app, sign_in
-from tests.servers import envelope, kill_process, procfile_command, start_process
+from tests.support import EnrolPage, face, make_app, sign_in
+from tests.support.batch_files import make_manifest, make_zip, mixed_batch, read_csv
+from tests.support.servers import envelope, kill_process, procfile_command, start_process
 
 
 class BatchPage:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from facesite.extensions import db
 from facesite.models import BatchRow, BatchUploadChunk
-from tests.batch_files import make_zip
-from tests.conftest import face
+from tests.support import face
+from tests.support.batch_files import make_zip
 from tests.test_batch import BatchPage
 
 
@@ -20,7 +20,7 @@ def fix(batch: BatchPage, job_id: int, row: BatchRow, **cells):
 
 
 def test_a_stray_cell_is_cleared_in_place_and_nothing_is_kept_once_started(app, face_set):
-    from tests.conftest import sign_in
+    from tests.support import sign_in
 
     batch = BatchPage(sign_in(app.test_client()))
     manifest = b"faceImage,name,,\nx.jpg,Ana,,\nx.jpg,Bo,,stray\n"

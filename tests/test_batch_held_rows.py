@@ -8,9 +8,9 @@ import io
 
 from facesite.extensions import db
 from facesite.models import BatchRow, VendorCall
-from tests.batch_files import make_manifest, make_zip
-from tests.conftest import EnrolPage, face
-from tests.pictures import side_by_side
+from tests.support import EnrolPage, face
+from tests.support.batch_files import make_manifest, make_zip
+from tests.support.pictures import side_by_side
 from tests.test_batch import BatchPage
 
 

@@ -10,10 +10,11 @@ import pytest
 
 from facesite.batch import lifecycle
 from facesite.batch.lease import LeaseOwner
+from facesite.batch.scheduler import batch_scheduler
 from facesite.batch.states import JobState, RowState
-from facesite.extensions import batch_scheduler, db
+from facesite.extensions import db
 from facesite.models import BatchJob, BatchRow, utcnow
-from tests.conftest import make_app
+from tests.support import make_app
 
 LEASE_SECONDS = 30
 RUNNER_A, RUNNER_B = LeaseOwner("web-1", 101, "aaaa"), LeaseOwner("web-2", 202, "bbbb")
@@ -198,7 +199,7 @@ def test_a_job_dispatched_while_its_thread_winds_up_runs_again(database, monkeyp
 
     winding_up, runs = threading.Event(), []
 
-    def run_job(app, job_id):  # stands in for the runner: the first run is slow to end
+    def run_job(app, job_id, stopping=None):  # stands in for the runner: the first run is slow to end
         runs.append(job_id)
         if len(runs) == 1:
             winding_up.wait(10)

@@ -14,8 +14,8 @@ import pytest
 from facesite.batch.limits import UploadLimits, read_manifest
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchPicture, BatchRow, BatchUploadChunk
-from tests.batch_files import make_manifest, make_zip
-from tests.conftest import face, make_app, sign_in
+from tests.support import face, make_app, sign_in
+from tests.support.batch_files import make_manifest, make_zip
 from tests.test_batch import BatchPage
 
 MB = 1024 * 1024

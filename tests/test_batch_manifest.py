@@ -13,8 +13,8 @@ from facesite.batch.limits import ManifestError, UploadLimits
 from facesite.batch.manifest import plan_upload
 from facesite.extensions import db
 from facesite.models import Enrolment
-from tests.batch_files import make_manifest, make_zip
-from tests.conftest import make_app
+from tests.support import make_app
+from tests.support.batch_files import make_manifest, make_zip
 
 LIMITS = UploadLimits(rows=10, members=50, uncompressed_bytes=10_000_000, compression_ratio=200,
                       picture_bytes=1000, manifest_bytes=100_000)

@@ -15,9 +15,9 @@ import requests
 from facesite.extensions import db
 from facesite.models import BatchRow
 from facesite.sandbox.launcher import free_port, wait_until_up
-from tests.batch_files import make_manifest, make_zip, read_csv
-from tests.conftest import PASSWORD, face, make_app, sign_in
-from tests.servers import ServerThread, SlowUpstream, kill_process, procfile_command, start_process
+from tests.support import PASSWORD, face, make_app, sign_in
+from tests.support.batch_files import make_manifest, make_zip, read_csv
+from tests.support.servers import ServerThread, SlowUpstream, kill_process, procfile_command, start_process
 from tests.test_batch import BatchPage
 
 ROWS = 24

@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 
 from facesite.batch.runner import run_job
-from facesite.extensions import batch_scheduler, db
+from facesite.batch.scheduler import batch_scheduler
+from facesite.extensions import db
 from facesite.models import BatchJob, BatchPicture, BatchRow, BatchUploadChunk, utcnow
-from tests.batch_files import make_manifest, make_zip
-from tests.conftest import face, make_app, sign_in
-from tests.servers import envelope
+from tests.support import face, make_app, sign_in
+from tests.support.batch_files import make_manifest, make_zip
+from tests.support.servers import envelope
 from tests.test_batch import BatchPage
 from tests.test_batch_limits import count, rows_of
 
@@ -117,15 +118,17 @@ def test_the_purge_runs_once_a_day_for_the_whole_cluster(queue_down_app, fake_ve
         assert holds(app, job_id) == (0, 0, 0)
         another = job_in_state(app, batch, "review", fake_vendor)
         age(app, another, 3, "created_at")
+        from facesite import retention
         from facesite.batch.scheduler import BatchScheduler
 
-        BatchScheduler(app).sweep()  # another process's sweeper, the same day: the purge is not due
+        # another process's sweeper, the same day: the purge is not due
+        BatchScheduler(app, daily_purge=retention.purge_if_due).sweep()
     assert holds(app, another) == (2, 2, 1)  # under review: the stored ZIP is kept for corrections
     assert len([r for r in caplog.records if "batch purge" in r.getMessage()]) == 1
     with app.app_context():
         from facesite import retention
 
-        assert retention.purge_if_due(app.config, now=utcnow() + timedelta(days=1, minutes=1)) is not None
+        assert retention.purge_if_due(now=utcnow() + timedelta(days=1, minutes=1)) is not None
     assert holds(app, another) == (0, 0, 0)
 
 
@@ -134,7 +137,7 @@ def test_the_daily_purge_also_drops_old_kept_pictures_and_thumbnails(sandbox, fa
     register thumbnails (THUMBNAIL_KEEP_DAYS) go with the same daily purge, which says so in the log."""
     from facesite import retention
     from facesite.models import Draft, Enrolment
-    from tests.conftest import EnrolPage
+    from tests.support import EnrolPage
 
     app = make_app(sandbox.url, DRAFT_MAX_AGE_HOURS=24, THUMBNAIL_KEEP_DAYS=30)
     client = sign_in(app.test_client(), "operator")
@@ -142,9 +145,9 @@ def test_the_daily_purge_also_drops_old_kept_pictures_and_thumbnails(sandbox, fa
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Draft).where(Draft.data.is_not(None)))
         with caplog.at_level(logging.INFO, logger="facesite.retention"):
-            kept = retention.purge(app.config, now=utcnow() + timedelta(hours=23))
+            kept = retention.purge(now=utcnow() + timedelta(hours=23))
             assert (kept["drafts"], kept["thumbnails"]) == (0, 0)
-            gone = retention.purge(app.config, now=utcnow() + timedelta(days=31))
+            gone = retention.purge(now=utcnow() + timedelta(days=31))
         assert gone["drafts"] >= 1 and gone["thumbnails"] == 1
         assert db.session.scalar(db.select(db.func.count()).select_from(Draft)) == 0
         assert db.session.scalar(db.select(Enrolment.thumbnail).where(Enrolment.name == "Old")) is None

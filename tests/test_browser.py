@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import FACES, pick_face_set
-from tests.conftest import browser_sign_in as sign_in
+from tests.support import FACES, browser_sign_in as sign_in, pick_face_set
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.batch_files import make_manifest, make_zip, read_csv
-from tests.conftest import face, make_app, pick_face_set
-from tests.servers import ServerThread, SlowUpstream
+from tests.support import face, make_app, pick_face_set
+from tests.support.batch_files import make_manifest, make_zip, read_csv
+from tests.support.servers import ServerThread, SlowUpstream
 from tests.test_browser import page, screenshot  # noqa: F401  (the signed-in tab fixture)
 
 ROWS = 12

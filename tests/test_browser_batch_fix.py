@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.batch_files import make_manifest, make_zip
-from tests.conftest import face, pick_face_set
+from tests.support import face, pick_face_set
+from tests.support.batch_files import make_manifest, make_zip
 from tests.test_browser import page  # noqa: F401  (the signed-in tab fixture)
 
 SHOTS = Path(os.environ.get("BATCHFIX_SHOTS") or "/work/shots/batchfix")

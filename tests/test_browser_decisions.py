@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import FACES, pick_face_set
-from tests.conftest import browser_sign_in as sign_in
+from tests.support import FACES, browser_sign_in as sign_in, pick_face_set
 from tests.test_browser import loaded_width, page, screenshot  # noqa: F401  (the signed-in tab fixture)
 
 GROUP = str(FACES / "obama_and_biden.jpg")  # three faces: two men and, small, a child

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.conftest import FACES, pick_face_set
+from tests.support import FACES, pick_face_set
 from tests.test_browser import loaded_width, page, screenshot  # noqa: F401  (page: the signed-in operator's tab)
 
 TYPED = "3171-2345-6789-0001"

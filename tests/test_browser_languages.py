@@ -9,9 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.batch_files import make_manifest, make_zip
-from tests.conftest import FACES, PASSWORD, STAFF, face, pick_face_set
-from tests.layout_check import LayoutWatch
+from tests.support import FACES, PASSWORD, STAFF, face, pick_face_set
+from tests.support.batch_files import make_manifest, make_zip
+from tests.support.layout_check import LayoutWatch
 from tests.test_browser import screenshot
 from tests.test_translations import catalogue, extracted
 

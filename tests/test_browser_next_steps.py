@@ -11,8 +11,8 @@ from facesite.batch.lease import LeaseOwner
 from facesite.batch.states import JobState, RowState
 from facesite.extensions import db
 from facesite.models import BatchJob, epoch, utcnow
-from tests.conftest import FACES, pick_face_set, sign_in
-from tests.staff_work import search
+from tests.support import FACES, pick_face_set, sign_in
+from tests.support.staff_work import search
 from tests.test_browser import loaded_width, page  # noqa: F401  (the signed-in tab fixture)
 from tests.test_browser_batch_fix import shot
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.account_pages import user_id
-from tests.conftest import browser_sign_in
+from tests.support import browser_sign_in
+from tests.support.account_pages import user_id
 from tests.test_browser_languages import WALK_LANGUAGES, WalkChecks
 from tests.test_browser_photos import AXE, serious_violations, tab  # noqa: F401 (tab: a fixture)
 

@@ -5,9 +5,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.batch_files import make_zip
-from tests.conftest import FACES, face, pick_face_set
-from tests.conftest import browser_sign_in as sign_in
+from tests.support import FACES, browser_sign_in as sign_in, face, pick_face_set
+from tests.support.batch_files import make_zip
 
 AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -43,7 +42,7 @@ def test_a_picture_dropped_on_the_form_is_attached_and_enrolled(tab, sandbox, fa
 @pytest.fixture
 def camera_browser(playwright):
     """A second Chromium whose camera is the fake test device (a moving test pattern)."""
-    from tests.conftest import CHROMIUM, CHROMIUM_FLAGS
+    from tests.support import CHROMIUM, CHROMIUM_FLAGS
 
     fake = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS + [
         "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])

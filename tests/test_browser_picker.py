@@ -5,9 +5,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import FACES, make_app
-from tests.conftest import browser_sign_in as sign_in
-from tests.servers import ServerThread
+from tests.support import FACES, browser_sign_in as sign_in, make_app
+from tests.support.servers import ServerThread
 
 SHOTS = Path("/work/shots/picker")
 LABEL = "Jakarta office staff"

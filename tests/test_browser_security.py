@@ -3,9 +3,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import expect
 
-from tests.conftest import FACES, PASSWORD, make_app, pick_face_set
-from tests.conftest import browser_sign_in as sign_in
-from tests.servers import ServerThread
+from tests.support import FACES, PASSWORD, browser_sign_in as sign_in, make_app, pick_face_set
+from tests.support.servers import ServerThread
 
 
 def test_sign_in_enrol_and_see_the_call_in_the_audit_log(browser, live_portal, face_set):

@@ -9,7 +9,7 @@ import re
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.conftest import FACES, pick_face_set
+from tests.support import FACES, pick_face_set
 from tests.test_browser import page, screenshot  # noqa: F401  (the signed-in operator's tab)
 from tests.test_vocabulary import retired_in
 

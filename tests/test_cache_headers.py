@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from facesite import create_app
+from facesite.app import create_app
 from facesite.config import Settings
 from facesite.extensions import db
 from facesite.models import Enrolment
-from tests.batch_files import make_manifest, make_zip
-from tests.conftest import EnrolPage, face, portal_settings, sign_in
-from tests.servers import envelope
+from tests.support import EnrolPage, face, portal_settings, sign_in
+from tests.support.batch_files import make_manifest, make_zip
+from tests.support.servers import envelope
 from tests.test_batch import BatchPage
 
 

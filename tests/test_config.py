@@ -1,8 +1,9 @@
 """Configuration comes from the environment, with safe defaults and clear refusals."""
 import pytest
 
-from facesite import config, create_app
-from tests.conftest import UNLISTED_ENV, documented_env, portal_settings
+from facesite import config
+from facesite.app import create_app
+from tests.support import UNLISTED_ENV, documented_env, portal_settings
 
 
 def test_region_picks_the_documented_host():

@@ -11,15 +11,15 @@ import threading
 import pytest
 import requests
 
-from tests.conftest import EnrolPage, face, make_app
-from tests.servers import ServerThread
+from tests.support import EnrolPage, face, make_app
+from tests.support.servers import ServerThread
 
 POOL = {"pool_pre_ping": True, "pool_size": 2, "max_overflow": 0, "pool_timeout": 5}
 AT_ONCE = 8
 
 
 def signed_in_session(url: str) -> requests.Session:
-    from tests.conftest import PASSWORD, STAFF
+    from tests.support import PASSWORD, STAFF
     browser = requests.Session()
     page = browser.get(f"{url}/auth/login").text
     token = EnrolPage.hidden(page, "csrf_token")

@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD, EnrolPage, face, make_app, sign_in
-from tests.pictures import noise, plain, sample, truncated
+from tests.support import PASSWORD, EnrolPage, face, make_app, sign_in
+from tests.support.pictures import noise, plain, sample, truncated
 
 VALUES = {"name": "Ana Lima", "externalReferenceId": "case-0042", "idNumber": "3171234567890001",
           "idCardType": "KTP", "country": "ID"}
@@ -213,8 +213,8 @@ def big_photo() -> bytes:
 def test_a_big_picture_sent_at_once_is_not_stored_only_a_preview(app, enrol_page, client, face_set):
     """Issue 14: each enrolment wrote its 1.3 MB picture into the database although only a form shown again
     needs it; now a success keeps a small copy for the result page, a failure keeps the picture itself."""
-    from facesite.drafts import ANY_OWNER
-    from facesite.extensions import db, drafts
+    from facesite.drafts import ANY_OWNER, drafts
+    from facesite.extensions import db
     from facesite.models import Draft
 
     photo = big_photo()

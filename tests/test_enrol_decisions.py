@@ -7,9 +7,9 @@ import re
 from facesite.extensions import db
 from facesite.models import SecurityEvent
 from facesite.sandbox import operator_api
-from tests.conftest import EnrolPage, face, make_app, sign_in
-from tests.pictures import side_by_side
-from tests.servers import envelope
+from tests.support import EnrolPage, face, make_app, sign_in
+from tests.support.pictures import side_by_side
+from tests.support.servers import envelope
 
 
 def ticked(html: str, name: str) -> bool:

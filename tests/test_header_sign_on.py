@@ -3,7 +3,7 @@ import pytest
 
 from facesite.extensions import db
 from facesite.models import User
-from tests.conftest import PASSWORD, EnrolPage, make_app, portal_settings, sign_in, sign_out
+from tests.support import PASSWORD, EnrolPage, make_app, portal_settings, sign_in, sign_out
 
 SECRET = "proxy-shared-secret"
 
@@ -81,7 +81,7 @@ def test_a_safe_next_never_carries_a_line_break(app, anonymous):
 
 
 def test_header_sign_on_lets_nobody_in_until_roles_are_configured(monkeypatch):
-    from facesite import create_app
+    from facesite.app import create_app
 
     with pytest.raises(RuntimeError, match="AUTH_DEFAULT_ROLE"):
         create_app(portal_settings({"AUTH_MODE": "header", "AUTH_PROXY_SECRET": SECRET}))

@@ -5,9 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from facesite import one_line_messages
-from tests.conftest import PASSWORD, EnrolPage, sign_in
-from tests.servers import ServerThread
+from facesite.app import one_line_messages
+from tests.support import PASSWORD, EnrolPage, sign_in
+from tests.support.servers import ServerThread
 
 
 @pytest.mark.parametrize("host", ["a..b", ".", "x" * 64 + ".example", "-" * 300])
@@ -37,7 +37,7 @@ def test_a_line_break_in_a_path_cannot_forge_a_log_line(app):
     logging.getLogger().addHandler(handler)
     try:
         viewer = sign_in(app.test_client(), "viewer")
-        assert viewer.get("/admin/face-sets/x%0a2026-11-27 06:00:00 INFO facesite.auth: FORGED\u2028y").status_code \
+        assert viewer.get("/admin/face-sets/x%0a2026-11-27 06:00:00 INFO facesite.web.auth: FORGED\u2028y").status_code \
             in (403, 404)
     finally:
         logging.getLogger().removeHandler(handler)
@@ -101,8 +101,8 @@ def test_a_success_without_a_face_id_is_no_success(fake_app, fake_vendor, data):
     that the face may have been added (search before sending again); nothing goes into the register."""
     from facesite.extensions import db
     from facesite.models import Enrolment
-    from tests.conftest import face
-    from tests.servers import envelope
+    from tests.support import face
+    from tests.support.servers import envelope
 
     fake_vendor.add_face.append(envelope(data=data))
     answer = EnrolPage(sign_in(fake_app.test_client(), "operator")).send(face("obama.jpg"), faceSetId="1",

@@ -12,12 +12,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from facesite import id_numbers
 from facesite.extensions import db
-from facesite.faces import id_numbers
 from facesite.models import Enrolment
-from tests import staff_work
-from tests.batch_files import make_manifest, make_zip
-from tests.conftest import face, make_app
+from tests.support import face, make_app, staff_work
+from tests.support.batch_files import make_manifest, make_zip
 from tests.test_batch import BatchPage
 
 NUMBER = "3171234567890001"

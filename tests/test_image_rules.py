@@ -1,10 +1,10 @@
 """The vendor's picture rules, checked by content, with the vendor's exact messages."""
 import pytest
 
-from facesite import image_rules
-from facesite.image_rules import ImageRuleError, check_image
-from tests.conftest import face
-from tests.pictures import noise, plain, png_claiming_size, truncated
+from facesite.pictures import image_rules
+from facesite.pictures.image_rules import ImageRuleError, check_image
+from tests.support import face
+from tests.support.pictures import noise, plain, png_claiming_size, truncated
 
 
 def refusal(data: bytes) -> str:

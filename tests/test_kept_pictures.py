@@ -13,7 +13,7 @@ from PIL import Image
 
 from facesite.extensions import db
 from facesite.models import Draft, utcnow
-from tests.conftest import face, make_app, sign_in
+from tests.support import face, make_app, sign_in
 from tests.test_search import SearchPage
 
 
@@ -47,9 +47,9 @@ def test_on_sqlite_a_searched_picture_is_a_private_file_not_a_database_blob(app,
 
     from facesite import retention
     with app.app_context():
-        assert retention.purge(app.config, now=utcnow() + timedelta(hours=1))["drafts"] == 0
+        assert retention.purge(now=utcnow() + timedelta(hours=1))["drafts"] == 0
         os.utime(path, (0, 0))  # as if written long ago: the purge goes by the file's own time too
-        assert retention.purge(app.config, now=utcnow() + timedelta(days=2))["drafts"] >= 1
+        assert retention.purge(now=utcnow() + timedelta(days=2))["drafts"] >= 1
     assert not os.path.exists(path)
     assert client.get(f"/picture/{kept_id}").status_code == 404
 

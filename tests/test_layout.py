@@ -1,7 +1,7 @@
 """What staff see, checked in Chromium: every page in each of its real states, at a phone's width, a
-laptop's and a wide screen's, filled with the longest values staff type (tests/layout_world.py). A page
+laptop's and a wide screen's, filled with the longest values staff type (tests/support/layout_world.py). A page
 fails on text squeezed into a sliver, sideways scrolling, overlapping text, a table cell out of reach,
-a sub-resource answering 4xx/5xx, or a console error (tests/layout_check.py)."""
+a sub-resource answering 4xx/5xx, or a console error (tests/support/layout_check.py)."""
 from __future__ import annotations
 
 import os
@@ -12,11 +12,9 @@ from typing import Callable
 import pytest
 from playwright.sync_api import expect
 
-from tests import layout_world
-from tests.conftest import FACES, pick_face_set
-from tests.conftest import browser_sign_in as sign_in
-from tests.layout_check import LayoutWatch
-from tests.servers import ServerThread, envelope
+from tests.support import FACES, browser_sign_in as sign_in, layout_world, pick_face_set
+from tests.support.layout_check import LayoutWatch
+from tests.support.servers import ServerThread, envelope
 
 WIDTHS = (390, 1280, 1920)
 

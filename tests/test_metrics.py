@@ -7,10 +7,9 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from facesite.metrics import exposition
 from facesite.sandbox.launcher import free_port
-from tests import pictures, staff_work
-from tests.conftest import EnrolPage, make_app
+from facesite.web import metrics as metrics_page
+from tests.support import EnrolPage, make_app, pictures, staff_work
 from tests.test_batch import BatchPage
 from tests.test_procfile import procfile_portal  # noqa: F401 (a fixture)
 
@@ -41,7 +40,7 @@ def moved(before: dict, after: dict, name: str, **labels) -> float:
 
 @pytest.fixture
 def fresh_database_counts(monkeypatch):
-    monkeypatch.setattr(exposition, "DATABASE_COUNTS_SECONDS", 0.0)
+    monkeypatch.setattr(metrics_page, "DATABASE_COUNTS_SECONDS", 0.0)
 
 
 def test_an_enrolment_a_search_and_a_batch_job_move_the_counters(sandbox, face_set, fresh_database_counts):

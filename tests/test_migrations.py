@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from facesite import MIGRATIONS
+from facesite.app import MIGRATIONS
 
 
 def test_the_migrations_have_one_head_and_unique_ids():

@@ -13,10 +13,10 @@ import pytest
 from playwright.sync_api import expect
 
 from facesite.sandbox.launcher import free_port, wait_until_up
-from tests.batch_files import make_manifest, make_zip, read_csv
-from tests.conftest import FACES, PASSWORD, face, make_app, pick_face_set
-from tests.mount_proxy import MountingProxy
-from tests.servers import ServerThread, kill_process, procfile_command, start_process
+from tests.support import FACES, PASSWORD, face, make_app, pick_face_set
+from tests.support.batch_files import make_manifest, make_zip, read_csv
+from tests.support.mount_proxy import MountingProxy
+from tests.support.servers import ServerThread, kill_process, procfile_command, start_process
 from tests.test_browser import loaded_width, screenshot
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 
 from facesite.extensions import db
 from facesite.models import User
-from tests.conftest import PASSWORD, make_app
-from tests.oidc_provider import Provider, with_claims
-from tests.servers import ServerThread
+from tests.support import PASSWORD, make_app
+from tests.support.oidc_provider import Provider, with_claims
+from tests.support.servers import ServerThread
 from tests.test_browser import screenshot
 
 CLIENT_SECRET = "client-secret-that-must-stay-hidden"
@@ -226,7 +226,7 @@ def test_passwords_and_the_setup_link_are_off_and_a_provider_that_is_down_gets_a
 
 
 def test_company_sign_in_and_out_work_under_a_mount_path(sandbox, provider, browser):
-    from tests.mount_proxy import MountingProxy
+    from tests.support.mount_proxy import MountingProxy
 
     portal = ServerThread(make_app(sandbox.url, oidc_env(provider.url, TRUSTED_PROXY_HOPS="1")))
     proxy = MountingProxy(portal.url)

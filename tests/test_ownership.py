@@ -9,10 +9,9 @@ import pytest
 from facesite.drafts import new_id
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchRow, SecurityEvent, VendorCall
-from tests import staff_work
-from tests.batch_files import make_manifest, make_zip
-from tests.conftest import EnrolPage, face, make_app
-from tests.pictures import plain
+from tests.support import EnrolPage, face, make_app, staff_work
+from tests.support.batch_files import make_manifest, make_zip
+from tests.support.pictures import plain
 from tests.test_batch import BatchPage
 from tests.test_search import SearchPage
 

@@ -36,7 +36,7 @@ def test_an_installed_portal_serves_its_pages_from_anywhere(tmp_path):
     assert catalogues and {p.relative_to(target / "facesite")
                            for p in (target / "facesite" / "translations").rglob("*.mo")} == catalogues
 
-    script = ("from facesite import create_app\n"
+    script = ("from facesite.app import create_app\n"
               "import facesite, sys\n"
               "assert facesite.__file__.startswith(sys.argv[1]), facesite.__file__\n"
               "client = create_app().test_client()\n"

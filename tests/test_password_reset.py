@@ -12,10 +12,10 @@ import requests
 from facesite.config import Settings
 from facesite.extensions import db
 from facesite.models import OneTimeLink, SecurityEvent, User, utcnow
-from tests.account_pages import (act, admin, csrf, lock_out, password_sign_in, replay,  # noqa: F401
-                                 saved_cookie, security_rows, sent_at_once, signed_out, user_id)
-from tests.conftest import EnrolPage, make_app, sign_in
-from tests.servers import ServerThread
+from tests.support import EnrolPage, make_app, sign_in
+from tests.support.account_pages import (act, admin, csrf, lock_out, password_sign_in, replay,  # noqa: F401
+                                         saved_cookie, security_rows, sent_at_once, signed_out, user_id)
+from tests.support.servers import ServerThread
 
 NEW_PASSWORD = "a fresh passphrase of mine"
 LINK = re.compile(r"(?:https?://[^/\s\"]+)?(/auth/reset/[A-Za-z0-9_-]+)")
@@ -251,6 +251,6 @@ def test_the_daily_purge_drops_reset_links_a_month_after_they_died(app, admin):
         old.expires_at = utcnow() - timedelta(days=31)
         fresh_id = fresh.id
         db.session.commit()
-        figures = purge(app.config)
+        figures = purge()
         left = db.session.scalars(db.select(OneTimeLink.id).where(OneTimeLink.purpose == "reset")).all()
     assert figures["links"] == 1 and left == [fresh_id]

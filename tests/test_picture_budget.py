@@ -13,9 +13,9 @@ from pathlib import Path
 import requests
 from PIL import Image
 
-from facesite import decoding
-from tests.conftest import EnrolPage, face, make_app, sign_in
-from tests.pictures import encode, giant_png
+from facesite.pictures import decoding
+from tests.support import EnrolPage, face, make_app, sign_in
+from tests.support.pictures import encode, giant_png
 from tests.test_procfile import hidden, procfile_portal  # noqa: F401  (fixture)
 
 

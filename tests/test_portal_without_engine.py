@@ -10,7 +10,7 @@ import sys
 for name in ("numpy", "dlib", "face_recognition_models"):
     sys.modules[name] = None  # importing any of them now fails
 import os
-from facesite import create_app
+from facesite.app import create_app
 from facesite.config import Settings
 app = create_app(Settings.from_env(os.environ).overridden(ADVANCE_BASE_URL="http://127.0.0.1:9"))
 page = app.test_client().get("/auth/login", base_url="https://localhost")  # real vendor: HTTPS only

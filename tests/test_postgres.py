@@ -3,9 +3,9 @@
 
 from facesite.extensions import db
 from facesite.models import VendorCall
-from tests.batch_files import read_csv
-from tests.conftest import EnrolPage, face, make_app, sign_in
-from tests.servers import envelope
+from tests.support import EnrolPage, face, make_app, sign_in
+from tests.support.batch_files import read_csv
+from tests.support.servers import envelope
 
 
 def test_audit_trail_pages_and_export_on_postgresql(postgres_url, fake_vendor):

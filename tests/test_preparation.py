@@ -6,10 +6,10 @@ import pillow_heif
 import pytest
 from PIL import Image
 
-from facesite import image_rules
-from facesite.preparation import prepare, strip_metadata
-from tests.conftest import EnrolPage, face, sign_in
-from tests.pictures import encode, giant_png, png_claiming_size
+from facesite.pictures import image_rules
+from facesite.pictures.preparation import prepare, strip_metadata
+from tests.support import EnrolPage, face, sign_in
+from tests.support.pictures import encode, giant_png, png_claiming_size
 
 GPS_IFD = 0x8825
 

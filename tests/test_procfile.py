@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from facesite.sandbox.launcher import free_port, wait_until_up
-from tests.conftest import face
-from tests.servers import procfile_command
+from tests.support import face
+from tests.support.servers import procfile_command
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,8 +12,7 @@ import pytest
 from facesite import log_format
 from facesite.extensions import db
 from facesite.models import VendorCall
-from tests import staff_work
-from tests.conftest import EnrolPage, face, make_app
+from tests.support import EnrolPage, face, make_app, staff_work
 from tests.test_batch import BatchPage
 
 MADE = re.compile(r"[0-9a-f]{32}")

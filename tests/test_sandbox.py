@@ -7,8 +7,8 @@ from click.testing import CliRunner
 
 from facesite.advance import AccessTokenCache, AdvanceClient, VendorError, sign
 from facesite.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-from tests.conftest import face
-from tests.pictures import plain, sample
+from tests.support import face
+from tests.support.pictures import plain, sample
 
 TOKEN_URL = "/openapi/auth/ticket/v1/generate-token"
 

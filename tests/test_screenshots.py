@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.batch_files import make_manifest, make_zip
-from tests.conftest import FACES, ROOT, face, make_app, pick_face_set
-from tests.conftest import browser_sign_in as sign_in
-from tests.servers import ServerThread, SlowUpstream
+from tests.support import FACES, ROOT, browser_sign_in as sign_in, face, make_app, pick_face_set
+from tests.support.batch_files import make_manifest, make_zip
+from tests.support.servers import ServerThread, SlowUpstream
 from tests.test_browser_photos import camera_browser  # noqa: F401  (a Chromium with a fake camera)
 from tests.test_browser_security import framed_portal, host_page, sign_in_inside_the_tool  # noqa: F401
 

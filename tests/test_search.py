@@ -6,9 +6,9 @@ import requests
 
 from facesite.extensions import db
 from facesite.models import Enrolment, FaceSet, VendorCall
-from tests.batch_files import read_csv
-from tests.conftest import EnrolPage, face, make_app, sign_in
-from tests.servers import envelope
+from tests.support import EnrolPage, face, make_app, sign_in
+from tests.support.batch_files import read_csv
+from tests.support.servers import envelope
 
 
 class SearchPage(EnrolPage):

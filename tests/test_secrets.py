@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 
 from facesite import log_format
-from tests.conftest import PASSWORD, EnrolPage, face, make_app, sign_in
-from tests.servers import ServerThread
+from tests.support import PASSWORD, EnrolPage, face, make_app, sign_in
+from tests.support.servers import ServerThread
 
 ACCESS_KEY, SECRET_KEY = "AKlive7e1f0c2d", "SKlive9a8b7c6d5e"
 

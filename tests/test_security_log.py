@@ -11,9 +11,9 @@ import pytest
 from facesite import security_events
 from facesite.extensions import db
 from facesite.models import SecurityEvent, User
-from tests.account_pages import (CLIENT_ADDRESS, act, admin, csrf, lock_out, security_rows,  # noqa: F401
-                                 table_rows, user_id)
-from tests.conftest import PASSWORD, EnrolPage
+from tests.support import PASSWORD, EnrolPage
+from tests.support.account_pages import (CLIENT_ADDRESS, act, admin, csrf, lock_out, security_rows,  # noqa: F401
+                                         table_rows, user_id)
 
 
 def test_every_account_settings_and_catalogue_change_is_on_the_security_page(app, admin, monkeypatch):
@@ -114,7 +114,7 @@ def test_in_a_browser_an_administrator_disables_then_removes_an_account(browser,
     """The buttons, the confirmation step and the security log in Chromium, with no serious axe finding."""
     from playwright.sync_api import expect
 
-    from tests.conftest import browser_sign_in
+    from tests.support import browser_sign_in
     from tests.test_browser_photos import AXE, serious_violations
 
     context = browser.new_context(base_url=live_portal.url, bypass_csp=True)  # bypass: to inject axe only

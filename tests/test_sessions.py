@@ -6,7 +6,7 @@ from sqlalchemy import update
 
 from facesite.extensions import db
 from facesite.models import User, UserSession, utcnow
-from tests.conftest import EnrolPage, make_app, sign_in, sign_out
+from tests.support import EnrolPage, make_app, sign_in, sign_out
 
 
 def saved_cookie(client) -> str:

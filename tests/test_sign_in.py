@@ -2,8 +2,8 @@
 import re
 
 from facesite.access import accounts
-from tests.account_pages import sent_at_once
-from tests.conftest import PASSWORD, EnrolPage, make_app, sign_in, sign_out
+from tests.support import PASSWORD, EnrolPage, make_app, sign_in, sign_out
+from tests.support.account_pages import sent_at_once
 
 
 def attempt(client, username, password, **headers):

@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from facesite.sandbox.launcher import free_port, wait_until_up
-from tests.conftest import TEST_LIMITS, face, make_app
-from tests.servers import kill_process, procfile_command, start_process
-from tests.slow_clients import StalledClients
+from tests.support import TEST_LIMITS, face, make_app
+from tests.support.servers import kill_process, procfile_command, start_process
+from tests.support.slow_clients import StalledClients
 from tests.test_batch_resume import http_sign_in
 
 

@@ -10,8 +10,8 @@ from PIL import Image
 
 from facesite.advance import FaceRect
 from facesite.advance.answers import AddedFace, _note
-from facesite.faces.register import THUMBNAIL_SIDE, thumbnail
-from tests.conftest import EnrolPage, face
+from facesite.pictures.thumbnails import THUMBNAIL_SIDE, thumbnail
+from tests.support import EnrolPage, face
 
 
 def standing_portrait(photo="obama.jpg", size=(1200, 2400), at=(80, 1500)) -> bytes:

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 
 from facesite.config import Settings
 from facesite.i18n_settings import LANGUAGES
-from tests.conftest import sign_in
+from tests.support import sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "facesite" / "translations"

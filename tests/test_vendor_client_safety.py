@@ -8,10 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from facesite import config, create_app
+from facesite import config
 from facesite.advance import AccessTokenCache, AdvanceClient, TransportError
-from tests.conftest import EnrolPage, face, make_app, portal_settings, sign_in
-from tests.servers import FakeVendor
+from facesite.app import create_app
+from tests.support import EnrolPage, face, make_app, portal_settings, sign_in
+from tests.support.servers import FakeVendor
 
 ADD_FACE_PATH = "/intl/openapi/face-search/facereferences"
 TOKEN_PATH = "/openapi/auth/ticket/v1/generate-token"

@@ -60,8 +60,8 @@ def test_the_check_itself_catches_each_kind_of_retired_word(word):
 
 def test_pages_write_counts_times_and_scores_the_one_way(app, client):
     from facesite.extensions import db
-    from facesite.i18n import local_time
     from facesite.models import Enrolment
+    from facesite.web.i18n import local_time
 
     with app.app_context():
         db.session.add(Enrolment(face_set_id="demo", face_id="901", external_reference_id="V-1", name="Vocab Person",
@@ -76,7 +76,7 @@ def test_pages_write_counts_times_and_scores_the_one_way(app, client):
 
 
 def test_scores_are_shown_as_the_vendor_gives_them(app):
-    from facesite.i18n import number
+    from facesite.web.i18n import number
 
     with app.test_request_context():
         assert (number(75.0), number(75.25), number(99.875)) == ("75", "75.25", "99.875")

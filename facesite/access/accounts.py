@@ -1,5 +1,6 @@
-"""Creating accounts, checking sign-ins with lock-out, and the first administrator's one-time link
-(access/links.py makes and checks it; a password reset uses the same kind of link)."""
+"""Creating accounts (typed by an administrator, or vouched for by an identity proxy or the company's
+sign-in), checking sign-ins with lock-out, and the first administrator's one-time link (access/links.py
+makes and checks it; a password reset uses the same kind of link)."""
 from __future__ import annotations
 
 import functools
@@ -11,6 +12,7 @@ from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from facesite import security_events
 from facesite.access import links, throttle
 from facesite.extensions import db
 from facesite.models import ROLES, BatchJob, Draft, SecurityEvent, User, utcnow
@@ -35,12 +37,92 @@ def create_user(username: str, password: str | None, role: str) -> User:
     user = User(username=username, role=role)
     if password:
         user.set_password(password)
+    if not inserted(user):
+        raise AccountError(_("a user named %(name)s exists already", name=repr(username)))
+    return user
+
+
+def inserted(user: User) -> bool:
+    """Adds a new account; False when a parallel request made one of that name (or identity) a moment ago
+    and the database's unique key refused this one."""
     db.session.add(user)
     try:
         db.session.commit()
-    except IntegrityError:  # made by a parallel request a moment ago
+    except IntegrityError:
         db.session.rollback()
-        raise AccountError(_("a user named %(name)s exists already", name=repr(username))) from None
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class OutsideIdentity:
+    """Someone an identity proxy (``source="header"``) or the company's OpenID Connect sign-in (``"oidc"``)
+    vouches for."""
+
+    source: str
+    username: str
+    role: str | None  # what their groups give now; None: they are let in nowhere
+    issuer: str | None = None  # OpenID Connect: who vouches, and for which of its subjects
+    subject: str | None = None
+
+    @property
+    def where(self) -> str:
+        return "the proxy" if self.source == "header" else "the company sign-in"
+
+    def existing_account(self) -> User | None:
+        if self.issuer is not None:  # a provider's subject is the person; a name may change
+            return db.session.scalar(db.select(User).filter_by(identity_issuer=self.issuer,
+                                                               identity_subject=self.subject))
+        return db.session.scalar(db.select(User).filter_by(username=self.username, source=self.source))
+
+
+class NotLetIn(Exception):
+    """An outside identity the portal refuses; ``reason`` is one of REFUSALS (written to the security log)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+REFUSALS = ("no_role", "name_taken", "retired")
+
+
+def account_for(person: OutsideIdentity, *, role_follows_groups: bool = True) -> User:
+    """The portal's account for an outside identity, made the first time it is seen; with
+    ``role_follows_groups`` its role is what its groups give now. Raises NotLetIn (and writes why to the
+    security log) for someone in no group that gives a role, an identity whose name belongs to another
+    account (a password account, or another source's: never the same person), or a removed account's name.
+    A disabled account is returned as it is: the caller refuses it."""
+    def refuse(reason: str, detail: str):
+        security_events.record("access_denied", actor=person.username, subject=person.username,
+                               detail=f"{person.where} identity {detail}")
+        return NotLetIn(reason)
+
+    if person.role is None:
+        raise refuse("no_role", "in no group that gives a role")
+    user = person.existing_account()
+    if user is None:
+        taken = db.session.scalar(db.select(User).filter_by(username=person.username))
+        if taken is not None:
+            log.warning("%s identity %r has the name of a %s account: refused", person.source, person.username,
+                        taken.source)
+            raise refuse("name_taken", f"has the name of a {taken.source} account")
+        if name_is_retired(person.username):
+            raise refuse("retired", "of a removed account")
+        user = User(username=person.username, role=person.role, source=person.source,
+                    identity_issuer=person.issuer, identity_subject=person.subject)
+        if inserted(user):
+            security_events.record("user_created", actor=user.username, subject=user.username,
+                                   detail=f"from {person.where}, {person.role}")
+            return user
+        user = person.existing_account()  # the same person's other request made it a moment ago
+        if user is None:
+            raise refuse("name_taken", "has the name of another account")
+    elif role_follows_groups and user.role != person.role:  # the groups outside decide, every time
+        security_events.record("role_changed", actor=user.username, subject=user.username,
+                               detail=f"{user.role} → {person.role}, from {person.where}'s groups")
+        user.role = person.role
+        db.session.commit()
     return user
 
 

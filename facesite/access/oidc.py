@@ -2,7 +2,7 @@
 
 The flow itself (PKCE with S256, state and nonce kept in the signed session between the two legs, the
 ID token's signature, issuer, audience and expiry checked) is Authlib's Flask client; the views are in
-facesite/auth/oidc.py. This module decides who a verified ID token stands for:
+facesite/web/auth/oidc.py. This module decides who a verified ID token stands for:
 
 - an account is found by the provider's issuer and subject, never by name: a name that belongs to a
   password or header account (or to a removed one) is refused, so nobody at the provider can take over
@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
-from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from facesite import security_events
-from facesite.access.accounts import name_is_retired
+from facesite.access import accounts
 from facesite.access.sign_on import role_from_groups
+from facesite.config import settings
 from facesite.extensions import db
 from facesite.models import User, utcnow
 
@@ -35,13 +35,13 @@ PROVIDER_TIMEOUT_SECONDS = 10  # discovery, keys and the token request: a provid
 def init_oidc(app: Flask) -> None:
     """Register the provider's client when AUTH_MODE=oidc. Nothing is fetched here: the discovery document
     is read at the first sign-in, so a provider that is down never stops the portal from starting."""
-    config = app.config
-    if config["AUTH_MODE"] != "oidc":
+    config = settings(app)
+    if config.auth_mode != "oidc":
         return
     oauth = OAuth(app)
-    oauth.register(PROVIDER, client_id=config["OIDC_CLIENT_ID"], client_secret=config["OIDC_CLIENT_SECRET"],
-                   server_metadata_url=config["OIDC_ISSUER"].rstrip("/") + "/.well-known/openid-configuration",
-                   client_kwargs={"scope": config["OIDC_SCOPES"], "code_challenge_method": "S256",
+    oauth.register(PROVIDER, client_id=config.oidc_client_id, client_secret=config.oidc_client_secret,
+                   server_metadata_url=config.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
+                   client_kwargs={"scope": config.oidc_scopes, "code_challenge_method": "S256",
                                   "default_timeout": PROVIDER_TIMEOUT_SECONDS})
 
 
@@ -73,7 +73,7 @@ class Identity:
 def identity(issuer: str, claims: dict) -> Identity:
     """Who verified ``claims`` stand for. The name shown (and owning results and batch jobs) is the e-mail
     address, else the preferred user name, else the subject."""
-    config = current_app.config
+    config = settings()
     subject = str(claims.get("sub") or "")
     # An address the provider says it has not verified names nobody: it is neither the name nor lets a domain in.
     verified = claims.get("email_verified") is not False
@@ -83,10 +83,10 @@ def identity(issuer: str, claims: dict) -> Identity:
     if not subject or len(subject) > 255 or len(issuer) > 255 or not username or len(username) > 254 \
             or any(ord(c) < 33 or c.isspace() for c in username):
         raise Refused(_("The company sign-in sent an identity this portal cannot use."))
-    domain = config["OIDC_ALLOWED_DOMAIN"]
+    domain = config.oidc_allowed_domain
     if domain and (not email or email.lower().rsplit("@", 1)[-1] != domain):
         raise Refused(_("Only verified e-mail addresses of %(domain)s may use this portal.", domain=domain))
-    return Identity(issuer, subject, username, _groups(claims.get(config["OIDC_ROLE_CLAIM"])), email)
+    return Identity(issuer, subject, username, _groups(claims.get(config.oidc_role_claim)), email)
 
 
 def _groups(value) -> frozenset:
@@ -98,55 +98,29 @@ def _groups(value) -> frozenset:
     return frozenset(str(group).strip().lower() for group in value[:1000] if str(group).strip())
 
 
+REFUSED = {
+    "no_role": _l("Your company account is in none of the groups this portal lets in. Ask an administrator of "
+                  "your company's directory to add you to the right group."),
+    "name_taken": _l("Your company account's name belongs to another account in this portal. Ask an "
+                     "administrator."),
+    "retired": _l("Your company account's name belonged to an account that was removed from this portal. "
+                  "Ask an administrator."),
+}
+
+
 def account_for(person: Identity) -> User:
     """The portal's account for a verified identity, made at its first sign-in; its role from the groups now."""
-    role = role_from_groups(set(person.groups), current_app.config["OIDC_ROLE_GROUPS"])
-    if role is None:
-        _deny(person.username, "in no group that gives a role")
-        raise Refused(_("Your company account is in none of the groups this portal lets in. Ask an administrator "
-                        "of your company's directory to add you to the right group."))
-    user = db.session.scalar(db.select(User).filter_by(identity_issuer=person.issuer, identity_subject=person.subject))
-    if user is None:
-        user = _new_account(person, role)
-    elif user.role != role:  # the provider's groups decide, every time
-        security_events.record("role_changed", actor=user.username, subject=user.username,
-                               detail=f"{user.role} → {role}, from the company sign-in's groups")
-        user.role = role
+    role = role_from_groups(set(person.groups), settings().oidc_role_groups)
+    try:
+        user = accounts.account_for(accounts.OutsideIdentity("oidc", person.username, role, person.issuer,
+                                                             person.subject))
+    except accounts.NotLetIn as refusal:
+        raise Refused(str(REFUSED[refusal.reason])) from None
     if not user.is_active:
-        _deny(user.username, "account disabled in the portal")
+        security_events.record("access_denied", actor=user.username, subject=user.username,
+                               detail="the company sign-in identity of an account disabled in the portal")
         raise Refused(_("Your account in this portal is disabled. Ask one of its administrators."))
     user.last_login_at = utcnow()
     db.session.commit()
     return user
 
-
-def _new_account(person: Identity, role: str) -> User:
-    taken = db.session.scalar(db.select(User).filter_by(username=person.username))
-    if taken is not None:  # a password, header or other provider's account of that name: never the same person
-        log.warning("company sign-in identity %r has the name of another account: refused", person.username)
-        _deny(person.username, f"company sign-in identity has the name of a {taken.source} account")
-        raise Refused(_("Your company account's name belongs to another account in this portal. Ask an "
-                        "administrator."))
-    if name_is_retired(person.username):
-        _deny(person.username, "company sign-in identity of a removed account")
-        raise Refused(_("Your company account's name belonged to an account that was removed from this portal. "
-                        "Ask an administrator."))
-    user = User(username=person.username, role=role, source="oidc", identity_issuer=person.issuer,
-                identity_subject=person.subject)
-    db.session.add(user)
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same person's other tab made it a moment ago
-        db.session.rollback()
-        user = db.session.scalar(db.select(User).filter_by(identity_issuer=person.issuer,
-                                                           identity_subject=person.subject))
-        if user is None:
-            raise Refused(_("Your company account's name belongs to another account in this portal.")) from None
-        return user
-    security_events.record("user_created", actor=user.username, subject=user.username,
-                           detail=f"from the company sign-in, {role}")
-    return user
-
-
-def _deny(username: str, detail: str) -> None:
-    security_events.record("access_denied", actor=username, subject=username, detail=detail)

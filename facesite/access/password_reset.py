@@ -6,13 +6,14 @@ security log, which never holds the link's secret part (only its row id).
 """
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from flask_babel import gettext as _
 
 from facesite import config, security_events
 from facesite.access import links, sessions, throttle
 from facesite.access.accounts import AccountError
 from facesite.access.sign_on import passwords_allowed
+from facesite.config import settings
 from facesite.extensions import db
 from facesite.models import OneTimeLink, User
 
@@ -25,14 +26,14 @@ def make_link(user: User, made_by: str) -> tuple[str, OneTimeLink]:
     account that signs in with a password of the portal, while password sign-in is on."""
     if not passwords_allowed():
         raise AccountError(_("Password sign-in is off in this portal (AUTH_MODE=%(mode)s without AUTH_BREAK_GLASS=1): "
-                             "a reset link would lead nowhere.", mode=current_app.config["AUTH_MODE"]))
+                             "a reset link would lead nowhere.", mode=settings().auth_mode))
     if user.source != "local":
         raise AccountError(_("%(name)s signs in %(how)s: a reset link is only for accounts with a password.",
                              name=user.username, how=user.signs_in))
     if not user.is_active:
         raise AccountError(_("%(name)s is disabled: enable the account before making a reset link.",
                              name=user.username))
-    hours = current_app.config["PASSWORD_RESET_LINK_HOURS"]
+    hours = settings().password_reset_link_hours
     token, link = links.issue(links.RESET, hours, user_id=user.id, made_by=made_by)
     security_events.record("reset_link_made", actor=made_by, subject=user.username,
                            detail=f"link {link.id}, works once until {link.expires_at:%Y-%m-%d %H:%M} UTC")

@@ -19,8 +19,8 @@ from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
 from facesite import security_events
-from facesite.drafts import ANY_OWNER
-from facesite.extensions import db, drafts
+from facesite.drafts import ANY_OWNER, drafts
+from facesite.extensions import db
 from facesite.models import ROLES, BatchJob
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ POLICY: dict[str, Rule] = {
     "auth.oidc_callback": allow(ANYONE),
     "static": allow(ANYONE),
     "main.healthz": allow(ANYONE),
-    # Prometheus: the view itself opens only to loopback or METRICS_TOKEN (metrics/exposition.py).
+    # Prometheus: the view itself opens only to loopback or METRICS_TOKEN (web/metrics.py).
     "metrics.metrics_page": allow(ANYONE),
     "main.favicon": allow(ANYONE),
     # The language picker on every page, the sign-in page's included (a cookie until there is an account).

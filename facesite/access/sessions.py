@@ -11,12 +11,13 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, flash, request, session
+from flask import flash, request, session
 from flask_babel import gettext as _
 from flask_login import login_user
 from sqlalchemy import bindparam, insert, select, update
 
 from facesite import security_events
+from facesite.config import settings
 from facesite.extensions import db, short_transactions
 from facesite.models import User, UserSession, utcnow
 
@@ -59,9 +60,9 @@ def user_for_request(user_id: str) -> User | None:
     record, user = found
     if record.ended_at is not None or record.user_id != int(user_id):
         return None
-    now, config = utcnow(), current_app.config
-    idle = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
-    if now - record.last_seen_at > idle or now - record.created_at > timedelta(hours=config["SESSION_MAX_HOURS"]):
+    now, config = utcnow(), settings()
+    idle = timedelta(minutes=config.session_idle_minutes)
+    if now - record.last_seen_at > idle or now - record.created_at > timedelta(hours=config.session_max_hours):
         _end(UserSession.id == record.id)
         reason = "without activity" if now - record.last_seen_at > idle else "at the end of its longest allowed time"
         flash(_("You were signed out without activity. Sign in again.") if reason == "without activity"

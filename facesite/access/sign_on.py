@@ -5,14 +5,13 @@ import hmac
 import logging
 from urllib.parse import urlsplit
 
-from flask import current_app, request
-from sqlalchemy.exc import IntegrityError
+from flask import request
 
-from facesite import security_events
 from facesite.access import sessions
-from facesite.access.accounts import name_is_retired
-from facesite.extensions import db, login_manager
-from facesite.models import ROLES, User
+from facesite.access.accounts import NotLetIn, OutsideIdentity, account_for
+from facesite.config import settings
+from facesite.extensions import login_manager
+from facesite.models import ROLES
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +34,8 @@ def safe_next(target: str | None) -> str | None:
 def passwords_allowed() -> bool:
     """Password sign-in (and the first-administrator link) exist in builtin mode; under header sign-on
     only when an administrator has turned on the break-glass setting."""
-    config = current_app.config
-    return config["AUTH_MODE"] == "builtin" or config["AUTH_BREAK_GLASS"]
+    config = settings()
+    return config.auth_mode == "builtin" or config.auth_break_glass
 
 
 @login_manager.user_loader
@@ -45,7 +44,7 @@ def load_user(user_id: str):
     session, or under OpenID Connect one the provider's sign-in began. Under header sign-on a request that
     comes through the proxy is the proxy's user, whatever cookie it carries; outside builtin mode a password
     session counts only with break-glass on."""
-    mode = current_app.config["AUTH_MODE"]
+    mode = settings().auth_mode
     if mode == "header" and (not passwords_allowed() or _proxy_secret_ok(request)):
         return None
     user = sessions.user_for_request(user_id)
@@ -59,7 +58,7 @@ def load_user(user_id: str):
 def _proxy_secret_ok(req) -> bool:
     # Compared as bytes: a header value may hold any byte, and compare_digest refuses non-ASCII text.
     sent = req.headers.get("X-Proxy-Secret", "").encode("latin-1", "replace")
-    expected = (current_app.config["AUTH_PROXY_SECRET"] or "").encode("utf-8")
+    expected = (settings().auth_proxy_secret or "").encode("utf-8")
     return bool(expected) and hmac.compare_digest(sent, expected)
 
 
@@ -76,7 +75,7 @@ def _identity(req, header: str) -> str | None:
 
 
 def _groups(req) -> set[str]:
-    header = current_app.config["AUTH_GROUPS_HEADER"]
+    header = settings().auth_groups_header
     raw = _identity(req, header) if header else ""
     return {group.strip().lower() for group in (raw or "").replace(";", ",").split(",") if group.strip()}
 
@@ -84,13 +83,13 @@ def _groups(req) -> set[str]:
 def proxy_role(req) -> str | None:
     """The role the proxy's identity gets: from its groups when a group header is configured (highest
     mapped role wins; no mapped group, no entry), else AUTH_DEFAULT_ROLE. None: not let in."""
-    config = current_app.config
+    config = settings()
     groups = _groups(req)
-    if config["AUTH_ALLOWED_GROUPS"] and not groups & config["AUTH_ALLOWED_GROUPS"]:
+    if config.auth_allowed_groups and not groups & config.auth_allowed_groups:
         return None
-    if not config["AUTH_GROUPS_HEADER"]:
-        return config["AUTH_DEFAULT_ROLE"]
-    return role_from_groups(groups, config["AUTH_ROLE_GROUPS"])
+    if not config.auth_groups_header:
+        return config.auth_default_role
+    return role_from_groups(groups, config.auth_role_groups)
 
 
 def role_from_groups(groups: set[str], role_groups: dict) -> str | None:
@@ -105,40 +104,15 @@ def role_from_groups(groups: set[str], role_groups: dict) -> str | None:
 def user_from_proxy(req):
     """AUTH_MODE=header: trust the identity proxy's user header, but only with the shared secret, and
     only for accounts the proxy itself made: a proxy identity never becomes a local account."""
-    config = current_app.config
-    if config["AUTH_MODE"] != "header" or not _proxy_secret_ok(req):
+    config = settings()
+    if config.auth_mode != "header" or not _proxy_secret_ok(req):
         return None
-    username = _identity(req, config["AUTH_HEADER"])
+    username = _identity(req, config.auth_header)
     if not username or len(username) > 254 or any(ord(c) < 33 or c.isspace() for c in username):
         return None
-    role = proxy_role(req)
-    user = db.session.scalar(db.select(User).filter_by(username=username))
-    if user is not None and user.source != "header":
-        log.warning("proxy identity %r matches a local account: refused", username)
-        security_events.record("access_denied", actor=username, subject=username,
-                               detail="proxy identity has the name of a local account")
+    try:
+        user = account_for(OutsideIdentity("header", username, proxy_role(req)),
+                           role_follows_groups=bool(config.auth_groups_header))
+    except NotLetIn:
         return None
-    if role is None:
-        security_events.record("access_denied", actor=username, subject=username,
-                               detail="proxy identity in no allowed group")
-        return None
-    if user is None and name_is_retired(username):
-        security_events.record("access_denied", actor=username, subject=username,
-                               detail="proxy identity of a removed account")
-        return None
-    if user is None:
-        user = User(username=username, role=role, source="header")
-        db.session.add(user)
-        try:
-            db.session.commit()
-        except IntegrityError:  # made by a parallel request a moment ago
-            db.session.rollback()
-            user = db.session.scalar(db.select(User).filter_by(username=username, source="header"))
-        if user is not None:
-            security_events.record("user_created", actor=username, subject=username, detail=f"from the proxy, {role}")
-    elif config["AUTH_GROUPS_HEADER"] and user.role != role:  # the groups at the proxy decide, every time
-        security_events.record("role_changed", actor=username, subject=username,
-                               detail=f"{user.role} → {role}, from the proxy's groups")
-        user.role = role
-        db.session.commit()
-    return user if user is not None and user.is_active else None
+    return user if user.is_active else None

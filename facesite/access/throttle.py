@@ -21,11 +21,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from facesite.config import settings
 from facesite.extensions import db, short_transactions
 from facesite.models import SignInThrottle, utcnow
 
@@ -38,7 +38,7 @@ def account_key(username: str) -> str:
 
 
 def _devices() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="facesite-known-device")
+    return URLSafeTimedSerializer(settings().secret_key, salt="facesite-known-device")
 
 
 def new_device_cookie(username: str, previous: str | None) -> str:

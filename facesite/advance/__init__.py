@@ -70,7 +70,8 @@ class AdvanceClient:
         self.timeout = (connect_timeout, read_timeout)
         self._tokens = token_cache or _shared_token_cache
         # Told of every call before it is sent and after it ends (the portal's audit trail):
-        # observer.started(step, fields) -> handle; observer.finished(handle, answer, error, latency_ms).
+        # observer.started(step, fields) -> handle; observer.finished(handle, answer, error, latency_ms);
+        # and, when it has one, observer.token_refreshed(succeeded) after each token fetch.
         self.observer = observer
         self._session = vendor_session(pool_size=pool_size, use_env_proxy=use_env_proxy)
 
@@ -128,7 +129,11 @@ class AdvanceClient:
     def _token(self) -> str:
         if self._fixed_token:
             return self._fixed_token
-        return self._tokens.get(self._token_key(), self.generate_token)
+        return self._tokens.get(self._token_key(), self.generate_token, self._token_refreshed)
+
+    def _token_refreshed(self, succeeded: bool) -> None:
+        if self.observer and hasattr(self.observer, "token_refreshed"):
+            self.observer.token_refreshed(succeeded)
 
     def _call(self, step: str, path: str, fields: dict, image_part: tuple) -> VendorResponse:
         form = {key: str(value) for key, value in fields.items() if value not in (None, "")}

@@ -31,7 +31,9 @@ class AccessTokenCache:
     _locks: dict = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, key: tuple, fetch) -> str:
+    def get(self, key: tuple, fetch, refreshed=None) -> str:
+        """The token for ``key``, fetched with ``fetch()`` when there is none or it is due for renewal;
+        ``refreshed(succeeded)`` is told of each fetch (the client passes it on to its observer)."""
         cached = self._tokens.get(key)
         if cached and time.time() < cached.refresh_at:
             return cached.token
@@ -39,16 +41,14 @@ class AccessTokenCache:
             cached = self._tokens.get(key)
             if cached and time.time() < cached.refresh_at:
                 return cached.token
-            # Imported here: gunicorn's master reads this module (through config.py) before it names the
-            # directory prometheus-client's multiprocess mode needs, which its first import decides.
-            from facesite import metrics
-
             try:
                 token, expires_at = fetch()
             except Exception:
-                metrics.count_token_refresh(succeeded=False)
+                if refreshed:
+                    refreshed(False)
                 raise
-            metrics.count_token_refresh(succeeded=True)
+            if refreshed:
+                refreshed(True)
             now = time.time()
             # Renew a little before the vendor's expiry: a minute, or a quarter of a short lifetime.
             margin = min(60.0, max(0.0, expires_at - now) / 4)

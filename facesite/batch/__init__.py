@@ -1,5 +1,3 @@
-from flask import Blueprint
+"""The batch engine: a job's states, lifecycle, leases, upload checks, and the runner that sends its rows.
 
-bp = Blueprint("batch", __name__, url_prefix="/batch")
-
-from facesite.batch import routes  # noqa: E402,F401  (registers the views on bp)
+No pages here (they are facesite/web/batch): importing the engine builds no app."""

@@ -19,11 +19,12 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 
 from facesite.batch import archive, lifecycle
+from facesite.batch.language import speaking_to
 from facesite.batch.limits import MB, ManifestError, read_member, size_text
+from facesite.config import settings
 from facesite.extensions import db
-from facesite.i18n import speaking_to
 from facesite.models import BatchJob, BatchPicture
-from facesite.pictures import picture_problem
+from facesite.pictures.sending import picture_problem
 
 PICTURES_PER_ROUND = 100
 
@@ -51,9 +52,9 @@ def check_pictures(app: Flask, job_id: int, stopping: Callable[[], bool]) -> Non
     """Check every picture of a job being checked, on as many threads as there are CPUs (Pillow
     decodes without holding the GIL), then let the job be reviewed. Returns early, leaving the rest
     for later, when ``stopping()`` says so."""
-    picture_limit = int(app.config["BATCH_MAX_PICTURE_MB"] * MB)
+    picture_limit = int(settings(app).batch_max_picture_mb * MB)
     used = db.session.scalar(select(func.coalesce(func.sum(BatchPicture.size), 0)).where(BatchPicture.job_id == job_id))
-    quota = StoredQuota(int(app.config["BATCH_MAX_STORED_MB"] * MB), used)
+    quota = StoredQuota(int(settings(app).batch_max_stored_mb * MB), used)
     zip_file = _open(job_id)
     uploader = db.session.scalar(select(BatchJob.created_by).where(BatchJob.id == job_id))
 

@@ -18,9 +18,10 @@ from sqlalchemy import delete, select
 from facesite.batch import archive, jobs, lifecycle
 from facesite.batch.checking import archive_gone
 from facesite.batch.limits import ManifestError, UploadLimits
-from facesite.batch.states import JobState, RowState
 from facesite.batch.manifest import COLUMNS, UNNAMED, Plan, PlannedRow, plan_upload, replan
-from facesite.extensions import batch_scheduler, db
+from facesite.batch.scheduler import batch_scheduler
+from facesite.batch.states import JobState, RowState
+from facesite.extensions import db
 from facesite.models import BatchJob, BatchPicture, BatchRow
 
 EDITABLE = COLUMNS + (UNNAMED,)

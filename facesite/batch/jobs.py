@@ -10,10 +10,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from facesite.batch import archive, lifecycle
-from facesite.faces.person import mask_id_number
 from facesite.batch.manifest import Plan
 from facesite.batch.states import FINISHED_ROWS, LEFT, READING, WAITING_FOR_RUNNER, JobState, RowState, retriable
 from facesite.extensions import db
+from facesite.id_numbers import mask_id_number
 from facesite.models import BatchJob, BatchPicture, BatchRow, epoch, utcnow
 
 INSERT_CHUNK = 500  # rows written per transaction while a job is made

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from flask import Flask
 from sqlalchemy import or_, update
 
+from facesite.config import settings
 from facesite.extensions import db
 from facesite.models import BatchJob, utcnow
 
@@ -68,7 +69,7 @@ class Lease(threading.Thread):
     def __init__(self, app: Flask, job_id: int, owner: LeaseOwner):
         super().__init__(daemon=True, name=f"batch-lease-{job_id}")
         self.app, self.job_id, self.owner = app, job_id, owner
-        self.seconds = app.config["BATCH_LEASE_SECONDS"]
+        self.seconds = settings(app).batch_lease_seconds
         self.lost = threading.Event()
         self.stopped = threading.Event()
 

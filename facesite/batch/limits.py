@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from facesite.batch import archive as stored
+from facesite.config import Settings
 from facesite.i18n_names import number_text
 
 MB = 1024 * 1024
@@ -34,12 +35,12 @@ class UploadLimits:
     manifest_bytes: int
 
     @classmethod
-    def from_config(cls, config) -> UploadLimits:
-        return cls(rows=config["BATCH_MAX_ROWS"], members=config["BATCH_MAX_ZIP_MEMBERS"],
-                   uncompressed_bytes=int(config["BATCH_MAX_UNCOMPRESSED_MB"] * MB),
-                   compression_ratio=config["BATCH_MAX_COMPRESSION_RATIO"],
-                   picture_bytes=int(config["BATCH_MAX_PICTURE_MB"] * MB),
-                   manifest_bytes=int(config["BATCH_MAX_MANIFEST_MB"] * MB))
+    def from_settings(cls, portal: Settings) -> UploadLimits:
+        return cls(rows=portal.batch_max_rows, members=portal.batch_max_zip_members,
+                   uncompressed_bytes=int(portal.batch_max_uncompressed_mb * MB),
+                   compression_ratio=portal.batch_max_compression_ratio,
+                   picture_bytes=int(portal.batch_max_picture_mb * MB),
+                   manifest_bytes=int(portal.batch_max_manifest_mb * MB))
 
 
 def size_text(size: int) -> str:

@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 
 from flask_babel import format_date, format_number, gettext as _
 
-from facesite import catalogue, preparation
-from facesite.batch.limits import (ManifestError, UploadLimits, check_referenced, clean_name, read_member,
-                                   size_text)
+from facesite.batch.limits import ManifestError, UploadLimits, check_referenced, clean_name, read_member, size_text
 from facesite.extensions import db
-from facesite.faces.person import check_person
+from facesite.faces import catalogue, check_person
 from facesite.models import Enrolment
+from facesite.pictures import preparation
 
 COLUMNS = ("faceSetId", "faceImage", "externalReferenceId", "idNumber", "idCardType", "country", "name")
 PICTURE_EXTENSIONS = preparation.INPUT_EXTENSIONS

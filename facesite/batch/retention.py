@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from facesite.batch import lifecycle
 from facesite.batch.states import NOT_STARTED, RUNNABLE, JobState
+from facesite.config import settings
 from facesite.extensions import db
 from facesite.models import BatchJob, BatchPicture, BatchRow, BatchUploadChunk, Setting, utcnow
 
@@ -83,12 +84,12 @@ def _stamp(now: datetime) -> None:
                                                   changed_at=now, changed_by="purge"))
 
 
-def purge(config, now: datetime | None = None, remember: bool = False) -> dict[str, int]:
+def purge(now: datetime | None = None, remember: bool = False) -> dict[str, int]:
     """Drop what each job past its state's time still holds; jobs purged per state (and totals)."""
     now = now or utcnow()
     figures = {"rows": 0, "pictures": 0, "chunks": 0}
     for rule in RULES:
-        days = config[rule.setting]
+        days = getattr(settings(), rule.setting.lower())
         ids = list(db.session.scalars(select(BatchJob.id).where(
             BatchJob.state.in_(rule.states), rule.clock() < now - timedelta(days=days), _holds_personal_data())))
         db.session.commit()

@@ -1,5 +1,5 @@
 """Before a batch row is enrolled: is its picture of one person, and (when the job asks) is that person
-already in the face set? The same questions the enrol page stops to ask (enrol/routes.py); in a batch
+already in the face set? The questions the enrol page stops to ask (faces/questions.py, one order); in a batch
 nobody is there to answer, so such a row is held for a person to check ("check", with the reason) and
 never enrolled silently. A person who has checked sends it again from the job's page; a row sent again
 is not held a second time (the runner asks only before a row's first attempt)."""
@@ -9,11 +9,8 @@ from flask_babel import gettext as _, ngettext
 
 from facesite.batch import row_outcomes as row_outcome
 from facesite.extensions import db
-from facesite.faces.detection import faces_in
-from facesite.faces.person import PersonDetails
-from facesite.faces.register import enrolments_for
-from facesite.faces.results import Match, Picture, Refused
-from facesite.faces.searching import find_duplicates
+from facesite.faces import (LikelyDuplicates, Match, PersonDetails, Picture, Refused, SeveralFaces,
+                            ask_before_enrolling, enrolments_for)
 from facesite.i18n_names import number_text
 from facesite.models import FaceSet
 
@@ -25,22 +22,17 @@ HELD_CODES = (SEVERAL_FACES, POSSIBLE_DUPLICATE)
 def before_enrolling(face_set_id: str, picture: Picture, person: PersonDetails, *, by: str, check_duplicates: bool,
                      gate, attempts: int) -> dict | None:
     """The row's values when it is not to be enrolled now (held, or the duplicate search failed); None to go on."""
-    seen = faces_in(picture)
-    if seen and seen.several:
-        return several_faces(seen.count)
-    if not check_duplicates:
-        return None
     face_set = db.session.get(FaceSet, face_set_id) or FaceSet(id=face_set_id, label=face_set_id)
-    check = find_duplicates(face_set, picture, by=by)
-    if isinstance(check, Refused):
-        values = row_outcome.after_error(check.error, person, gate, attempts)
+    question = ask_before_enrolling(face_set, picture, by=by, check_duplicates=check_duplicates)
+    if isinstance(question, Refused):
+        values = row_outcome.after_error(question.error, person, gate, attempts)
         if values["state"] == row_outcome.RowState.UNKNOWN:  # a search adds nothing: nothing to look up
-            return row_outcome.failed(values["code"], check.problem.title)
+            return row_outcome.failed(values["code"], question.problem.title)
         return values
-    if check.faces and check.faces.several:
-        return several_faces(check.faces.count)
-    if check.matches:
-        return possible_duplicate(face_set_id, check.matches[0])
+    if isinstance(question, SeveralFaces):
+        return several_faces(question.seen.count)
+    if isinstance(question, LikelyDuplicates):
+        return possible_duplicate(face_set_id, question.matches[0])
     return None
 
 

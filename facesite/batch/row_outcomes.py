@@ -13,9 +13,7 @@ from sqlalchemy import delete, select, update
 from facesite.advance import TransportError, TransportFailure, VendorError
 from facesite.batch.states import SENT, UNSENT, RowState  # noqa: F401  (UNSENT: the runner names it from here)
 from facesite.extensions import db
-from facesite.faces.person import PersonDetails
-from facesite.faces.problems import explain, unsure
-from facesite.faces.results import Enrolled
+from facesite.faces import Enrolled, PersonDetails, explain, unsure
 from facesite.models import BatchPicture, BatchRow, utcnow
 
 # The vendor asks to slow down: the row goes back to the queue and the job waits.

@@ -26,18 +26,18 @@ from flask import Flask
 from flask_babel import gettext as _
 from sqlalchemy import update
 
-from facesite import image_rules, request_ids
-from facesite.batch import lifecycle, row_checks
-from facesite.batch import row_outcomes as row_outcome
+from facesite import request_ids
+from facesite.batch import lifecycle, row_checks, row_outcomes as row_outcome
 from facesite.batch.checking import check_pictures
+from facesite.batch.language import speaking_to
 from facesite.batch.lease import Lease, LeaseOwner
 from facesite.batch.states import RUNNABLE, JobState, RowState
-from facesite.extensions import batch_scheduler, db
+from facesite.config import settings
+from facesite.extensions import db
+from facesite.faces import Refused, enrol
 from facesite.models import BatchJob, BatchPicture, BatchRow, utcnow
-from facesite.faces.enrolment import enrol
-from facesite.faces.results import Refused
-from facesite.i18n import speaking_to
-from facesite.pictures import picture_to_send
+from facesite.pictures import image_rules
+from facesite.pictures.sending import picture_to_send
 
 log = logging.getLogger(__name__)
 
@@ -79,14 +79,15 @@ class VendorGate:
         return max(0.0, self.until - time.monotonic())
 
 
-def run_job(app: Flask, job_id: int, owner: LeaseOwner | None = None) -> bool:
+def run_job(app: Flask, job_id: int, owner: LeaseOwner | None = None, stopping: threading.Event | None = None) -> bool:
     """Check a new job's pictures, or send a started job's pending rows until none is left or staff
-    pause it. False when another runner holds the job. When this process stops (the app's
-    BatchScheduler says so), the calls in flight finish and the job is handed back."""
+    pause it. False when another runner holds the job. Once ``stopping`` is set (this process's
+    BatchScheduler sets it as the process is asked to stop), the calls in flight finish and the job is
+    handed back."""
     owner = owner or LeaseOwner.here()
-    stopping = batch_scheduler(app).stopping
+    stopping = stopping or threading.Event()
     with app.app_context(), request_ids.bound(f"job-{job_id}"), speaking_to(_job_owner(job_id)):
-        if not lifecycle.take_over(job_id, owner, app.config["BATCH_LEASE_SECONDS"]):
+        if not lifecycle.take_over(job_id, owner, settings(app).batch_lease_seconds):
             return False
         lease = Lease(app, job_id, owner)
         lease.start()
@@ -102,7 +103,7 @@ def run_job(app: Flask, job_id: int, owner: LeaseOwner | None = None) -> bool:
 
 
 def _send_rows(app: Flask, job_id: int, lease: Lease, stopping: threading.Event) -> None:
-    concurrency = app.config["BATCH_CONCURRENCY"]
+    concurrency = settings(app).batch_concurrency
     # Twice as many rows in hand as calls in flight: while some wait on the vendor, others are
     # prepared and recorded, so a call slot never waits on the portal's own work. A row in hand
     # stays "pending" until its call starts: if the process dies first, it was never sent.

@@ -14,22 +14,24 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import or_, update
 
-from facesite import retention
 from facesite.batch.lease import LeaseOwner, host_prefix, is_free
 from facesite.batch.runner import run_job
 from facesite.batch.states import NEEDS_RUNNER
+from facesite.config import settings
 from facesite.extensions import db
 from facesite.models import BatchJob, utcnow
 
 log = logging.getLogger(__name__)
 # How often a process asks whether the daily purge of old batch data is due (it runs once a day
-# for the whole cluster, in whichever process asks first; see retention.py).
+# for the whole cluster, in whichever process asks first; see facesite/retention.py).
 PURGE_LOOK_EVERY_SECONDS = 600
+EXTENSION = "facesite.batch"  # where an app keeps its scheduler (app.extensions)
 
 
 class BatchScheduler:
@@ -44,9 +46,12 @@ class BatchScheduler:
     process; it runs when gunicorn lets a worker go, and at exit once a job ran here.
     """
 
-    def __init__(self, app: Flask):
+    def __init__(self, app: Flask, daily_purge: Callable[[], object] | None = None):
         self.app = app
-        self.mode = app.config["BATCH_RUNNER"]  # "thread" or "rq"
+        # The portal's daily purge of every kind of record (facesite/retention.py), which the sweeper
+        # asks now and then whether it is due; given by create_app, so the engine knows nothing of it.
+        self.daily_purge = daily_purge
+        self.mode = settings(app).batch_runner  # "thread" or "rq"
         self.stopping = threading.Event()  # read by every runner of this process (runner.run_job)
         self.running_here: dict[int, threading.Thread] = {}
         # Jobs dispatched again while their thread was still winding up (a retry clicked the moment a job
@@ -59,7 +64,7 @@ class BatchScheduler:
 
     def start(self) -> None:
         """Once per process (after a fork too): look for runnable jobs every BATCH_SWEEP_SECONDS."""
-        if self.app.config["BATCH_SWEEP_SECONDS"] <= 0 or self.sweeper_pid == os.getpid():
+        if settings(self.app).batch_sweep_seconds <= 0 or self.sweeper_pid == os.getpid():
             return
         self.sweeper_pid = os.getpid()
         threading.Thread(target=self._sweep_forever, daemon=True, name="batch-sweeper").start()
@@ -121,7 +126,7 @@ class BatchScheduler:
 
     def _run(self, job_id: int) -> None:
         try:
-            run_job(self.app, job_id)
+            run_job(self.app, job_id, stopping=self.stopping)
         except Exception:
             log.exception("batch job %s stopped on an error; it resumes at the next sweep", job_id)
         finally:
@@ -138,9 +143,9 @@ class BatchScheduler:
         from redis import Redis
         from rq import Queue
 
-        queue = Queue(self.app.config["BATCH_QUEUE"], connection=Redis.from_url(self.app.config["REDIS_URL"]))
+        queue = Queue(settings(self.app).batch_queue, connection=Redis.from_url(settings(self.app).redis_url))
         # No time limit: a job of thousands of rows runs for hours; its lease shows it is alive.
-        queue.enqueue("facesite.batch.worker.run_queued_job", job_id, job_timeout=-1, result_ttl=0,
+        queue.enqueue("facesite.worker.run_queued_job", job_id, job_timeout=-1, result_ttl=0,
                       failure_ttl=7 * 86400, description=f"facesite batch job {job_id}")
 
     def _mark_queued(self, job_id: int, now, stale_before=None) -> bool:
@@ -160,15 +165,15 @@ class BatchScheduler:
                 self.sweep()
             except Exception:  # the database may be restarting: try again later
                 log.exception("batch sweep failed")
-            time.sleep(self.app.config["BATCH_SWEEP_SECONDS"])
+            time.sleep(settings(self.app).batch_sweep_seconds)
 
     def sweep(self) -> list[int]:
         """Run (or enqueue) every job that is runnable and held by nobody."""
         with self.app.app_context():
-            if time.monotonic() - self.purge_looked_at > PURGE_LOOK_EVERY_SECONDS:
+            if self.daily_purge and time.monotonic() - self.purge_looked_at > PURGE_LOOK_EVERY_SECONDS:
                 self.purge_looked_at = time.monotonic()
                 try:
-                    retention.purge_if_due(self.app.config)  # facesite.retention: every kind of record
+                    self.daily_purge()
                 except Exception:  # never let it hold up the jobs: it is tried again later
                     log.exception("batch purge failed")
             self._forget_dead_runners_here()
@@ -176,7 +181,7 @@ class BatchScheduler:
             ids = list(db.session.scalars(db.select(BatchJob.id).where(
                 BatchJob.state.in_(NEEDS_RUNNER), is_free(now))))
             if self.mode == "rq":
-                stale = now - timedelta(seconds=self.app.config["BATCH_LEASE_SECONDS"])
+                stale = now - timedelta(seconds=settings(self.app).batch_lease_seconds)
                 ids = [job_id for job_id in ids if self._mark_queued(job_id, now, stale_before=stale)]
         for job_id in ids:
             self.enqueue(job_id) if self.mode == "rq" else self.run_here(job_id)
@@ -207,3 +212,17 @@ def _process_alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
+
+
+def init_app(app: Flask, daily_purge: Callable[[], object] | None = None) -> BatchScheduler:
+    """This process's scheduler for ``app``; under gunicorn the sweeper starts as each worker starts
+    (gunicorn.conf.py), elsewhere on the first request (never at import: gunicorn's master would run
+    jobs it cannot finish)."""
+    scheduler = app.extensions[EXTENSION] = BatchScheduler(app, daily_purge)
+    app.before_request(scheduler.start)
+    return scheduler
+
+
+def batch_scheduler(app: Flask | None = None) -> BatchScheduler:
+    """What starts, runs and stops this process's batch jobs."""
+    return (app or current_app).extensions[EXTENSION]

@@ -19,13 +19,13 @@ import logging
 from dataclasses import dataclass
 
 import requests
-from flask import current_app
 from PIL import Image, ImageDraw, ImageOps
 
 from facesite.advance import FaceRect
-from facesite.faces.register import upright_size
+from facesite.config import settings
 from facesite.faces.results import Picture
-from facesite.image_rules import ImageRuleError, decode_room
+from facesite.pictures.image_rules import ImageRuleError, decode_room
+from facesite.pictures.thumbnails import upright_size
 from facesite.sandbox import operator_api
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ class FacesSeen:
 def faces_in(picture: Picture) -> FacesSeen | None:
     """The faces in the picture to send, found without enrolling it; None when nobody can tell before
     Add Face (a real vendor), or the sandbox did not answer (the enrolment then goes on as before)."""
-    base_url = current_app.config["ADVANCE_BASE_URL"]
-    if not (current_app.config["SANDBOX_MODE"] and base_url):
+    base_url = settings().advance_base_url
+    if not (settings().sandbox_mode and base_url):
         return None
     try:
         found = operator_api.detect_faces(base_url, picture.data, picture.filename, picture.facts.mime_type)

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+
 from flask_babel import gettext as _
 
 from facesite.advance import ADD_FACE_DETAILS
 from facesite.countries import country_code, country_name
+from facesite.id_numbers import mask_id_number
 
 # The longest value the portal accepts for each detail.
 MAX_LENGTH = {"externalReferenceId": 128, "name": 128, "idNumber": 64, "idCardType": 64, "country": 64}
-
-
-def mask_id_number(value: str | None) -> str | None:
-    """Keep the last four characters only: enough to tell records apart, not to misuse them."""
-    if not value:
-        return None
-    return "••••" + value[-4:] if len(value) > 4 else "••••"
 
 
 def unknown_country(value: str) -> str:

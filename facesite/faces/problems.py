@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _, lazy_gettext as _l
 
-from facesite import image_rules, request_ids
+from facesite import request_ids
 from facesite.advance import AdvanceError, TransportError, TransportFailure, VendorError
-
+from facesite.pictures import image_rules
 
 ADMIN = _l("This is not something you can fix from this form: tell the portal's administrator.")
 

@@ -10,23 +10,10 @@ from dataclasses import asdict, dataclass, field
 
 from facesite.advance import AdvanceError, FaceReference
 from facesite.countries import country_name
-from facesite.faces.person import PersonDetails, mask_id_number
+from facesite.faces.person import PersonDetails
 from facesite.faces.problems import Problem
-from facesite.image_rules import ImageFacts
-
-
-@dataclass(frozen=True)
-class Picture:
-    """A picture ready to send: checked (and prepared, when the portal prepares pictures)."""
-
-    data: bytes
-    facts: ImageFacts
-    preparation: str = ""  # what the portal did to it, in words ("" when sent as uploaded)
-    kept_id: str | None = None  # the kept copy the result page previews (drafts.py)
-
-    @property
-    def filename(self) -> str:
-        return f"face{self.facts.extension}"
+from facesite.id_numbers import mask_id_number
+from facesite.pictures.sending import Picture  # noqa: F401  (what a result was made from)
 
 
 @dataclass(frozen=True)
@@ -76,7 +63,7 @@ class Enrolled:
     picture_id: str | None
     preparation: str
     picture: dict = field(default_factory=dict)  # format, width, height, bytes of what was sent
-    # The ID number as typed, sealed for the enrolling clerk's own result page (faces/id_numbers.py); the
+    # The ID number as typed, sealed for the enrolling clerk's own result page (id_numbers.py); the
     # enrol form's only, never a batch row's.
     id_number_sealed: str | None = None
 

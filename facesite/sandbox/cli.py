@@ -24,7 +24,8 @@ def sandbox_db_path() -> str:
 
 
 def make_app(db_path: str | None = None):
-    from facesite.sandbox.server import create_sandbox_app  # loads numpy; only when needed
+    # Here, not at the top: the sandbox's face engine (dlib, numpy) loads only in a process that serves it.
+    from facesite.sandbox.server import create_sandbox_app
 
     return create_sandbox_app(db_path or sandbox_db_path(), *sandbox_credentials())
 

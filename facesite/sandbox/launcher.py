@@ -14,7 +14,6 @@ import time
 
 import requests
 
-
 # The embedded sandbox's usual port, so that people and scripts can find it; another is
 # taken when it is busy (a second portal on the same machine).
 DEFAULT_PORT = 9100

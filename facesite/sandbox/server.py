@@ -16,7 +16,8 @@ import pycountry
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from facesite import advance, image_rules
+from facesite import advance
+from facesite.pictures import image_rules
 from facesite.sandbox import DEMO_FACE_SET_ID, DEMO_FACE_SET_NAME
 from facesite.sandbox.engine import NoFaceError, get_engine, rank
 from facesite.sandbox.store import SandboxStore

@@ -35,9 +35,3 @@ class ServingLimits:
     #: Seconds one write of an answer may take before a client that stopped reading is dropped.
     send_timeout: float = 60.0
 
-
-def buffering_worker(limits: ServingLimits):
-    """The gunicorn worker class for ``gunicorn.conf.py``'s ``worker_class``, bound to ``limits``."""
-    from facesite.serving.worker import BufferingWorker
-
-    return type(BufferingWorker.__name__, (BufferingWorker,), {"limits": limits})

@@ -12,7 +12,7 @@ from collections import Counter
 from functools import partial
 
 from gunicorn import util
-from gunicorn.workers.gthread import ThreadWorker, TConn
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from facesite.serving import ServingLimits
 from facesite.serving.incoming import BufferBudget, IncomingRequest, Refusal, too_slow
@@ -27,7 +27,7 @@ REPORT_EVERY_SECONDS = 60
 
 
 class BufferingWorker(ThreadWorker):
-    limits = ServingLimits()  # gunicorn.conf.py binds the configured limits (serving.buffering_worker)
+    limits = ServingLimits()  # gunicorn.conf.py binds the configured limits (buffering_worker, below)
 
     @classmethod
     def check_config(cls, cfg, log):
@@ -236,3 +236,8 @@ class BufferingWorker(ThreadWorker):
             pass
         util.close(conn.sock)
         self.nr_conns -= 1
+
+
+def buffering_worker(limits: ServingLimits):
+    """The gunicorn worker class for ``gunicorn.conf.py``'s ``worker_class``, bound to ``limits``."""
+    return type(BufferingWorker.__name__, (BufferingWorker,), {"limits": limits})
