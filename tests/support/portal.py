@@ -62,9 +62,12 @@ def documented_env() -> set[str]:
 
 @functools.cache
 def password_hash() -> str:
+    """The test accounts' password, hashed with few rounds: the portal's own scrypt takes a tenth of a second
+    of CPU per sign-in, on purpose, and the suite signs in hundreds of times (what the portal itself hashes,
+    for accounts made through its pages and commands, stays scrypt)."""
     from werkzeug.security import generate_password_hash
 
-    return generate_password_hash(PASSWORD)  # hashed once: scrypt is slow on purpose
+    return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
 def portal_settings(env: dict | None = None, **config) -> Settings:
