@@ -323,6 +323,9 @@ class ServingSettings:
                 max_body_bytes=whole(env, "SERVER_MAX_BODY_MB", largest_upload_mb) * MB,
                 max_buffered_bytes=whole(env, "SERVER_BUFFER_MB", 2 * largest_upload_mb) * MB,
                 send_timeout=number(env, "SERVER_SEND_TIMEOUT", 60),
+                single_headers=frozenset(name.strip().lower() for name in (
+                    "X-Proxy-Secret", env.get("AUTH_HEADER", "X-Forwarded-Email"), env.get("AUTH_GROUPS_HEADER", ""))
+                    if name.strip()),
             ),
         )
 

@@ -264,3 +264,19 @@ def test_the_company_sign_in_pages_have_no_serious_accessibility_problem(browser
     found["refused"] = serious_violations(page)
     context.close()
     assert AXE.exists() and {name: v for name, v in found.items() if v} == {}, found
+
+
+@pytest.mark.parametrize("verified", [None, False, "false", "true", 1])
+def test_only_an_address_the_provider_verified_names_the_account_or_opens_the_domain(fake_vendor, verified):
+    """Issue 24, finding 2: a missing ``email_verified``, or anything but JSON true, verifies nothing."""
+    from facesite.access.oidc import Refused, identity
+
+    claims = {"sub": "carol-sub", "email": "carol@example.com", "preferred_username": "carol",
+              **({} if verified is None else {"email_verified": verified})}
+    open_app = make_app(fake_vendor.url, oidc_env("https://id.example.com"))
+    with open_app.app_context():
+        assert identity("https://id.example.com", claims).username == "carol"  # not the unverified address
+        assert identity("https://id.example.com", {**claims, "email_verified": True}).username == "carol@example.com"
+    domain_app = make_app(fake_vendor.url, oidc_env("https://id.example.com", OIDC_ALLOWED_DOMAIN="example.com"))
+    with domain_app.app_context(), pytest.raises(Refused):
+        identity("https://id.example.com", claims)

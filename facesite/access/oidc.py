@@ -75,8 +75,9 @@ def identity(issuer: str, claims: dict) -> Identity:
     address, else the preferred user name, else the subject."""
     config = settings()
     subject = str(claims.get("sub") or "")
-    # An address the provider says it has not verified names nobody: it is neither the name nor lets a domain in.
-    verified = claims.get("email_verified") is not False
+    # Only an address the provider says it verified, in the claim's own JSON true, names someone: a missing
+    # claim, false, or the string "false" (some providers send strings) is neither the name nor lets a domain in.
+    verified = claims.get("email_verified") is True
     email = claims.get("email") if isinstance(claims.get("email"), str) and verified else None
     name = email or claims.get("preferred_username") or subject
     username = str(name).strip().lower()

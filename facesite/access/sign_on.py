@@ -108,7 +108,8 @@ def user_from_proxy(req):
     if config.auth_mode != "header" or not _proxy_secret_ok(req):
         return None
     username = _identity(req, config.auth_header)
-    if not username or len(username) > 254 or any(ord(c) < 33 or c.isspace() for c in username):
+    # A comma is how a server joins a header sent twice (the Procfile's server refuses that outright).
+    if not username or len(username) > 254 or any(ord(c) < 33 or c.isspace() or c == "," for c in username):
         return None
     try:
         user = account_for(OutsideIdentity("header", username, proxy_role(req)),

@@ -34,4 +34,8 @@ class ServingLimits:
     max_buffered_bytes: int = 2048 * MB
     #: Seconds one write of an answer may take before a client that stopped reading is dropped.
     send_timeout: float = 60.0
+    #: Headers (lower case) a request may carry once at most: the identity proxy's user, groups and shared
+    #: secret. gunicorn joins repeated headers with "," before the portal sees them, so a client's own
+    #: ``X-Forwarded-Groups: admins`` beside the proxy's would read as one list; refused here, raw.
+    single_headers: frozenset[str] = frozenset({"x-proxy-secret", "x-forwarded-email"})
 

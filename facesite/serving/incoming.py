@@ -146,6 +146,11 @@ class IncomingRequest:
 
     def _headers_arrived(self, request: h11.Request, now: float) -> None:
         self.has_headers, self.deadline = True, now + self.limits.body_timeout
+        names = [name.decode("latin-1") for name, _ in request.headers]  # h11 gives them in lower case
+        if any(names.count(name) > 1 for name in self.limits.single_headers):
+            raise Refusal(400, "A header came more than once",
+                          "The request carried a sign-on header twice, which a sign-on proxy never sends. Open "
+                          "the portal again through the company's sign-on.")
         self.wants_continue = self.parser.they_are_waiting_for_100_continue
         declared = dict(request.headers).get(b"content-length", b"").strip()
         if declared.isdigit() and int(declared) > self.limits.max_body_bytes:
