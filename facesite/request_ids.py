@@ -1,8 +1,10 @@
 """One id per request, so a screenshot of an error page leads to the log lines and the audit row.
 
-The router's ``X-Request-Id`` is kept when it looks like an id (a bounded run of safe characters), so
-the router's logs and the portal's share it; anything else (missing, a line break, kilobytes) is
-replaced by a fresh one. The id is returned in the answer's ``X-Request-Id`` header, printed on every
+Behind a counted router (TRUSTED_PROXY_HOPS), the router's ``X-Request-Id`` is kept when it looks like an
+id (a bounded run of safe characters), so the router's logs and the portal's share it; anything else
+(missing, a line break, kilobytes) is replaced by a fresh one. With no router counted, the header can only
+be the client's own, which would let staff file their vendor calls under another request's id in the audit
+trail: every request gets a fresh one. The id is returned in the answer's ``X-Request-Id`` header, printed on every
 log line (``RequestIdFilter``), shown on error pages and stored with each vendor call (audit.py).
 Background work has no request: a batch runner binds its job's and row's ids instead (``bound``).
 """
@@ -53,11 +55,12 @@ class RequestIds:
     """WSGI middleware, outermost: every answer, error pages and refusals before Flask included, carries
     the id, and every log line written while the request runs (its streamed body too) shows it."""
 
-    def __init__(self, wsgi_app):
+    def __init__(self, wsgi_app, trust_router: bool):
         self.wsgi_app = wsgi_app
+        self.trust_router = trust_router  # a router is counted in front (TRUSTED_PROXY_HOPS): its id is kept
 
     def __call__(self, environ, start_response):
-        request_id = accepted(environ.get("HTTP_X_REQUEST_ID"))
+        request_id = accepted(environ.get("HTTP_X_REQUEST_ID") if self.trust_router else None)
         environ[ENVIRON_ID] = request_id
         environ[ENVIRON_STARTED] = time.perf_counter()
         _current.set(request_id)

@@ -80,6 +80,18 @@ def test_a_safe_next_never_carries_a_line_break(app, anonymous):
         page = anonymous.get("/auth/login").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("target", ["/faces/../other", "/faces/%2e%2e/other/", "/faces/./../x", "/faces/a/../../x",
+                                    "/faces/%2E%2E", "/faces/.%2e/x"])
+def test_a_next_address_with_dot_segments_never_leaves_the_mount_path(app, anonymous, target):
+    """Issue 24, finding 11: under /faces, "/faces/../other" passed a string check, then the browser left."""
+    mounted = "http://localhost/faces/"  # the portal under /faces (SCRIPT_NAME), as a proxy mounts it
+    page = anonymous.get("/auth/login", base_url=mounted).get_data(as_text=True)
+    answer = anonymous.post("/auth/login", query_string={"next": target}, base_url=mounted,
+                            data={"csrf_token": EnrolPage.hidden(page, "csrf_token"), "username": "otto",
+                                  "password": PASSWORD})
+    assert answer.status_code == 303 and answer.location in ("/faces/", "/faces/enrol/", "/faces/search/")
+
+
 def test_header_sign_on_lets_nobody_in_until_roles_are_configured(monkeypatch):
     from facesite.app import create_app
 

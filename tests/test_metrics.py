@@ -144,10 +144,9 @@ def test_two_gunicorn_workers_count_together(json_logs, procfile_portal):  # noq
                    **healthz)  # the start-up's own probes
     sent, pids = 0, set()
     while len(pids) < 2 and sent < 400:  # each on a new connection, until both workers have answered
-        request_id = f"healthz-{sent:06d}"
-        answer = requests.get(url + "/healthz", headers={"X-Request-Id": request_id, "Connection": "close"},
-                              timeout=10)
-        assert answer.status_code == 200 and answer.headers["X-Request-Id"] == request_id
+        answer = requests.get(url + "/healthz", headers={"Connection": "close"}, timeout=10)
+        request_id = answer.headers["X-Request-Id"]
+        assert answer.status_code == 200
         sent += 1
         pids |= {line["process"] for line in json_lines(process) if line.get("request_id") == request_id}
     assert len(pids) == 2, f"one worker answered all {sent} requests"

@@ -33,7 +33,7 @@ def lines(stream) -> list[dict]:
 
 
 def test_the_routers_id_leads_from_the_error_page_to_the_log_lines_and_the_audit_row(sandbox, json_log):
-    app = make_app(sandbox.url)
+    app = make_app(sandbox.url, {"TRUSTED_PROXY_HOPS": "1"})  # a router in front, counted
     client = staff_work.signed_in(app, "operator")
     client.environ_base["HTTP_X_REQUEST_ID"] = "router-7f3a9c01-0001"
     page = EnrolPage(client).send(face("obama.jpg"), faceSetId="no-such-set")  # the vendor has no such set
@@ -60,7 +60,8 @@ def test_the_routers_id_leads_from_the_error_page_to_the_log_lines_and_the_audit
 
 @pytest.mark.parametrize("hostile", ["abc12345\r\nSet-Cookie: session=stolen", "a" * 10240, "ünïcödé-1234567",
                                      "short", "id with spaces", "../../etc/passwd"])
-def test_a_hostile_request_id_is_replaced(app, hostile, json_log):
+def test_a_hostile_request_id_is_replaced(sandbox, hostile, json_log):
+    app = make_app(sandbox.url, {"TRUSTED_PROXY_HOPS": "1"})  # even from a router counted in front
     answer = app.test_client().get("/healthz", environ_base={"HTTP_X_REQUEST_ID": hostile})
     assert MADE.fullmatch(answer.headers["X-Request-Id"])
     assert hostile not in json_log.getvalue()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import request
 
@@ -24,6 +24,9 @@ def safe_next(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    # "/faces/../other" starts with the mount path yet leaves it once a browser resolves the dots (%2e too).
+    if any(segment in (".", "..") for segment in unquote(parts.path).split("/")):
         return None
     mount = request.script_root
     if mount and target != mount and not target.startswith(mount + "/"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from facesite import request_ids
+from facesite.config import settings
 from facesite.web.metrics import bp, count_requests
 
 
@@ -13,4 +14,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.after_request(count_requests)
     app.context_processor(request_ids.template_context)
-    app.wsgi_app = request_ids.RequestIds(app.wsgi_app)
+    app.wsgi_app = request_ids.RequestIds(app.wsgi_app, trust_router=settings(app).trusted_proxy_hops > 0)

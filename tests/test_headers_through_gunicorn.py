@@ -1,6 +1,9 @@
-"""Header sign-on through the Procfile's own web process: what the identity proxy sent is what counts, even
-when a client slips its own copy of an identity header beside the proxy's (gunicorn joins repeated headers
-with "," before the portal sees them; the serving layer refuses them raw). Issue 24, finding 1."""
+"""Request headers through the Procfile's own web process, where gunicorn (not Flask's test client) reads them.
+
+Header sign-on: what the identity proxy sent is what counts, even when a client slips its own copy of an
+identity header beside the proxy's (gunicorn joins repeated headers with "," before the portal sees them; the
+serving layer refuses them raw). Issue 24, finding 1. And a client's own X-Request-Id is not taken when no
+router is counted in front (finding 10)."""
 from __future__ import annotations
 
 import os
@@ -33,7 +36,7 @@ def gunicorn_behind_a_proxy(tmp_path_factory):
         kill_process(process, signal.SIGTERM)
 
 
-def raw_get(port: int, path: str, headers: list[tuple[str, str]]) -> tuple[int, str]:
+def raw_get(port: int, path: str, headers: list[tuple[str, str]]) -> tuple[int, str, str]:
     """A GET with exactly these header lines, repeated ones included (HTTP clients merge or refuse them)."""
     lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in headers]
@@ -43,7 +46,7 @@ def raw_get(port: int, path: str, headers: list[tuple[str, str]]) -> tuple[int, 
         while chunk := connection.recv(65536):
             answer += chunk
     head, _, body = answer.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body.decode("utf-8", "replace")
+    return int(head.split()[1]), body.decode("utf-8", "replace"), head.decode("latin-1")
 
 
 def proxy_headers(email: str, groups: str = "staff") -> list[tuple[str, str]]:
@@ -64,14 +67,21 @@ def test_the_proxys_own_headers_let_a_viewer_in_and_no_further(gunicorn_behind_a
 ])
 def test_an_identity_header_sent_twice_is_refused_before_the_portal_reads_it(gunicorn_behind_a_proxy, extra):
     port = gunicorn_behind_a_proxy
-    status, body = raw_get(port, "/admin/users", [extra] + proxy_headers("mallory@example.com"))
+    status, body, _ = raw_get(port, "/admin/users", [extra] + proxy_headers("mallory@example.com"))
     assert status == 400 and "more than once" in body
     # Nobody was raised, and the person was not even made an account by the refused request.
-    status, _ = raw_get(port, "/admin/users", proxy_headers("mallory@example.com"))
+    status, _, _ = raw_get(port, "/admin/users", proxy_headers("mallory@example.com"))
     assert status == 403
 
 
 def test_a_header_spelled_with_underscores_is_not_the_proxys(gunicorn_behind_a_proxy):
     port = gunicorn_behind_a_proxy
-    status, _ = raw_get(port, "/admin/users", [("X_Forwarded_Groups", "face-admins")] + proxy_headers("eve@example.com"))
+    status, _, _ = raw_get(port, "/admin/users", [("X_Forwarded_Groups", "face-admins")] + proxy_headers("eve@example.com"))
     assert status == 403
+
+
+def test_a_clients_own_request_id_is_not_taken_without_a_counted_router(gunicorn_behind_a_proxy):
+    port = gunicorn_behind_a_proxy
+    _, _, head = raw_get(port, "/healthz", [("X-Request-Id", "someone-elses-request-0001")])
+    given = [line.split(":", 1)[1].strip() for line in head.split("\r\n") if line.lower().startswith("x-request-id:")]
+    assert len(given) == 1 and given[0] != "someone-elses-request-0001" and len(given[0]) == 32
