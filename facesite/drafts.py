@@ -84,6 +84,20 @@ class DraftStore:
         self._insert(f"picture:{picture_id}", data, PICTURE_TYPES[extension], owner)
         return picture_id
 
+    def keep_picture_once(self, picture_id: str, data: bytes, extension: str, owner: str) -> str:
+        """``keep_picture`` under an id the caller derives from what the picture is: the same picture kept
+        again by the same person is the copy kept before, so asking again and again writes nothing more."""
+        if self.picture(picture_id, owner) is not None:
+            return picture_id
+        if self.picture_folder:
+            self._write_file(picture_id, data, replace=True)
+            data = None
+        try:
+            self._insert(f"picture:{picture_id}", data, PICTURE_TYPES[extension], owner)
+        except IntegrityError:  # the same request, sent twice at once: the other one kept it
+            pass
+        return picture_id
+
     def picture(self, picture_id: str | None, reader) -> tuple[bytes, str] | None:
         """(bytes, MIME type) of a kept picture, or None when unknown, swept or not the reader's."""
         if not valid_id(picture_id):
@@ -98,8 +112,9 @@ class DraftStore:
         except (OSError, TypeError):  # swept between the two reads, or kept by a set-up without files
             return None
 
-    def _write_file(self, picture_id: str, data: bytes) -> None:
-        partial = self.picture_folder / f".{picture_id}.partial"
+    def _write_file(self, picture_id: str, data: bytes, replace: bool = False) -> None:
+        # Its own partial file when the same id may be written twice at once (keep_picture_once).
+        partial = self.picture_folder / (f".{picture_id}.{new_id()}.partial" if replace else f".{picture_id}.partial")
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # personal data
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)

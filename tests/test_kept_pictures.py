@@ -79,3 +79,32 @@ def test_a_kept_picture_half_gone_reads_as_gone(app, client, face_set, removed):
     form = client.get(f"/search/?picture={kept_id}").get_data(as_text=True)
     answer = SearchPage(client).send(None, html=form, faceSetId=face_set)
     assert answer.status_code == 422 and "attach it again" in answer.get_data(as_text=True)
+
+
+def test_searching_with_a_register_entrys_face_again_and_again_keeps_one_copy_and_is_limited(sandbox, face_set):
+    """Issue 24, finding 3: each press of "Search with this face" kept a new picture for a day (40 presses in a
+    third of a second, 40 files), with no limit: a viewer could fill the disk."""
+    from facesite.models import Enrolment
+    from tests.support import EnrolPage
+
+    app = make_app(sandbox.url, RATE_LIMIT_SEARCH="12 per minute")
+    operator = sign_in(app.test_client(), "operator")
+    assert EnrolPage(operator).send(face("obama.jpg"), faceSetId=face_set, name="Barack").status_code == 303
+    with app.app_context():
+        entry_id = db.session.scalar(db.select(Enrolment.id).filter_by(face_set_id=face_set))
+    viewer, other = sign_in(app.test_client(), "viewer"), sign_in(app.test_client(), "admin")
+    folder = os.path.join(app.instance_path, "kept-pictures")
+    before = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+
+    def press(client):
+        page = client.get(f"/register/{entry_id}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        return client.post(f"/register/{entry_id}/search", data={"csrf_token": token})
+
+    answers = [press(viewer) for _ in range(10)]
+    assert {a.status_code for a in answers} == {303}
+    attached = {re.search(r"picture=([A-Za-z0-9_-]+)", a.headers["Location"]).group(1) for a in answers}
+    assert len(attached) == 1 and viewer.get(f"/picture/{attached.pop()}").status_code == 200
+    assert press(other).status_code == 303  # someone else gets a copy of their own
+    assert len(set(os.listdir(folder)) - before) == 2
+    assert [press(viewer).status_code for _ in range(3)][-1] == 429  # past RATE_LIMIT_SEARCH: a page, not a file

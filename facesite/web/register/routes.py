@@ -1,6 +1,10 @@
 """The register of enrolments: who the portal enrolled, filtered, paged and exported."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
@@ -11,13 +15,14 @@ from wtforms.validators import Optional
 from facesite.config import settings
 from facesite.countries import country_name
 from facesite.drafts import drafts
-from facesite.extensions import db
+from facesite.extensions import db, limiter
 from facesite.faces import catalogue
 from facesite.models import Enrolment
 from facesite.pictures.thumbnails import searchable
 from facesite.web.filters import FilterForm, requested_page
 from facesite.web.form_fields import face_set_field
 from facesite.web.register.forms import IdNumberForm
+from facesite.web.security import user_or_address
 from facesite.web.spreadsheets import csv_download, record_rows
 
 bp = Blueprint("register", __name__, url_prefix="/register")
@@ -79,20 +84,35 @@ def entry(entry_id):
     return render_template("register/entry.html", entry=found, country=country_name(found.country))
 
 
+def search_rate():
+    return settings().rate_limit_search
+
+
 @bp.post("/<int:entry_id>/search")
+@limiter.limit(search_rate, key_func=user_or_address)
 def search_with_face(entry_id):
     """Search with the face a register entry keeps: its thumbnail, enlarged, kept as the searcher's own
-    picture, then the search form with it attached (nothing to upload)."""
+    picture, then the search form with it attached (nothing to upload). Kept once per person and entry: the
+    same button pressed again reuses that copy, so nobody fills the disk with it."""
     found = db.session.get(Enrolment, entry_id) or abort(404)
     if not FlaskForm().validate_on_submit():
         abort(400)
     if found.thumbnail is None or not settings().keep_thumbnails:
         flash(_("No picture of this face is kept: search with a photo of the person."), "error")
         return redirect(url_for(".entry", entry_id=found.id), 303)
-    picture_id = drafts().keep_picture(searchable(found.thumbnail), ".jpg", current_user.username)
+    picture_id = drafts().keep_picture_once(entry_picture_id(found, current_user.username), searchable(found.thumbnail),
+                                            ".jpg", current_user.username)
     flash(_("The register's small picture of %(who)s is attached, enlarged: a photo of the person gives surer "
             "scores.", who=found.name or found.external_reference_id or found.face_id), "info")
     return redirect(url_for("search.search", faceSetId=found.face_set_id, picture=picture_id), 303)
+
+
+def entry_picture_id(entry: Enrolment, owner: str) -> str:
+    """The kept picture's id for this person and this entry's thumbnail: derived, not random, and keyed, so
+    nobody can name another person's copy."""
+    digest = hmac.new(settings().secret_key.encode(), f"register-search\0{owner}\0{entry.id}\0".encode()
+                      + hashlib.sha256(entry.thumbnail).digest(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 @bp.get("/<int:entry_id>/thumbnail.jpg")
