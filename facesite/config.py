@@ -326,6 +326,7 @@ class ServingSettings:
                 single_headers=frozenset(name.strip().lower() for name in (
                     "X-Proxy-Secret", env.get("AUTH_HEADER", "X-Forwarded-Email"), env.get("AUTH_GROUPS_HEADER", ""))
                     if name.strip()),
+                mount_path=env.get("SCRIPT_NAME", "").strip().rstrip("/"),
             ),
         )
 

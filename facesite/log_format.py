@@ -20,11 +20,16 @@ TEXT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 # The secret part of a one-time link (the first administrator's, a password reset) is in its path, which
 # request lines show: it is written as "[hidden]" instead, so a log reader cannot use a link nobody has used yet.
 _LINK_SECRET = re.compile(r"(/auth/(?:setup|reset)/)[^\s/?#\"']+")
+# The company sign-in's callback carries the authorization code and the state in its query: hidden too.
+_CALLBACK_QUERY = re.compile(r"(/auth/oidc/callback)\?[^\s\"']*")
 
 
 def without_link_secrets(text: str) -> str:
-    """``text`` (a request line, a path) with the secret part of any one-time link in it hidden."""
-    return _LINK_SECRET.sub(r"\1[hidden]", text) if "/auth/" in text else text
+    """``text`` (a request line, a path) with the secret part of any one-time link, and the company sign-in's
+    code and state, hidden."""
+    if "/auth/" not in text:
+        return text
+    return _CALLBACK_QUERY.sub(r"\1?[hidden]", _LINK_SECRET.sub(r"\1[hidden]", text))
 
 
 def hide_link_secrets(record: logging.LogRecord) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from facesite.sandbox.launcher import free_port, wait_until_up
@@ -151,6 +152,14 @@ def gunicorn_under_a_path(tmp_path):
         yield url, process
     finally:
         kill_process(process, signal.SIGTERM)
+
+
+def test_a_path_outside_the_mount_is_a_plain_404_not_an_empty_500(gunicorn_under_a_path):
+    url, _ = gunicorn_under_a_path
+    for path in ("/", "/auth/login", "/other/tool", "/favicon.ico"):
+        answer = requests.get(url + path, timeout=10, allow_redirects=False)
+        assert answer.status_code == 404 and "not part of the portal" in answer.text, path
+    assert requests.get(url + "/faces/healthz", timeout=10).status_code == 200
 
 
 def test_gunicorn_with_script_name_serves_everything_under_that_path(browser, gunicorn_under_a_path):

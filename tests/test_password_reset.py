@@ -238,6 +238,9 @@ def test_the_portals_own_lines_name_a_links_path_without_its_secret():
     assert without_link_secrets("/auth/reset/abc") == "/auth/reset/[hidden]"
     for untouched in ("/auth/login?next=/auth/password", "/admin/users/3/reset-link", "/auth/reset/"):
         assert without_link_secrets(untouched) == untouched
+    # The company sign-in's code and state (issue 24): an access line must not hand them to a log reader.
+    callback = '127.0.0.1 "GET /faces/auth/oidc/callback?code=SpLx9&state=Qz7 HTTP/1.1" 302 0'
+    assert without_link_secrets(callback) == '127.0.0.1 "GET /faces/auth/oidc/callback?[hidden] HTTP/1.1" 302 0'
 
 
 def test_the_daily_purge_drops_reset_links_a_month_after_they_died(app, admin):

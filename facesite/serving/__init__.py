@@ -38,4 +38,7 @@ class ServingLimits:
     #: secret. gunicorn joins repeated headers with "," before the portal sees them, so a client's own
     #: ``X-Forwarded-Groups: admins`` beside the proxy's would read as one list; refused here, raw.
     single_headers: frozenset[str] = frozenset({"x-proxy-secret", "x-forwarded-email"})
+    #: The path the portal is mounted under (SCRIPT_NAME): a request for any other path is a 404 here, where
+    #: gunicorn would answer an empty 500.
+    mount_path: str = ""
 

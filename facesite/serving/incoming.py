@@ -146,6 +146,9 @@ class IncomingRequest:
 
     def _headers_arrived(self, request: h11.Request, now: float) -> None:
         self.has_headers, self.deadline = True, now + self.limits.body_timeout
+        mount = self.limits.mount_path
+        if mount and not request.target.decode("latin-1").startswith(mount):
+            raise Refusal(404, "Not found", f"This address is not part of the portal, which is under {mount}/.")
         names = [name.decode("latin-1") for name, _ in request.headers]  # h11 gives them in lower case
         if any(names.count(name) > 1 for name in self.limits.single_headers):
             raise Refusal(400, "A header came more than once",

@@ -74,5 +74,5 @@ def csv_download(filename: str, columns: Sequence[str], rows: Iterable[Sequence]
     sent, inside the request's context. ``export`` names the export in the security log."""
     security_events.record("csv_export", detail=export)
     safe_name = _UNSAFE_FILENAME.sub("-", filename).strip(".-") or "export.csv"
-    return Response(stream_with_context(csv_lines(columns, rows)), mimetype="text/csv; charset=utf-8",
+    return Response(stream_with_context(csv_lines(columns, rows)), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{safe_name}"'})
