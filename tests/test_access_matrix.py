@@ -36,6 +36,8 @@ EXPECTED = {
     "main.index": {"GET": VIEWER},
     "auth.password": dict.fromkeys(BOTH, VIEWER),
     "auth.logout": {"POST": VIEWER},
+    "auth.your_sessions": {"GET": VIEWER},
+    "auth.end_other_sessions": {"POST": VIEWER},
     "main.picture": {"GET": VIEWER},
     "search.search": dict.fromkeys(BOTH, VIEWER),
     "search.results": {"GET": VIEWER},

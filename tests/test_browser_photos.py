@@ -73,7 +73,7 @@ def test_the_camera_takes_a_still_and_attaches_it(camera_browser, live_portal, f
     context.close()
 
 
-PAGES = ["/auth/login", "/enrol/", "/search/", "/register/", "/auth/password", "/admin/users", "/admin/audit",
+PAGES = ["/auth/login", "/enrol/", "/search/", "/register/", "/auth/password", "/auth/sessions", "/admin/users", "/admin/audit",
          "/admin/face-sets", "/admin/settings", "/batch/", "/batch/new"]
 
 

@@ -143,6 +143,7 @@ STATES = [
     State("face sets", "edit", f"/admin/face-sets/{layout_world.FACE_SET}"),
     State("settings", "filled", "/admin/settings"),
     State("password", "empty", "/auth/password"),
+    State("sessions", "filled", "/auth/sessions"),
     State("password", "form error", password_error),
     State("batch list", "filled", "/batch/"),
     State("batch list", "empty", "/batch/", "otto"),

@@ -72,3 +72,17 @@ def test_the_cookie_is_not_reissued_on_every_request(app):
     answer = client.get("/register/")
     assert answer.status_code == 200
     assert not any(h.startswith("session=") for h in answer.headers.getlist("Set-Cookie"))
+
+
+def test_staff_see_where_they_are_signed_in_and_end_the_other_sessions(app):
+    """Issue 24, finding 17 (ASVS 3.3.4): one's own sessions, listed, and the others ended with one button."""
+    desk, phone = sign_in(app.test_client(), "viewer"), sign_in(app.test_client(), "viewer")
+    someone_else = sign_in(app.test_client(), "operator")
+    page = desk.get("/auth/sessions").get_data(as_text=True)
+    assert page.count("<tr") == 3 and page.count("(this browser)") == 1  # a heading row and vera's two sessions
+    answer = desk.post("/auth/sessions/end-others", data={"csrf_token": EnrolPage.hidden(page, "csrf_token")})
+    assert answer.status_code == 303
+    assert "1 other session ended." in desk.get(answer.location).get_data(as_text=True)
+    assert phone.get("/register/").status_code == 302  # the other browser is signed out
+    assert desk.get("/register/").status_code == 200 and someone_else.get("/register/").status_code == 200
+    assert desk.get("/auth/sessions").get_data(as_text=True).count("<tr") == 2

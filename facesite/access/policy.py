@@ -87,6 +87,8 @@ POLICY: dict[str, Rule] = {
     "main.index": allow(VIEWER),
     "auth.password": allow(VIEWER, "GET", "POST"),
     "auth.logout": allow(VIEWER, "POST"),
+    "auth.your_sessions": allow(VIEWER),  # one's own sessions only: the views read current_user's
+    "auth.end_other_sessions": allow(VIEWER, "POST"),
     "i18n.preferences": allow(VIEWER, "GET", "POST"),
     "main.picture": allow(VIEWER, owned=KEPT_PICTURE),
     "search.search": allow(VIEWER, "GET", "POST"),

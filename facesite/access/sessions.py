@@ -77,6 +77,20 @@ def user_for_request(user_id: str) -> User | None:
     return user
 
 
+def open_sessions(user_id: int) -> list[tuple[UserSession, bool]]:
+    """The person's sessions still open (not ended, not past their idle or longest time), the most recently
+    active first, each with whether it is this browser's."""
+    now, config = utcnow(), settings()
+    token = session.get(TOKEN_KEY)
+    mine = _hash(token) if isinstance(token, str) else None
+    found = db.session.scalars(select(UserSession).where(
+        UserSession.user_id == user_id, UserSession.ended_at.is_(None),
+        UserSession.last_seen_at > now - timedelta(minutes=config.session_idle_minutes),
+        UserSession.created_at > now - timedelta(hours=config.session_max_hours))
+        .order_by(UserSession.last_seen_at.desc())).all()
+    return [(record, record.token_hash == mine) for record in found]
+
+
 def end_current() -> str | None:
     """End this browser's session; the provider's ID token it began with, if any (for signing out there)."""
     token = session.get(TOKEN_KEY)

@@ -2,6 +2,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, logout_user
+from flask_wtf import FlaskForm
 
 from facesite import security_events
 from facesite.access import sessions, throttle
@@ -78,6 +79,23 @@ def logout():
     if not passwords_allowed() or provider_logout:
         return render_template("auth/signed_out.html", provider_logout=provider_logout)
     return redirect(url_for("auth.login"), 303)
+
+
+@bp.get("/sessions")
+def your_sessions():
+    """Where one's own account is signed in now, and a button that ends every other session (ASVS 3.3.4)."""
+    return render_template("auth/sessions.html", sessions=sessions.open_sessions(current_user.id), form=FlaskForm())
+
+
+@bp.post("/sessions/end-others")
+def end_other_sessions():
+    if FlaskForm().validate_on_submit():
+        ended = sessions.end_all_sessions(current_user.id, keep_current=True)
+        security_events.record("sign_out", subject=current_user.username,
+                               detail=f"other sessions ended by their owner: {ended}")
+        flash(ngettext("%(num)d other session ended.", "%(num)d other sessions ended.", ended) if ended
+              else _("No other session was open."), "info")
+    return redirect(url_for(".your_sessions"), 303)
 
 
 @bp.route("/setup/<token>", methods=["GET", "POST"])
