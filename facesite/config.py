@@ -116,6 +116,7 @@ class Settings:
     id_number_key: str | None
     id_number_shown_minutes: int
     rate_limit_id_lookup: str
+    rate_limit_thumbnails: str  # per user: a register page shows up to 50; more is bulk copying
     # Face-set pickers list the catalogue in a drop-down up to this many entries, then become a type-ahead box.
     face_set_list_max: int
     log_level: str
@@ -237,6 +238,7 @@ class Settings:
             id_number_key=env.get("ID_NUMBER_KEY") or None,
             id_number_shown_minutes=max(0, whole(env, "ID_NUMBER_SHOWN_MINUTES", 10)),
             rate_limit_id_lookup=env.get("RATE_LIMIT_ID_LOOKUP", "30 per minute"),
+            rate_limit_thumbnails=env.get("RATE_LIMIT_THUMBNAILS", "300 per minute"),
             face_set_list_max=max(0, whole(env, "FACE_SET_LIST_MAX", 50)),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             log_format=log_format(env),

@@ -108,3 +108,19 @@ def test_searching_with_a_register_entrys_face_again_and_again_keeps_one_copy_an
     assert press(other).status_code == 303  # someone else gets a copy of their own
     assert len(set(os.listdir(folder)) - before) == 2
     assert [press(viewer).status_code for _ in range(3)][-1] == 429  # past RATE_LIMIT_SEARCH: a page, not a file
+
+
+def test_register_thumbnails_cannot_be_copied_in_bulk(sandbox, face_set):
+    """Issue 24, finding 14: any viewer fetched every thumbnail, ids in sequence, with no limit."""
+    from facesite.models import Enrolment
+    from tests.support import EnrolPage
+
+    app = make_app(sandbox.url, RATE_LIMIT_THUMBNAILS="4 per minute")
+    operator = sign_in(app.test_client(), "operator")
+    assert EnrolPage(operator).send(face("obama.jpg"), faceSetId=face_set).status_code == 303
+    with app.app_context():
+        entry_id = db.session.scalar(db.select(Enrolment.id).filter_by(face_set_id=face_set))
+    viewer = sign_in(app.test_client(), "viewer")
+    codes = [viewer.get(f"/register/{entry_id}/thumbnail.jpg").status_code for _ in range(6)]
+    assert codes[:4] == [200] * 4 and codes[4:] == [429, 429]
+    assert operator.get(f"/register/{entry_id}/thumbnail.jpg").status_code == 200  # counted per person

@@ -33,7 +33,7 @@ STAFF = {"viewer": "vera", "operator": "otto", "admin": "ada"}
 CATALOGUE = ("demo", "1", "branch-1", "no-such-set")
 # Generous limits, so tests that send many forms are not throttled (a test of the limits sets its own).
 TEST_LIMITS = {"RATE_LIMIT_ENROL": "1000 per minute", "RATE_LIMIT_SEARCH": "1000 per minute",
-               "RATE_LIMIT_LOGIN": "1000 per minute"}
+               "RATE_LIMIT_LOGIN": "1000 per minute", "RATE_LIMIT_THUMBNAILS": "10000 per minute"}
 POSTGRES_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 
 

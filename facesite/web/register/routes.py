@@ -115,7 +115,12 @@ def entry_picture_id(entry: Enrolment, owner: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def thumbnail_rate():
+    return settings().rate_limit_thumbnails
+
+
 @bp.get("/<int:entry_id>/thumbnail.jpg")
+@limiter.limit(thumbnail_rate, key_func=user_or_address)
 def thumbnail(entry_id):
     found = db.session.get(Enrolment, entry_id)
     if found is None or found.thumbnail is None:
