@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 
 from flask import Flask, current_app
 
+from facesite import rate_limit_counts
 from facesite.environment import (batch_runner, check_sign_on, database_url, flag,  # noqa: F401 (tests use them)
                                   has_vendor_credentials, is_production, kept_secret_key, log_format, metrics_token,
                                   names, number, openid_connect, trusted_proxy_hops, vendor_base_url, whole)
@@ -210,7 +211,8 @@ class Settings:
             session_cookie_samesite="None" if frame_ancestors else "Lax",
             session_cookie_partitioned=bool(frame_ancestors),
             force_https=flag(env, "FORCE_HTTPS", not sandbox),
-            ratelimit_storage_uri=env.get("REDIS_URL") or "memory://",
+            # Without Redis, a file in the instance folder that every process of this machine counts in.
+            ratelimit_storage_uri=env.get("REDIS_URL") or "",
             rate_limit_login=env.get("RATE_LIMIT_LOGIN", "10 per minute"),
             rate_limit_enrol=env.get("RATE_LIMIT_ENROL", "30 per minute"),
             rate_limit_search=env.get("RATE_LIMIT_SEARCH", "60 per minute"),
@@ -282,7 +284,9 @@ class Settings:
         return replace(self, instance_path=instance_path, secret_key=secret_key,
                        id_number_key=self.id_number_key or derived_key(secret_key, LOOKUP_PURPOSE),
                        sqlalchemy_database_uri=self.sqlalchemy_database_uri
-                       or "sqlite:///" + os.path.join(instance_path, "facesite.sqlite3"))
+                       or "sqlite:///" + os.path.join(instance_path, "facesite.sqlite3"),
+                       ratelimit_storage_uri=self.ratelimit_storage_uri
+                       or rate_limit_counts.uri_for(os.path.join(instance_path, "rate-limits.sqlite3")))
 
     def app_config(self) -> dict:
         """The app.config keys Flask, its extensions and the portal read."""
