@@ -66,9 +66,11 @@ def valid_id(value: str | None) -> bool:
 class DraftStore:
     """Reads and writes in short transactions of their own, outside any request's session."""
 
-    def __init__(self, engine, max_age_seconds: int = 24 * 3600, picture_folder: str | None = None):
+    def __init__(self, engine, max_age_seconds: int = 24 * 3600, picture_folder: str | None = None,
+                 sealed_max_age_seconds: int = 600):
         self.engine = engine
         self.max_age_seconds = max_age_seconds
+        self.sealed_max_age_seconds = sealed_max_age_seconds
         self.picture_folder = Path(picture_folder) if picture_folder else None
         if self.picture_folder:
             self.picture_folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -145,6 +147,15 @@ class DraftStore:
         found = self._read(f"outcome:{submission_id}", reader)
         return json.loads(found.data) if found else None
 
+    def keep_sealed(self, submission_id: str, sealed: str, owner: str) -> None:
+        """The ID number a form sent, sealed (id_numbers.seal), for its result page: apart from the outcome,
+        so that it goes after ``sealed_max_age_seconds`` while the outcome stays its day."""
+        self._insert(f"sealed:{submission_id}", sealed.encode(), "text/plain", owner)
+
+    def sealed(self, submission_id: str | None, reader) -> str | None:
+        found = self._read(f"sealed:{submission_id}", reader) if valid_id(submission_id) else None
+        return found.data.decode() if found and found.data else None
+
     def owner(self, kind: str, entry_id: str | None) -> str | None:
         """Who a kept ``picture`` or a submission's ``outcome`` belongs to; None when there is no such entry."""
         if not valid_id(entry_id):
@@ -183,9 +194,13 @@ class DraftStore:
 
     def sweep(self, now: datetime | None = None) -> int:
         """Forget every entry older than ``max_age_seconds`` (rows and picture files); how many rows."""
-        cutoff = (now or utcnow()) - timedelta(seconds=self.max_age_seconds)
+        now = now or utcnow()
+        cutoff = now - timedelta(seconds=self.max_age_seconds)
+        sealed_cutoff = now - timedelta(seconds=self.sealed_max_age_seconds)
         with self.engine.begin() as connection:
             removed = connection.execute(delete(Draft).where(Draft.created_at < cutoff)).rowcount
+            removed += connection.execute(delete(Draft).where(Draft.key.startswith("sealed:"),
+                                                              Draft.created_at < sealed_cutoff)).rowcount
         if self.picture_folder:
             # By the file's own time: this also takes files whose row was never written.
             oldest = cutoff.timestamp()
@@ -208,6 +223,7 @@ def init_app(app: Flask) -> None:
         on_sqlite = settings(app).sqlalchemy_database_uri.startswith("sqlite")
         app.extensions[EXTENSION] = DraftStore(
             short_transactions(), max_age_seconds=settings(app).draft_max_age_hours * 3600,
+            sealed_max_age_seconds=settings(app).id_number_shown_minutes * 60,
             picture_folder=os.path.join(app.instance_path, "kept-pictures") if on_sqlite else None)
 
 

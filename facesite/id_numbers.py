@@ -5,8 +5,9 @@
   number to nobody without the key. Changing ``ID_NUMBER_KEY`` (or, when it is not set, ``SECRET_KEY``, which
   it is derived from) makes every hash kept before it unfindable.
 - The enrolling clerk's own result page shows the number she typed, in full, for a few minutes: it is kept
-  in the submission's outcome sealed (Fernet, with a key of its own derived from ``SECRET_KEY``), and opened
-  only for her and only within ``ID_NUMBER_SHOWN_MINUTES`` of the enrolment.
+  sealed (Fernet, with a key of its own derived from ``SECRET_KEY``) beside the submission's outcome, opened
+  only for her and only within ``ID_NUMBER_SHOWN_MINUTES`` of the enrolment, and swept once those are over
+  (drafts.py).
 """
 from __future__ import annotations
 

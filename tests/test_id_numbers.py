@@ -146,6 +146,25 @@ def test_the_enrolling_clerk_sees_the_number_she_typed_and_nobody_else_does(app,
     assert 'id="id-number">••••0001<' in reloaded and TYPED not in reloaded
 
 
+def test_the_sealed_number_is_gone_once_its_minutes_are_over_while_the_result_stays(app, client, face_set):
+    """Issue 24: the sealed full number stayed in the kept outcome for the outcome's 24 h, not the 10 minutes
+    it is shown for: anyone with the database and SECRET_KEY could open it all day."""
+    from datetime import timedelta
+
+    from facesite.drafts import drafts
+    from facesite.models import Draft, utcnow
+
+    submission, _picture = staff_work.enrol(client, face_set, name="Ana Lima", idNumber=TYPED)
+    with app.app_context():
+        outcome = db.session.get(Draft, f"outcome:{submission}").data.decode()
+        assert "Sealed" not in outcome and TYPED not in outcome  # never in the day-long outcome
+        assert db.session.get(Draft, f"sealed:{submission}") is not None
+        drafts().sweep(now=utcnow() + timedelta(minutes=11))
+        assert db.session.get(Draft, f"sealed:{submission}") is None
+        assert db.session.get(Draft, f"outcome:{submission}") is not None
+    assert 'id="id-number">••••0001<' in result_page(client, submission)
+
+
 def test_with_no_minutes_the_number_is_never_shown_in_full(sandbox, face_set):
     client = staff_work.signed_in(make_app(sandbox.url, {"ID_NUMBER_SHOWN_MINUTES": "0"}), "operator")
     submission, _picture = staff_work.enrol(client, face_set, idNumber=NUMBER)

@@ -63,24 +63,20 @@ class Enrolled:
     picture_id: str | None
     preparation: str
     picture: dict = field(default_factory=dict)  # format, width, height, bytes of what was sent
-    # The ID number as typed, sealed for the enrolling clerk's own result page (id_numbers.py); the
-    # enrol form's only, never a batch row's.
-    id_number_sealed: str | None = None
 
     def to_json(self) -> dict:
         return {"state": "done", "faceId": self.face_id, "transactionId": self.transaction_id,
                 "pricingStrategy": self.pricing_strategy, "note": self.note, "registerId": self.register_id,
                 "faceSetId": self.face_set_id, "faceSetLabel": self.face_set_label,
                 "details": self.person.api_fields(), "pictureId": self.picture_id,
-                "preparation": self.preparation, "picture": self.picture, "idNumberSealed": self.id_number_sealed}
+                "preparation": self.preparation, "picture": self.picture}
 
     @classmethod
     def from_json(cls, value: dict) -> "Enrolled":
         return cls(value["faceSetId"], value.get("faceSetLabel") or value["faceSetId"], value["faceId"],
                    value.get("transactionId"), value.get("pricingStrategy"), value.get("note"),
                    value.get("registerId"), PersonDetails.from_api_fields(value["details"]),
-                   value.get("pictureId"), value.get("preparation") or "", value.get("picture") or {},
-                   value.get("idNumberSealed"))
+                   value.get("pictureId"), value.get("preparation") or "", value.get("picture") or {})
 
 
 @dataclass(frozen=True)

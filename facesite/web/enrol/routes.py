@@ -111,7 +111,9 @@ def enrol():
         outcome = add_face(face_set.id, person, picture, by=by, face_set_label=face_set.label)
         if not isinstance(outcome, Enrolled):
             return outcome
-        return replace(outcome, picture_id=keep_preview(picture), id_number_sealed=seal(person.id_number))
+        if person.id_number:  # kept apart from the outcome, for ID_NUMBER_SHOWN_MINUTES only
+            drafts().keep_sealed(form.submissionId.data, seal(person.id_number), by)
+        return replace(outcome, picture_id=keep_preview(picture))
 
     outcome = send_once(form.submissionId.data, add_and_keep_preview)
     return page_after_sending(form, outcome, Enrolled, ".result", render_form)
@@ -124,4 +126,4 @@ def result(submission_id):
     # someone else's result (and anyone later) sees it masked like everywhere else.
     mine = drafts().owner("outcome", submission_id) == current_user.username
     return render_template("enrol/result.html", result=outcome,
-                           typed_id_number=unseal(outcome.id_number_sealed) if mine else None)
+                           typed_id_number=unseal(drafts().sealed(submission_id, current_user.username)) if mine else None)
