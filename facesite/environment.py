@@ -76,6 +76,20 @@ def vendor_base_url(env: Mapping[str, str]) -> str | None:
     return REGION_HOSTS[region]
 
 
+SECRET_KEY_MIN_LENGTH = 32
+
+
+def check_secret_key_length(env: Mapping[str, str], sandbox: bool) -> None:
+    """Outside sandbox mode SECRET_KEY also keys the ID-number look-up hashes and the sealed ID numbers:
+    a short one could be guessed, and every number with it."""
+    key = env.get("SECRET_KEY") or ""
+    if key and not sandbox and len(key) < SECRET_KEY_MIN_LENGTH:
+        raise RuntimeError(f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} characters long with vendor "
+                           f"credentials (it signs sessions and keys the ID-number hashes and seals; it has "
+                           f"{len(key)}): use a long random value, e.g. python -c 'import secrets; "
+                           f"print(secrets.token_hex(32))'")
+
+
 def is_production(env: Mapping[str, str]) -> bool:
     """Credentials for a vendor that is not on this machine. A sandbox, or a stand-in vendor on
     loopback (development, tests), is not production."""
