@@ -216,8 +216,17 @@ def setup_token_is_valid(token: str) -> bool:
     return links.look_up(links.SETUP, token).state == links.VALID and no_users_yet()
 
 
-def use_setup_token(token: str) -> None:
+def create_first_administrator(token: str, username: str, password: str) -> User | None:
+    """The first administrator, made with the setup link in one transaction: the link is claimed first (a
+    conditional update, so of two requests sent at once only one gets past it), then the account added,
+    then both committed together. None: the link was used a moment ago, or an account exists already.
+    An AccountError (a name or password refused) leaves the link unused."""
     found = links.look_up(links.SETUP, token)
-    if found.link is not None:
-        links.use(found.link)
-        db.session.commit()
+    if found.state != links.VALID or not links.use(found.link) or not no_users_yet():
+        db.session.rollback()
+        return None
+    try:
+        return create_user(username, password, "admin")  # commits the link's use with the account
+    except AccountError:
+        db.session.rollback()
+        raise

@@ -5,8 +5,8 @@ from flask_login import current_user, logout_user
 
 from facesite import security_events
 from facesite.access import sessions, throttle
-from facesite.access.accounts import (AccountError, authenticate, create_user, no_users_yet, setup_token_is_valid,
-                                      use_setup_token)
+from facesite.access.accounts import (AccountError, authenticate, create_first_administrator, no_users_yet,
+                                      setup_token_is_valid)
 from facesite.access.forms import NewUserForm, PasswordForm
 from facesite.access.sign_on import passwords_allowed, safe_next
 from facesite.config import settings
@@ -88,11 +88,12 @@ def setup(token):
     del form.role  # the first account is always an administrator
     if form.validate_on_submit():
         try:
-            user = create_user(form.username.data, form.password.data, "admin")
+            user = create_first_administrator(token, form.username.data, form.password.data)
         except AccountError as error:
             form.username.errors = [str(error)]
         else:
-            use_setup_token(token)
+            if user is None:  # another request used the link a moment ago
+                abort(404)
             security_events.record("user_created", actor=user.username, subject=user.username,
                                    detail="first administrator, from the setup link")
             sessions.begin(user)
