@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import String, Text, false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from facesite.extensions import db
 
@@ -51,9 +51,6 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # flask_login refuses inactive users, both at sign-in and per request
         return self.disabled_at is None
-
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)  # werkzeug: scrypt, salted
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from facesite import security_events
-from facesite.access import links, throttle
+from facesite.access import links, passwords, throttle
 from facesite.extensions import db
 from facesite.models import ROLES, BatchJob, Draft, SecurityEvent, User, utcnow
 
@@ -36,7 +36,10 @@ def create_user(username: str, password: str | None, role: str) -> User:
                              "still carry the name, so choose another one", name=repr(username)))
     user = User(username=username, role=role)
     if password:
-        user.set_password(password)
+        try:
+            passwords.set_password(user, password)
+        except passwords.WeakPassword as weak:
+            raise AccountError(str(weak)) from None
     if not inserted(user):
         raise AccountError(_("a user named %(name)s exists already", name=repr(username)))
     return user

@@ -4,7 +4,7 @@ from flask_babel import gettext as _, ngettext
 from flask_login import current_user, logout_user
 
 from facesite import security_events
-from facesite.access import sessions, throttle
+from facesite.access import passwords, sessions, throttle
 from facesite.access.accounts import (AccountError, authenticate, create_first_administrator, no_users_yet,
                                       setup_token_is_valid)
 from facesite.access.forms import NewUserForm, PasswordForm
@@ -107,7 +107,7 @@ def password():  # signed-in staff only: access/policy.py
     if current_user.password_hash is None:
         flash(_("Your account signs in through your company's identity provider; it has no password here."), "info")
         return redirect(url_for("main.index"))
-    form = PasswordForm()
+    form = PasswordForm(account_name=current_user.username)
     if form.validate_on_submit():
         # A session left open must not become a way to guess the password: the same limit as signing in.
         config, key = settings(), f"password-page:{current_user.id}"
@@ -124,7 +124,7 @@ def password():  # signed-in staff only: access/policy.py
                                    detail="wrong current password on the password page")
         else:
             throttle.succeeded(key)
-            current_user.set_password(form.password.data)
+            passwords.set_password(current_user, form.password.data)
             db.session.commit()
             ended = sessions.end_all_sessions(current_user.id, keep_current=True)
             security_events.record("password_changed", subject=current_user.username,
