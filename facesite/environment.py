@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from facesite import owner_only
 from facesite.advance import REGION_HOSTS, base_url_problem, is_loopback
 
 
@@ -188,7 +189,7 @@ def kept_secret_key(instance_path: str) -> str:
     restart) signs sessions and CSRF tokens alike."""
     path = Path(instance_path) / "secret_key"
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = owner_only.new_file(path)
     except FileExistsError:
         return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:

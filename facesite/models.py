@@ -245,7 +245,9 @@ class BatchRow(db.Model):
     name: Mapped[str | None] = mapped_column(String(255))
     country: Mapped[str | None] = mapped_column(String(2))
     id_card_type: Mapped[str | None] = mapped_column(String(64))
-    id_number: Mapped[str | None] = mapped_column(String(64))
+    # The number as uploaded, sealed (id_numbers.seal_for_batch), never in clear: kept to send the row, and
+    # while the job is under review to correct it; dropped once the row is sent or skipped for good.
+    id_number: Mapped[str | None] = mapped_column(Text)
     id_number_masked: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
@@ -261,7 +263,8 @@ class BatchRow(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(index=True)
     picture_id: Mapped[int | None] = mapped_column(db.ForeignKey("batch_pictures.id", ondelete="SET NULL"),
                                                    index=True)
-    cells: Mapped[str | None] = mapped_column(Text)  # as uploaded (JSON), for corrections; gone at start
+    # As uploaded (JSON), for corrections; gone at start. Never the ID number: it is in id_number, sealed.
+    cells: Mapped[str | None] = mapped_column(Text)
 
 
 class BatchPicture(db.Model):
