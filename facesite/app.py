@@ -9,10 +9,10 @@ from pathlib import Path
 
 from flask import Flask, Request
 from flask_migrate import upgrade
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from facesite import commands, config, drafts, log_format, retention
+from facesite import commands, config, drafts, log_format, owner_only, retention
 from facesite.access.accounts import issue_setup_link
 from facesite.access.policy import enforce_policy
 from facesite.batch import scheduler
@@ -56,9 +56,12 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, instance_path=settings.instance_path,
                 template_folder=_project_folder("templates"), static_folder=_project_folder("static"))
     app.request_class = PortalRequest
-    os.makedirs(app.instance_path, exist_ok=True)
+    owner_only.folder(app.instance_path)
     config.attach(app, settings.in_instance_folder(app.instance_path))
     settings = config.settings(app)
+    database = make_url(settings.sqlalchemy_database_uri)
+    if database.get_backend_name() == "sqlite" and database.database not in (None, "", ":memory:"):
+        owner_only.sqlite_file(database.database)
 
     configure_logging(app)
     decoding.configure(settings.picture_max_pixels, settings.picture_decode_budget,

@@ -5,9 +5,8 @@ import click
 from flask.cli import with_appcontext
 
 from facesite import security_events
-from facesite.access import password_reset
+from facesite.access import password_reset, passwords
 from facesite.access.accounts import AccountError, create_user
-from facesite.access.forms import MIN_PASSWORD
 from facesite.extensions import db
 from facesite.models import ROLES, User
 from facesite.retention import describe, purge
@@ -21,8 +20,9 @@ def create_user_command(username, role):
     """Create a staff account. The password comes from $FACESITE_PASSWORD, else it is asked for."""
     password = os.environ.get("FACESITE_PASSWORD") or click.prompt("Password", hide_input=True,
                                                                      confirmation_prompt=True)
-    if len(password) < MIN_PASSWORD:
-        raise click.ClickException(f"the password needs at least {MIN_PASSWORD} characters")
+    refused = passwords.problem(password, username)
+    if refused:
+        raise click.ClickException(f"password refused: {refused}")
     try:
         user = create_user(username, password, role)
     except AccountError as error:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field, fields, replace
 from flask import Flask, current_app
 
 from facesite import rate_limit_counts
-from facesite.environment import (batch_runner, check_sign_on, database_url, flag,  # noqa: F401 (tests use them)
-                                  has_vendor_credentials, is_production, kept_secret_key, log_format, metrics_token,
-                                  names, number, openid_connect, trusted_proxy_hops, vendor_base_url, whole)
+from facesite.environment import (batch_runner, check_secret_key_length, check_sign_on,  # noqa: F401 (tests use them)
+                                  database_url, flag, has_vendor_credentials, is_production, kept_secret_key,
+                                  log_format, metrics_token, names, number, openid_connect, trusted_proxy_hops,
+                                  vendor_base_url, whole)
 from facesite.i18n_settings import default_locale, default_timezone
 from facesite.serving import MB, ServingLimits
 
@@ -176,8 +177,9 @@ class Settings:
         if production and not env.get("SECRET_KEY"):
             raise RuntimeError("SECRET_KEY must be set when the portal talks to the real vendor "
                                "(it signs sessions and CSRF tokens; use a long random value)")
-        auth_mode = check_sign_on(env)
         sandbox = not has_vendor_credentials(env)
+        check_secret_key_length(env, sandbox)
+        auth_mode = check_sign_on(env)
         frame_ancestors = env.get("FRAME_ANCESTORS", "").split()
         session_max_hours = max(1, whole(env, "SESSION_MAX_HOURS", whole(env, "SESSION_HOURS", 8)))
         # SQLite (the default): a connection is an open file, so every request thread may hold one; with

@@ -37,6 +37,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from facesite.config import settings
+from facesite import owner_only
 from facesite.extensions import short_transactions
 from facesite.models import Draft, utcnow
 
@@ -73,7 +74,7 @@ class DraftStore:
         self.sealed_max_age_seconds = sealed_max_age_seconds
         self.picture_folder = Path(picture_folder) if picture_folder else None
         if self.picture_folder:
-            self.picture_folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            owner_only.folder(self.picture_folder)
         self._writes = 0
 
     # -- pictures ------------------------------------------------------------
@@ -117,7 +118,7 @@ class DraftStore:
     def _write_file(self, picture_id: str, data: bytes, replace: bool = False) -> None:
         # Its own partial file when the same id may be written twice at once (keep_picture_once).
         partial = self.picture_folder / (f".{picture_id}.{new_id()}.partial" if replace else f".{picture_id}.partial")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # personal data
+        descriptor = owner_only.new_file(partial)  # personal data
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
         os.replace(partial, self.picture_folder / picture_id)

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from facesite import owner_only
 from facesite.advance import REGION_HOSTS, base_url_problem, is_loopback
 
 
@@ -74,6 +75,20 @@ def vendor_base_url(env: Mapping[str, str]) -> str | None:
     if region not in REGION_HOSTS:
         raise RuntimeError(f"ADVANCE_REGION must be one of {', '.join(sorted(REGION_HOSTS))}, not {region!r}")
     return REGION_HOSTS[region]
+
+
+SECRET_KEY_MIN_LENGTH = 32
+
+
+def check_secret_key_length(env: Mapping[str, str], sandbox: bool) -> None:
+    """Outside sandbox mode SECRET_KEY also keys the ID-number look-up hashes and the sealed ID numbers:
+    a short one could be guessed, and every number with it."""
+    key = env.get("SECRET_KEY") or ""
+    if key and not sandbox and len(key) < SECRET_KEY_MIN_LENGTH:
+        raise RuntimeError(f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} characters long with vendor "
+                           f"credentials (it signs sessions and keys the ID-number hashes and seals; it has "
+                           f"{len(key)}): use a long random value, e.g. python -c 'import secrets; "
+                           f"print(secrets.token_hex(32))'")
 
 
 def is_production(env: Mapping[str, str]) -> bool:
@@ -174,7 +189,7 @@ def kept_secret_key(instance_path: str) -> str:
     restart) signs sessions and CSRF tokens alike."""
     path = Path(instance_path) / "secret_key"
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = owner_only.new_file(path)
     except FileExistsError:
         return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:

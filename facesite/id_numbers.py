@@ -8,6 +8,8 @@
   sealed (Fernet, with a key of its own derived from ``SECRET_KEY``) beside the submission's outcome, opened
   only for her and only within ``ID_NUMBER_SHOWN_MINUTES`` of the enrolment, and swept once those are over
   (drafts.py).
+- A batch row keeps the number from upload until the row is sent (or the job is discarded or purged),
+  sealed the same way under a key of its own and with no time limit: ``seal_for_batch`` / ``unseal_for_batch``.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from facesite.config import derived_key, settings
 # (hyphen, the Unicode dashes, the minus sign). Not part of the number.
 SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
 SEAL_PURPOSE = b"facesite: ID number shown once to whoever enrolled it"
+BATCH_SEAL_PURPOSE = b"facesite: ID number of a batch row until it is sent"
 
 
 def normalised(value: str | None) -> str:
@@ -42,14 +45,30 @@ def lookup_hash(value: str | None) -> str | None:
     return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
 
 
-def _sealer() -> Fernet:
-    raw = bytes.fromhex(derived_key(settings().secret_key, SEAL_PURPOSE))
+def _sealer(purpose: bytes = SEAL_PURPOSE) -> Fernet:
+    raw = bytes.fromhex(derived_key(settings().secret_key, purpose))
     return Fernet(base64.urlsafe_b64encode(raw))
 
 
 def seal(value: str | None) -> str | None:
     """The number as typed, encrypted and time-stamped, for the enrolling clerk's result page."""
     return _sealer().encrypt(value.encode()).decode() if value else None
+
+
+def seal_for_batch(value: str | None) -> str | None:
+    """A batch row's number as uploaded, encrypted, to be kept until the row is sent."""
+    return _sealer(BATCH_SEAL_PURPOSE).encrypt(value.encode()).decode() if value else None
+
+
+def unseal_for_batch(token: str | None) -> str | None:
+    """The number a batch row keeps sealed; None when it keeps none, or it was sealed under another
+    SECRET_KEY (the row is then sent, or corrected, as if its number had been left empty)."""
+    if not token:
+        return None
+    try:
+        return _sealer(BATCH_SEAL_PURPOSE).decrypt(token.encode()).decode()
+    except (InvalidToken, ValueError, UnicodeError):
+        return None
 
 
 def unseal(token: str | None, now: float | None = None) -> str | None:

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import String, Text, false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from facesite.extensions import db
 
@@ -51,9 +51,6 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # flask_login refuses inactive users, both at sign-in and per request
         return self.disabled_at is None
-
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)  # werkzeug: scrypt, salted
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
@@ -248,7 +245,9 @@ class BatchRow(db.Model):
     name: Mapped[str | None] = mapped_column(String(255))
     country: Mapped[str | None] = mapped_column(String(2))
     id_card_type: Mapped[str | None] = mapped_column(String(64))
-    id_number: Mapped[str | None] = mapped_column(String(64))
+    # The number as uploaded, sealed (id_numbers.seal_for_batch), never in clear: kept to send the row, and
+    # while the job is under review to correct it; dropped once the row is sent or skipped for good.
+    id_number: Mapped[str | None] = mapped_column(Text)
     id_number_masked: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
@@ -264,7 +263,8 @@ class BatchRow(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(index=True)
     picture_id: Mapped[int | None] = mapped_column(db.ForeignKey("batch_pictures.id", ondelete="SET NULL"),
                                                    index=True)
-    cells: Mapped[str | None] = mapped_column(Text)  # as uploaded (JSON), for corrections; gone at start
+    # As uploaded (JSON), for corrections; gone at start. Never the ID number: it is in id_number, sealed.
+    cells: Mapped[str | None] = mapped_column(Text)
 
 
 class BatchPicture(db.Model):

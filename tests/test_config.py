@@ -81,7 +81,7 @@ def test_every_setting_read_is_listed_in_the_env_example():
             read.add(name)
             return super().__getitem__(name)
 
-    for env in ({}, {"ADVANCE_ACCESS_KEY": "k", "ADVANCE_SECRET_KEY": "s", "SECRET_KEY": "x"},
+    for env in ({}, {"ADVANCE_ACCESS_KEY": "k", "ADVANCE_SECRET_KEY": "s", "SECRET_KEY": "x" * 32},
                 {"AUTH_MODE": "header", "AUTH_PROXY_SECRET": "p", "AUTH_GROUPS_HEADER": "g"}):
         config.Settings.from_env(Recording(env))
         config.ServingSettings.from_env(Recording(env))
@@ -95,3 +95,13 @@ def test_with_sqlite_every_request_thread_may_hold_a_connection():
     assert options({})["pool_size"] == 50 and options({"GUNICORN_THREADS": "8"})["pool_size"] == 8
     assert options({"DATABASE_URL": "postgres://db.example/portal"})["pool_size"] == 10
     assert options({"DB_POOL_SIZE": "3"})["pool_size"] == 3
+
+
+@pytest.mark.parametrize("base_url", ["https://vendor.example", "http://127.0.0.1:9000"])
+def test_a_short_secret_key_is_refused_with_vendor_credentials(base_url):
+    """Issue 24 item 9: SECRET_KEY keys the ID-number hashes and seals; five characters are guessed at once."""
+    env = {"ADVANCE_ACCESS_KEY": "k", "ADVANCE_SECRET_KEY": "s", "ADVANCE_BASE_URL": base_url}
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be at least 32 characters"):
+        create_app(portal_settings({**env, "SECRET_KEY": "short"}))
+    assert config.Settings.from_env({**env, "SECRET_KEY": "k" * 32}).secret_key == "k" * 32
+    assert config.Settings.from_env({"SECRET_KEY": "short"}).sandbox_mode  # the sandbox alone may take it

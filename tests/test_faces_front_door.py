@@ -12,7 +12,7 @@ from facesite.pictures.sending import picture_to_send
 from tests.support import face, make_app
 from tests.support.servers import envelope
 
-VENDOR_ACCOUNT = {"ADVANCE_ACCESS_KEY": "key", "ADVANCE_SECRET_KEY": "secret", "SECRET_KEY": "a long test secret"}
+VENDOR_ACCOUNT = {"ADVANCE_ACCESS_KEY": "key", "ADVANCE_SECRET_KEY": "secret", "SECRET_KEY": "a long test secret" * 2}
 
 
 @pytest.fixture

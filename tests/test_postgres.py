@@ -36,7 +36,7 @@ def test_web_processes_on_two_machines_share_forms_through_the_database(postgres
     Each has its own instance folder; only the database (and SECRET_KEY) is shared."""
     machines = []
     for name in ("a", "b"):
-        machines.append(make_app(fake_vendor.url, {"DATABASE_URL": postgres_url, "SECRET_KEY": "shared-by-every-machine",
+        machines.append(make_app(fake_vendor.url, {"DATABASE_URL": postgres_url, "SECRET_KEY": "shared-by-every-machine" * 2,
                                                    "INSTANCE_PATH": str(tmp_path / name)}))
     first, second = sign_in(machines[0].test_client()), machines[1].test_client()
     fake_vendor.add_face.append(envelope("ERROR", "internal error"))

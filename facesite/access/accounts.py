@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from facesite import security_events
-from facesite.access import links, throttle
+from facesite.access import links, passwords, throttle
 from facesite.extensions import db
 from facesite.models import ROLES, BatchJob, Draft, SecurityEvent, User, utcnow
 
@@ -36,7 +36,10 @@ def create_user(username: str, password: str | None, role: str) -> User:
                              "still carry the name, so choose another one", name=repr(username)))
     user = User(username=username, role=role)
     if password:
-        user.set_password(password)
+        try:
+            passwords.set_password(user, password)
+        except passwords.WeakPassword as weak:
+            raise AccountError(str(weak)) from None
     if not inserted(user):
         raise AccountError(_("a user named %(name)s exists already", name=repr(username)))
     return user
@@ -216,8 +219,17 @@ def setup_token_is_valid(token: str) -> bool:
     return links.look_up(links.SETUP, token).state == links.VALID and no_users_yet()
 
 
-def use_setup_token(token: str) -> None:
+def create_first_administrator(token: str, username: str, password: str) -> User | None:
+    """The first administrator, made with the setup link in one transaction: the link is claimed first (a
+    conditional update, so of two requests sent at once only one gets past it), then the account added,
+    then both committed together. None: the link was used a moment ago, or an account exists already.
+    An AccountError (a name or password refused) leaves the link unused."""
     found = links.look_up(links.SETUP, token)
-    if found.link is not None:
-        links.use(found.link)
-        db.session.commit()
+    if found.state != links.VALID or not links.use(found.link) or not no_users_yet():
+        db.session.rollback()
+        return None
+    try:
+        return create_user(username, password, "admin")  # commits the link's use with the account
+    except AccountError:
+        db.session.rollback()
+        raise

@@ -5,14 +5,15 @@ from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from facesite.access.passwords import MAX_LENGTH, MIN_LENGTH, StrongPassword
 from facesite.i18n_names import ROLE_NAMES
 from facesite.models import ROLES
 
-MIN_PASSWORD = 10
 USERNAME = [DataRequired(), Length(max=254),
             Regexp(r"^[A-Za-z0-9._@+-]+$", message=_l("Letters, digits and . _ @ + - only."))]
-NEW_PASSWORD = [DataRequired(), Length(min=MIN_PASSWORD, max=200,
-                                       message=_l("At least %(count)s characters.", count=MIN_PASSWORD))]
+NEW_PASSWORD = [DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH,
+                                       message=_l("At least %(count)s characters.", count=MIN_LENGTH)),
+                StrongPassword()]
 
 
 class NewUserForm(FlaskForm):
@@ -24,7 +25,13 @@ class NewUserForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    """A new password, typed twice: an administrator setting it, or its owner through a reset link."""
+    """A new password, typed twice: an administrator setting it, or its owner through a reset link.
+    ``account_name``: whose password it is (it may not contain the name)."""
+
+    def __init__(self, *args, account_name: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account_name = account_name
+
     password = PasswordField(_l("New password"), validators=NEW_PASSWORD)
     confirm = PasswordField(_l("Repeat the new password"), validators=[EqualTo("password", _l("The passwords differ."))])
     submit = SubmitField(_l("Set password"))

@@ -10,7 +10,7 @@ from flask import has_request_context, request
 from flask_babel import gettext as _
 
 from facesite import config, security_events
-from facesite.access import links, sessions, throttle
+from facesite.access import links, passwords, sessions, throttle
 from facesite.access.accounts import AccountError
 from facesite.access.sign_on import passwords_allowed
 from facesite.config import settings
@@ -66,11 +66,12 @@ def account_for(found: links.Found) -> tuple[str, User | None]:
 
 
 def set_new_password(link: OneTimeLink, user: User, password: str) -> bool:
-    """Use the link and set the password in one transaction. False: the link was used a moment ago."""
+    """Use the link and set the password in one transaction. False: the link was used a moment ago.
+    A password the rule refuses (passwords.WeakPassword) leaves the link unused."""
+    passwords.set_password(user, password)
     if not links.use(link):
         db.session.rollback()
         return False
-    user.set_password(password)
     db.session.commit()
     ended = sessions.end_all_sessions(user.id)
     throttle.clear(user.username)  # a hold on the name (the reason for the reset, often) is lifted

@@ -22,6 +22,7 @@ from facesite.batch.manifest import COLUMNS, UNNAMED, Plan, PlannedRow, plan_upl
 from facesite.batch.scheduler import batch_scheduler
 from facesite.batch.states import JobState, RowState
 from facesite.extensions import db
+from facesite.id_numbers import unseal_for_batch
 from facesite.models import BatchJob, BatchPicture, BatchRow
 
 EDITABLE = COLUMNS + (UNNAMED,)
@@ -49,7 +50,11 @@ def correctable(job: BatchJob) -> bool:
 
 
 def cells_of(row: BatchRow) -> dict:
-    return json.loads(row.cells) if row.cells else {}
+    """The row's cells as uploaded (or corrected), its ID number unsealed among them."""
+    if not row.cells:
+        return {}
+    number = unseal_for_batch(row.id_number)
+    return json.loads(row.cells) | ({"idNumber": number} if number else {})
 
 
 def fix_row(job: BatchJob, row_id: int, typed: dict[str, str], limits: UploadLimits) -> Corrected | None:

@@ -13,7 +13,7 @@ from facesite.batch import archive, lifecycle
 from facesite.batch.manifest import Plan
 from facesite.batch.states import FINISHED_ROWS, LEFT, READING, WAITING_FOR_RUNNER, JobState, RowState, retriable
 from facesite.extensions import db
-from facesite.id_numbers import mask_id_number
+from facesite.id_numbers import mask_id_number, seal_for_batch
 from facesite.models import BatchJob, BatchPicture, BatchRow, epoch, utcnow
 
 INSERT_CHUNK = 500  # rows written per transaction while a job is made
@@ -60,11 +60,18 @@ def _row(job_id: int, planned, picture_id: int | None, checked: bool = False) ->
         face_set_id=_cut(values.get("faceSetId"), 64),
         external_reference_id=_cut(values.get("externalReferenceId"), 255) or (str(uuid.uuid4()) if sendable else None),
         name=_cut(values.get("name"), 255), country=values.get("country") if sendable else None,
-        id_card_type=_cut(values.get("idCardType"), 64), id_number=values.get("idNumber") if sendable else None,
+        id_card_type=_cut(values.get("idCardType"), 64),
+        # Sealed even on a refused row: a correction on the review page needs it back (corrections.cells_of).
+        id_number=seal_for_batch(values.get("idNumber") or planned.cells.get("idNumber")),
         id_number_masked=mask_id_number(values.get("idNumber")),
         state=RowState.PENDING if sendable and checked else lifecycle.first_row_state(sendable),
         message="\n".join(f"{column}: {text}" for column, text in planned.problems) or None, picture_id=picture_id,
-        cells=json.dumps(planned.cells, ensure_ascii=False))
+        cells=json.dumps(without_id_number(planned.cells), ensure_ascii=False))
+
+
+def without_id_number(cells: dict) -> dict:
+    """A row's cells as kept: everything but the ID number, which is kept sealed on its own."""
+    return {name: value for name, value in cells.items() if name != "idNumber"}
 
 
 def _cut(value: str | None, longest: int) -> str | None:

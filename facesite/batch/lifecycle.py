@@ -67,8 +67,9 @@ def picture_passed(connection, picture_id: int) -> None:
 
 
 def picture_refused(connection, picture_id: int, message: str) -> None:
+    # The sealed ID number stays while the job is under review (a correction needs it); it goes at start.
     connection.execute(update(BatchRow).where(*_waiting_for(picture_id)).values(
-        state=RowState.SKIPPED, message=message, picture_id=None, id_number=None))
+        state=RowState.SKIPPED, message=message, picture_id=None))
 
 
 def _waiting_for(picture_id: int) -> tuple:
@@ -79,8 +80,7 @@ def ready_for_review(job_id: int, unchecked_message: str) -> None:
     """Every picture is checked (a row still unchecked lost its picture: it is skipped, saying why)."""
     with db.engine.begin() as connection:
         connection.execute(update(BatchRow).where(BatchRow.job_id == job_id, BatchRow.state == RowState.UNCHECKED)
-                           .values(state=RowState.SKIPPED, message=unchecked_message, picture_id=None,
-                                   id_number=None))
+                           .values(state=RowState.SKIPPED, message=unchecked_message, picture_id=None))
         connection.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.state == JobState.CHECKING)
                            .values(state=JobState.REVIEW))
 
@@ -95,13 +95,16 @@ def reopen(job: BatchJob) -> bool:
 # their name (the audit trail says who sent them), which need not be the job's creator.
 
 def start(job: BatchJob, started_by: str) -> bool:
-    """Sent as it stands: no more corrections, so the stored ZIP and the rows' cells as uploaded go."""
+    """Sent as it stands: no more corrections, so the stored ZIP, the rows' cells as uploaded and the sealed
+    ID numbers of the rows that will not be sent go."""
     started = _move(job, (JobState.REVIEW,), JobState.QUEUED, started_at=utcnow(), started_by=started_by,
                     archive_size=None)
     if started:
         with db.engine.begin() as connection:
             connection.execute(delete(BatchUploadChunk).where(BatchUploadChunk.job_id == job.id))
             connection.execute(update(BatchRow).where(BatchRow.job_id == job.id).values(cells=None))
+            connection.execute(update(BatchRow).where(BatchRow.job_id == job.id, BatchRow.state == RowState.SKIPPED)
+                               .values(id_number=None))
     return started
 
 

@@ -14,6 +14,7 @@ from facesite.advance import TransportError, TransportFailure, VendorError
 from facesite.batch.states import SENT, UNSENT, RowState  # noqa: F401  (UNSENT: the runner names it from here)
 from facesite.extensions import db
 from facesite.faces import Enrolled, PersonDetails, explain, unsure
+from facesite.id_numbers import unseal_for_batch
 from facesite.models import BatchPicture, BatchRow, utcnow
 
 # The vendor asks to slow down: the row goes back to the queue and the job waits.
@@ -29,7 +30,8 @@ UNKNOWN_AFTER_RESTART = _l("The portal stopped while this row was being sent, so
 
 def person(row: BatchRow) -> PersonDetails:
     """The details a row is enrolled with."""
-    return PersonDetails(row.external_reference_id, row.name, row.id_number, row.id_card_type, row.country)
+    return PersonDetails(row.external_reference_id, row.name, unseal_for_batch(row.id_number), row.id_card_type,
+                         row.country)
 
 
 def claim(row_id: int) -> bool:

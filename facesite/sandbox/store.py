@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facesite import owner_only
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS face_sets (
     id TEXT PRIMARY KEY,
@@ -67,7 +69,7 @@ class _SetMatrix:
 class SandboxStore:
     def __init__(self, path: str | Path):
         self.path = str(path)
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        owner_only.sqlite_file(self.path)  # the faces' details and embeddings: personal data
         self._matrices: dict[str, _SetMatrix] = {}
         self._matrix_lock = threading.Lock()
         with closing(self._connect()) as db, db:

@@ -82,7 +82,7 @@ def migrated_database(sandbox_mode: bool) -> str:
     set in the catalogue), made once per test process."""
     folder = tempfile.mkdtemp(prefix="facesite-template-")
     credentials = {} if sandbox_mode else {"ADVANCE_ACCESS_KEY": "template", "ADVANCE_SECRET_KEY": "template",
-                                              "SECRET_KEY": "template"}
+                                              "SECRET_KEY": "template secret key, 32 characters at least"}
     app = create_app(Settings.for_tests(folder, credentials, ADVANCE_BASE_URL="http://127.0.0.1:9",
                                         BATCH_SWEEP_SECONDS=0))
     path = settings(app).sqlalchemy_database_uri.removeprefix("sqlite:///")

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from facesite import security_events
-from facesite.access import password_reset, throttle
+from facesite.access import password_reset, passwords, throttle
 from facesite.access.accounts import AccountError, create_user
 from facesite.access.forms import NewPasswordForm, NewUserForm
 from facesite.access.sessions import end_all_sessions
@@ -60,7 +60,7 @@ def _user(user_id: int) -> User:
 @bp.get("/users/<int:user_id>")
 def user_page(user_id):
     user = _user(user_id)
-    return _render_user_page(user, NewPasswordForm())
+    return _render_user_page(user, NewPasswordForm(account_name=user.username))
 
 
 def _render_user_page(user: User, form: NewPasswordForm, status: int = 200, reset_link: dict | None = None):
@@ -191,10 +191,10 @@ def set_password(user_id):
     refused = _own_password_refused(user)
     if refused:
         return refused
-    form = NewPasswordForm()
+    form = NewPasswordForm(account_name=user.username)
     if not form.validate_on_submit():
         return _render_user_page(user, form, 422)
-    user.set_password(form.password.data)
+    passwords.set_password(user, form.password.data)
     db.session.commit()
     security_events.record("user_changed", subject=user.username,
                            detail=f"password set by an administrator; {_sessions_ended(user.id)}")
@@ -214,4 +214,4 @@ def reset_link(user_id):
     except AccountError as error:
         return _refused(str(error))
     shown = {"address": password_reset.address(token), "expires_at": link.expires_at}
-    return _render_user_page(user, NewPasswordForm(formdata=None), reset_link=shown)
+    return _render_user_page(user, NewPasswordForm(formdata=None, account_name=user.username), reset_link=shown)

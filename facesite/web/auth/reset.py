@@ -27,7 +27,7 @@ def reset_password(token):
         abort(404)
     found = links.look_up(links.RESET, token)
     state, user = password_reset.account_for(found)
-    form = NewPasswordForm()
+    form = NewPasswordForm(account_name=user.username if user is not None else None)
     if user is not None and form.validate_on_submit():
         if password_reset.set_new_password(found.link, user, form.password.data):
             if current_user.is_authenticated:  # someone else's session in this browser: the owner signs in next

@@ -5,9 +5,9 @@ from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 
 from facesite import security_events
-from facesite.access import sessions, throttle
-from facesite.access.accounts import (AccountError, authenticate, create_user, no_users_yet, setup_token_is_valid,
-                                      use_setup_token)
+from facesite.access import passwords, sessions, throttle
+from facesite.access.accounts import (AccountError, authenticate, create_first_administrator, no_users_yet,
+                                      setup_token_is_valid)
 from facesite.access.forms import NewUserForm, PasswordForm
 from facesite.access.sign_on import passwords_allowed, safe_next
 from facesite.config import settings
@@ -106,11 +106,12 @@ def setup(token):
     del form.role  # the first account is always an administrator
     if form.validate_on_submit():
         try:
-            user = create_user(form.username.data, form.password.data, "admin")
+            user = create_first_administrator(token, form.username.data, form.password.data)
         except AccountError as error:
             form.username.errors = [str(error)]
         else:
-            use_setup_token(token)
+            if user is None:  # another request used the link a moment ago
+                abort(404)
             security_events.record("user_created", actor=user.username, subject=user.username,
                                    detail="first administrator, from the setup link")
             sessions.begin(user)
@@ -124,7 +125,7 @@ def password():  # signed-in staff only: access/policy.py
     if current_user.password_hash is None:
         flash(_("Your account signs in through your company's identity provider; it has no password here."), "info")
         return redirect(url_for("main.index"))
-    form = PasswordForm()
+    form = PasswordForm(account_name=current_user.username)
     if form.validate_on_submit():
         # A session left open must not become a way to guess the password: the same limit as signing in.
         config, key = settings(), f"password-page:{current_user.id}"
@@ -141,7 +142,7 @@ def password():  # signed-in staff only: access/policy.py
                                    detail="wrong current password on the password page")
         else:
             throttle.succeeded(key)
-            current_user.set_password(form.password.data)
+            passwords.set_password(current_user, form.password.data)
             db.session.commit()
             ended = sessions.end_all_sessions(current_user.id, keep_current=True)
             security_events.record("password_changed", subject=current_user.username,
