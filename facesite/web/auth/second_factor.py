@@ -26,7 +26,7 @@ def second_step():
     waiting = sessions.awaiting_second_step()
     if waiting is None:
         flash(_("Sign in with your password first; the code is asked for after it."), "info")
-        return redirect(url_for("auth.login"), 303)
+        return redirect(url_for("auth.login"))
     user, key, target = waiting
     form = SecondStepForm()
     if not form.validate_on_submit():
