@@ -235,10 +235,29 @@ def test_required_roles_none_turns_the_forcing_off(sandbox):
     assert "Off: you sign in with your password alone." in client.get("/auth/security").get_data(as_text=True)
 
 
-def test_other_roles_are_forced_when_listed(sandbox):
+def test_other_roles_are_forced_when_listed_and_signing_out_still_works(sandbox):
     app = make_app(sandbox.url, {"MFA_REQUIRED_ROLES": "viewer,operator"})
-    assert sign_in(app.test_client(), "operator").get("/enrol/").headers["Location"].endswith(SETUP)
+    operator = sign_in(app.test_client(), "operator")
+    assert operator.get("/enrol/").headers["Location"].endswith(SETUP)
+    answer = operator.post("/auth/logout", data={"csrf_token": csrf_token(operator)})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/auth/login"
+    assert operator.get("/enrol/").headers["Location"].startswith("/auth/login")  # signed out, not to the setup
     assert sign_in(app.test_client(), "admin").get("/admin/users").status_code == 200
+
+
+def test_a_secret_shown_but_never_confirmed_is_purged_after_a_day(sandbox):
+    from datetime import timedelta
+
+    from facesite.models import SecondFactor, utcnow
+    from facesite.retention import purge
+
+    app = make_app(sandbox.url)
+    sign_in(app.test_client(), "viewer").get(SETUP)
+    with app.app_context():
+        assert db.session.scalar(db.select(SecondFactor.pending_sealed)) is not None
+        assert purge(utcnow() + timedelta(hours=1))["factor_secrets"] == 0
+        assert purge(utcnow() + timedelta(hours=25))["factor_secrets"] == 1
+        assert db.session.scalar(db.select(db.func.count()).select_from(SecondFactor)) == 0
 
 
 def test_break_glass_under_header_sign_on_needs_the_factor_but_the_proxy_does_not(sandbox):
@@ -300,7 +319,8 @@ def test_in_chromium_an_administrator_sets_the_factor_up_and_signs_in_with_it(br
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
         shot(page, "second-factor-setup-390")
         secret = page.locator("#factor-secret").inner_text().replace(" ", "")
-        page.fill("#code", pyotp.TOTP(secret).now())
+        used = pyotp.TOTP(secret).now()
+        page.fill("#code", used)
         page.click("#submit")
         expect(page.locator("#recovery-codes li")).to_have_count(10)
         shot(page, "second-factor-recovery-codes-390")
@@ -313,7 +333,7 @@ def test_in_chromium_an_administrator_sets_the_factor_up_and_signs_in_with_it(br
         page.fill("#password", PASSWORD)
         page.click("#submit")
         expect(page.locator("h1")).to_have_text("Sign in: second step")
-        page.fill("#code", pyotp.TOTP(secret).now())  # the code used a moment ago, once more
+        page.fill("#code", used)  # the code used a moment ago, once more
         page.click("#submit")
         expect(page.locator("#code-error")).to_contain_text("That code is wrong or was used already.")
         shot(page, "second-factor-sign-in-390")

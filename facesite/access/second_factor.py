@@ -23,7 +23,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, or_, update
 
 from facesite.config import derived_key, settings
-from facesite.extensions import db
+from facesite.extensions import db, short_transactions
 from facesite.models import RecoveryCode, SecondFactor, User, utcnow
 
 SEAL_PURPOSE = b"facesite: TOTP secrets of the second factor"
@@ -105,7 +105,7 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
 def _take_step(user_id: int, step: int) -> bool:
     """Mark ``step`` used; False when it (or a later one) was used already: a replayed code."""
     table = SecondFactor.__table__
-    with db.engine.begin() as connection:
+    with short_transactions().begin() as connection:
         return bool(connection.execute(update(table).where(
             table.c.user_id == user_id, or_(table.c.last_step.is_(None), table.c.last_step < step))
             .values(last_step=step)).rowcount)
@@ -155,7 +155,7 @@ def use_recovery_code(user: User, code: str) -> bool:
     """True once for each of the account's recovery codes (deleted as it is used)."""
     if not code or len(code) > 64:
         return False
-    with db.engine.begin() as connection:
+    with short_transactions().begin() as connection:
         return bool(connection.execute(delete(RecoveryCode.__table__).where(
             RecoveryCode.__table__.c.user_id == user.id,
             RecoveryCode.__table__.c.code_hash == _recovery_hash(code))).rowcount)
@@ -176,7 +176,7 @@ def remove(user_id: int) -> None:
 def purge(now) -> int:
     """Forget secrets shown on a setup page and never confirmed (the daily purge)."""
     cutoff = now - timedelta(hours=PENDING_KEEP_HOURS)
-    with db.engine.begin() as connection:
+    with short_transactions().begin() as connection:
         forgotten = connection.execute(update(SecondFactor.__table__).where(
             SecondFactor.pending_since < cutoff).values(pending_sealed=None, pending_since=None)).rowcount
         connection.execute(delete(SecondFactor.__table__).where(SecondFactor.secret_sealed.is_(None),
