@@ -18,8 +18,8 @@ from flask import Flask, current_app
 from facesite import rate_limit_counts
 from facesite.environment import (batch_runner, check_secret_key_length, check_sign_on,  # noqa: F401 (tests use them)
                                   database_url, flag, has_vendor_credentials, is_production, kept_secret_key,
-                                  log_format, metrics_token, names, number, openid_connect, trusted_proxy_hops,
-                                  vendor_base_url, whole)
+                                  log_format, metrics_token, mfa_required_roles, names, number, openid_connect,
+                                  trusted_proxy_hops, vendor_base_url, whole)
 from facesite.i18n_settings import default_locale, default_timezone
 from facesite.serving import MB, ServingLimits
 
@@ -63,6 +63,8 @@ class Settings:
     auth_role_groups: dict
     auth_allowed_groups: frozenset
     auth_break_glass: bool
+    # Roles whose password accounts must have a second factor (TOTP) before any page opens; empty: nobody.
+    mfa_required_roles: frozenset
     # A session ends after this long without a request, and this long after sign-in whatever happens.
     session_idle_minutes: int
     session_max_hours: int
@@ -200,6 +202,7 @@ class Settings:
             auth_role_groups={role: names(env, f"AUTH_{role.upper()}_GROUPS") for role in ("viewer", "operator", "admin")},
             auth_allowed_groups=names(env, "AUTH_ALLOWED_GROUPS"),
             auth_break_glass=flag(env, "AUTH_BREAK_GLASS", False),
+            mfa_required_roles=mfa_required_roles(env),
             session_idle_minutes=max(1, whole(env, "SESSION_IDLE_MINUTES", 30)),
             session_max_hours=session_max_hours,
             permanent_session_lifetime=session_max_hours * 3600,

@@ -36,8 +36,8 @@ from flask import Flask, current_app
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from facesite.config import settings
 from facesite import owner_only
+from facesite.config import settings
 from facesite.extensions import short_transactions
 from facesite.models import Draft, utcnow
 

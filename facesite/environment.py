@@ -195,3 +195,14 @@ def kept_secret_key(instance_path: str) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def mfa_required_roles(env: Mapping[str, str]) -> frozenset:
+    """MFA_REQUIRED_ROLES: a comma list of roles (default admin); "none" (or nothing) turns the forcing off."""
+    raw = env.get("MFA_REQUIRED_ROLES", "admin").strip().lower()
+    roles = frozenset(role.strip() for role in raw.split(",") if role.strip()) - {"none"}
+    unknown = roles - {"viewer", "operator", "admin"}
+    if unknown:
+        raise RuntimeError(f"MFA_REQUIRED_ROLES names no such role: {', '.join(sorted(unknown))} "
+                           "(use viewer, operator, admin, or none)")
+    return roles

@@ -21,6 +21,9 @@ EVENT_NAMES = {
     "unlocked": _l("unlocked"), "reset_link_made": _l("reset link made"), "password_reset": _l("password reset"),
     "setting_changed": _l("setting changed"), "face_set_changed": _l("face set changed"),
     "csv_export": _l("CSV export"), "access_denied": _l("access denied"),
+    "second_factor_on": _l("second factor turned on"), "second_factor_reset": _l("second factor reset"),
+    "second_factor_failed": _l("wrong second-factor code"), "recovery_code_used": _l("recovery code used"),
+    "recovery_codes_made": _l("new recovery codes made"),
 }
 
 

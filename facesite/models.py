@@ -321,3 +321,29 @@ class SignInThrottle(db.Model):
     key: Mapped[str] = mapped_column(String(96), primary_key=True)
     attempts: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+
+
+class SecondFactor(db.Model):
+    """A password account's second factor (access/second_factor.py): a TOTP secret, kept sealed (Fernet under a
+    key derived from SECRET_KEY), never in clear. ``pending_sealed``: a new secret shown on the setup page and
+    not yet confirmed with a code (purged after a day); ``last_step``: the 30-second step of the last code
+    accepted, so no code works twice."""
+
+    __tablename__ = "second_factors"
+
+    user_id: Mapped[int] = mapped_column(db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    secret_sealed: Mapped[str | None] = mapped_column(Text)  # None: no factor on
+    confirmed_at: Mapped[datetime | None]
+    last_step: Mapped[int | None] = mapped_column(db.BigInteger)
+    pending_sealed: Mapped[str | None] = mapped_column(Text)
+    pending_since: Mapped[datetime | None]
+
+
+class RecoveryCode(db.Model):
+    """One unused recovery code of an account (only its keyed hash); deleted when used or replaced."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(db.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)

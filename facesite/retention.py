@@ -7,6 +7,8 @@
 | batch jobs, by state | photos, the stored ZIP, full ID numbers | see batch/retention.py | BATCH_KEEP_* |
 | ended sign-in sessions | who signed in from which address | 30 days | — |
 | one-time links (setup, password reset) | a hash of a dead link, who made it | 30 days after expiry | — |
+| second-factor secrets shown on the setup page, never confirmed | a sealed TOTP secret | 24 hours | — |
+| a confirmed second factor, recovery codes | a sealed TOTP secret, hashed codes | until reset or the account is removed | — |
 
 Every process's sweeper asks now and then; the first to claim the day's run (one conditional update
 in the settings table) does it for the whole cluster. ``flask --app app purge`` runs it at once.
@@ -19,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
-from facesite.access import links, sessions, throttle
+from facesite.access import links, second_factor, sessions, throttle
 from facesite.batch import retention as batch_retention
 from facesite.config import settings
 from facesite.drafts import drafts
@@ -51,6 +53,7 @@ def purge(now: datetime | None = None, remember: bool = False) -> dict[str, int]
     figures["sessions"] = sessions.purge(SESSIONS_KEEP_DAYS)
     figures["sessions"] += throttle.purge(now)
     figures["links"] = links.purge(now, SESSIONS_KEEP_DAYS)
+    figures["factor_secrets"] = second_factor.purge(now)
     log.info("purge: %s", describe(figures))
     return figures
 
@@ -59,4 +62,5 @@ def describe(figures: dict[str, int]) -> str:
     """What a purge removed, in counts only (the log line and ``flask purge`` say the same)."""
     return (f"{batch_retention.describe(figures)}; deleted: kept pictures and form outcomes {figures['drafts']}, "
             f"register thumbnails {figures['thumbnails']}, old sign-in sessions {figures['sessions']}, "
-            f"dead one-time links {figures['links']}")
+            f"dead one-time links {figures['links']}, "
+            f"second-factor secrets never confirmed {figures.get('factor_secrets', 0)}")

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 EVENTS = ("sign_in", "sign_in_failed", "locked_out", "sign_out", "password_changed", "session_expired",
           "user_created", "user_changed", "role_changed", "user_disabled", "user_enabled", "user_removed",
           "unlocked", "reset_link_made", "password_reset", "setting_changed", "face_set_changed", "csv_export",
-          "access_denied")
+          "access_denied", "second_factor_on", "second_factor_reset", "second_factor_failed", "recovery_code_used",
+          "recovery_codes_made")
 
 # Column widths in the security_events table; longer text is cut rather than refused.
 _ACTOR_MAX = 254

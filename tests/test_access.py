@@ -154,7 +154,8 @@ def test_the_first_administrator_comes_from_a_one_time_link(sandbox, caplog):
     created = client.post(path, data={"csrf_token": EnrolPage.hidden(html, "csrf_token"), "username": "boss",
                                       "password": "long enough pass", "confirm": "long enough pass"})
     assert created.status_code == 303
-    assert client.get("/admin/users").status_code == 200  # signed in as the new administrator
+    # Signed in as the new administrator, who sets a second factor up before anything else (MFA_REQUIRED_ROLES).
+    assert client.get("/admin/users").headers["Location"].endswith("/auth/security/second-factor")
     assert app.test_client().get(path).status_code == 404  # used up
     caplog.clear()
     create_app(portal_settings(ADVANCE_BASE_URL=sandbox.url))

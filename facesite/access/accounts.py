@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from facesite import security_events
-from facesite.access import links, passwords, throttle
+from facesite.access import links, passwords, second_factor, throttle
 from facesite.extensions import db
 from facesite.models import ROLES, BatchJob, Draft, SecurityEvent, User, utcnow
 
@@ -152,6 +152,7 @@ class SignIn:
     throttle_key: str = ""
     account_name: str | None = None  # the name, when such an account exists (for the security log)
     warning: str = ""  # after a wrong password: how many tries are left before the name is locked
+    second_step: bool = False  # the password was right; a code of the account's second factor comes next
 
 
 def minutes_phrase(minutes: int) -> str:
@@ -190,6 +191,9 @@ def authenticate(username: str, password: str, device_cookie: str | None, max_fa
     if not check_password_hash(user.password_hash if usable else _stand_in_hash(), password) or not usable:
         warning = tries_left_warning(throttle.failed(key, max_failures, lock_minutes), lock_minutes)
         return SignIn(None, str(WRONG), 0, key, known, warning)
+    if second_factor.is_on(user):
+        # The count goes on until the code is right too: a known password must not buy fresh tries at codes.
+        return SignIn(user, "", 0, key, known, second_step=True)
     throttle.succeeded(key)
     user.last_login_at = utcnow()
     db.session.commit()

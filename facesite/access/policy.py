@@ -19,6 +19,7 @@ from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
 from facesite import security_events
+from facesite.access import second_factor
 from facesite.drafts import ANY_OWNER, drafts
 from facesite.extensions import db
 from facesite.models import ROLES, BatchJob
@@ -74,6 +75,7 @@ POLICY: dict[str, Rule] = {
     "auth.login": allow(ANYONE, "GET", "POST"),
     "auth.setup": allow(ANYONE, "GET", "POST"),
     "auth.reset_password": allow(ANYONE, "GET", "POST"),  # an administrator's one-time password reset link
+    "auth.second_step": allow(ANYONE, "GET", "POST"),  # a right password's code; opens nothing else
     "auth.oidc_login": allow(ANYONE),  # the company sign-in's two legs (AUTH_MODE=oidc; else 404)
     "auth.oidc_callback": allow(ANYONE),
     "static": allow(ANYONE),
@@ -89,6 +91,9 @@ POLICY: dict[str, Rule] = {
     "auth.logout": allow(VIEWER, "POST"),
     "auth.your_sessions": allow(VIEWER),  # one's own sessions only: the views read current_user's
     "auth.end_other_sessions": allow(VIEWER, "POST"),
+    "auth.security": allow(VIEWER),  # one's own second factor (password accounts)
+    "auth.factor_setup": allow(VIEWER, "GET", "POST"),
+    "auth.recovery_codes": allow(VIEWER, "POST"),
     "i18n.preferences": allow(VIEWER, "GET", "POST"),
     "main.picture": allow(VIEWER, owned=KEPT_PICTURE),
     "search.search": allow(VIEWER, "GET", "POST"),
@@ -125,6 +130,7 @@ POLICY: dict[str, Rule] = {
     "admin.change_role": allow(ADMIN, "POST"),
     "admin.unlock": allow(ADMIN, "POST"),
     "admin.set_password": allow(ADMIN, "POST"),
+    "admin.reset_factor": allow(ADMIN, "POST"),
     "admin.reset_link": allow(ADMIN, "POST"),
     "admin.disable": allow(ADMIN, "POST"),
     "admin.enable": allow(ADMIN, "POST"),
@@ -171,9 +177,18 @@ def visible_jobs(query):
     return query if sees_everything() else query.where(BatchJob.created_by == current_user.username)
 
 
+# Open to someone who must set a second factor up before anything else (MFA_REQUIRED_ROLES).
+BEFORE_SECOND_FACTOR = {"auth.factor_setup", "auth.logout", "static", "main.favicon", "main.healthz",
+                        "metrics.metrics_page", "i18n.choose_language"}
+
+
 def enforce_policy():
-    """before_request: sign-in, role and ownership, for every request, from POLICY alone."""
+    """before_request: sign-in, role and ownership, for every request, from POLICY alone; and a password
+    account that must have a second factor and has none sees the setup page and nothing else."""
     endpoint = request.endpoint
+    if (endpoint not in BEFORE_SECOND_FACTOR and current_user.is_authenticated
+            and second_factor.must_set_up(current_user)):
+        return redirect(url_for("auth.factor_setup"))
     if endpoint is None:  # no such URL (or method): signed-in staff get the 404/405, others the sign-in page
         return None if current_user.is_authenticated else redirect(url_for("auth.login"))
     level = least_level(endpoint, request.method)

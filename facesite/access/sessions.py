@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
 from flask import flash, request, session
@@ -22,6 +23,10 @@ from facesite.extensions import db, short_transactions
 from facesite.models import User, UserSession, utcnow
 
 TOKEN_KEY = "sid"
+# Between a right password and the second factor's code: no session yet (the visitor is nobody to every page
+# but the second step's), only which account and throttle key the code is for, for a few minutes.
+SECOND_STEP_KEY = "second_step"
+SECOND_STEP_SECONDS = 300
 SEEN_EVERY_SECONDS = 30  # last_seen_at is written at most this often per session: not one write per request
 
 
@@ -47,6 +52,25 @@ def begin(user: User, id_token: str | None = None) -> None:
     session.permanent = True
     session[TOKEN_KEY] = token
     login_user(user)
+
+
+def await_second_step(user: User, throttle_key: str, target: str) -> None:
+    """The password was right; the session begins only once the second factor's code is right too."""
+    session.clear()
+    session[SECOND_STEP_KEY] = {"user": user.id, "key": throttle_key, "next": target, "since": int(time.time())}
+
+
+def awaiting_second_step() -> tuple[User, str, str] | None:
+    """(account, throttle key, where to go next) of a sign-in waiting for its code; None when there is none or
+    it waited too long."""
+    waiting = session.get(SECOND_STEP_KEY)
+    if not isinstance(waiting, dict) or time.time() - waiting.get("since", 0) > SECOND_STEP_SECONDS:
+        session.pop(SECOND_STEP_KEY, None)
+        return None
+    user = db.session.get(User, waiting.get("user"))
+    if user is None or not user.is_active:
+        return None
+    return user, str(waiting.get("key")), str(waiting.get("next"))
 
 
 def user_for_request(user_id: str) -> User | None:

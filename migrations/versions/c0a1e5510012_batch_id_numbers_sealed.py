@@ -1,7 +1,7 @@
 """batch rows keep their ID number sealed, and never in their cells as uploaded
 
 Revision ID: c0a1e5510012
-Revises: c0a1e551000b
+Revises: c0a1e5510011
 Create Date: 2026-12-07 19:00:00
 
 """
@@ -14,7 +14,7 @@ from facesite.id_numbers import seal_for_batch, unseal_for_batch
 
 
 revision = 'c0a1e5510012'
-down_revision = 'c0a1e551000b'
+down_revision = 'c0a1e5510011'
 branch_labels = None
 depends_on = None
 

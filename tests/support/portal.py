@@ -111,11 +111,13 @@ def from_migrated_database(portal: Settings) -> Settings:
 
 def make_app(upstream_url: str, env: dict | None = None, **config):
     """A portal wired to ``upstream_url``, with one signed-up account per role (``env`` and ``config``:
-    see portal_settings)."""
+    see portal_settings). Its accounts have no second factor, and none is required unless ``env`` sets
+    MFA_REQUIRED_ROLES (the portal's own default, admin, is tested in test_second_factor.py)."""
     from facesite.extensions import db
     from facesite.models import FaceSet, User
 
     # No background sweeper unless a test asks for one: batch jobs a test starts run at once anyway.
+    env = {"MFA_REQUIRED_ROLES": "none", **(env or {})}
     app = create_app(from_migrated_database(portal_settings(env, ADVANCE_BASE_URL=upstream_url,
                                                             **{"BATCH_SWEEP_SECONDS": 0, **TEST_LIMITS, **config})))
     with app.app_context():

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from facesite import security_events
-from facesite.access import password_reset, passwords, throttle
+from facesite.access import password_reset, passwords, second_factor, throttle
 from facesite.access.accounts import AccountError, create_user
 from facesite.access.forms import NewPasswordForm, NewUserForm
 from facesite.access.sessions import end_all_sessions
@@ -66,6 +66,7 @@ def user_page(user_id):
 def _render_user_page(user: User, form: NewPasswordForm, status: int = 200, reset_link: dict | None = None):
     return render_template("admin/user.html", user=user, form=form, roles=ROLES,
                            locked=bool(_locked_user_ids([user])), reset_link=reset_link,
+                           factor_on=second_factor.is_on(user),
                            history=events_about(user.username, HISTORY_ROWS)), status
 
 
@@ -159,11 +160,27 @@ def remove(user_id):
     if request.method != "POST":  # GET and HEAD only ask; removing takes the confirmation form's POST
         return render_template("admin/user_remove.html", user=user)
     username, role, own_id = user.username, user.role, user.id
-    problem = _save_keeping_an_admin(user, lambda: db.session.delete(user), _("You cannot remove your own account."))
+    def remove_account():
+        second_factor.remove(user.id)  # SQLite keeps no foreign keys: its factor and codes go by hand
+        db.session.delete(user)
+
+    problem = _save_keeping_an_admin(user, remove_account, _("You cannot remove your own account."))
     if problem:
         return _refused(problem)
     security_events.record("user_removed", subject=username, detail=f"was {role}; {_sessions_ended(own_id)}")
     return _done(_("%(name)s is removed. Their past actions stay in the audit and security logs.", name=username))
+
+
+@bp.post("/users/<int:user_id>/second-factor/reset")
+def reset_factor(user_id):
+    """The person lost their app and recovery codes: they set a new factor up at their next sign-in."""
+    user = _user(user_id)
+    second_factor.remove(user.id)
+    db.session.commit()
+    security_events.record("second_factor_reset", subject=user.username, detail=_sessions_ended(user.id))
+    flash(_("The second factor of %(name)s is reset: they are signed out everywhere and set a new one up on their "
+            "Security page.", name=user.username), "info")
+    return redirect(url_for(".user_page", user_id=user.id), 303)
 
 
 @bp.post("/users/<int:user_id>/unlock")

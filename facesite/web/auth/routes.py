@@ -51,6 +51,10 @@ def login():
         config = settings()
         outcome = authenticate(form.username.data, form.password.data, request.cookies.get(throttle.DEVICE_COOKIE),
                                config.login_max_failures, config.login_lock_minutes)
+        if outcome.user and outcome.second_step:
+            sessions.await_second_step(outcome.user, outcome.throttle_key,
+                                       safe_next(request.args.get("next")) or url_for("main.index"))
+            return redirect(url_for("auth.second_step"), 303)
         if outcome.user:
             return signed_in_page(outcome.user, safe_next(request.args.get("next")) or url_for("main.index"))
         event = "locked_out" if outcome.locked_seconds else "sign_in_failed"
