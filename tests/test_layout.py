@@ -260,10 +260,10 @@ def test_the_layout_check_hears_failed_resources_and_console_errors(browser, wor
     tab = context.new_page()
     watch = LayoutWatch(tab)
     tab.goto("/auth/login")
-    tab.evaluate("""() => { const img = document.createElement("img"); img.alt = "";
-                            img.src = "/static/no-such-picture.png"; document.body.append(img);
-                            console.error("something broke"); }""")
-    tab.wait_for_timeout(300)
+    with tab.expect_response("**/static/no-such-picture.png"):  # not a fixed wait: a busy machine is slower
+        tab.evaluate("""() => { const img = document.createElement("img"); img.alt = "";
+                                img.src = "/static/no-such-picture.png"; document.body.append(img);
+                                console.error("something broke"); }""")
     found = watch.problems()
     context.close()
     assert any(p.startswith("404 for image") for p in found) and "console error: something broke" in found, found
