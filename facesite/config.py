@@ -37,7 +37,7 @@ PROCESS = {"app_config": False}  # a field that is no app.config key
 
 BATCH_UPLOAD_LIMITS = {"BATCH_MAX_ZIP_MEMBERS": 10_000, "BATCH_MAX_UNCOMPRESSED_MB": 2048,
                        "BATCH_MAX_COMPRESSION_RATIO": 100, "BATCH_MAX_PICTURE_MB": 50, "BATCH_MAX_MANIFEST_MB": 20,
-                       "BATCH_MAX_STORED_MB": 1024}
+                       "BATCH_MAX_STORED_MB": 1024, "BATCH_QUOTA_MB": 2048}
 # Days a batch job that never finishes keeps its pictures, stored upload and full ID numbers: not started
 # (from its upload), paused (from its pause), queued or running without a row finishing (from the last).
 BATCH_KEEP_UNFINISHED_DAYS = {"BATCH_KEEP_UNSTARTED_DAYS": 7, "BATCH_KEEP_PAUSED_DAYS": 14,
@@ -147,6 +147,7 @@ class Settings:
     batch_max_picture_mb: int
     batch_max_manifest_mb: int
     batch_max_stored_mb: int
+    batch_quota_mb: int  # the stored ZIPs of one person's jobs not started yet, together
     batch_keep_unstarted_days: int
     batch_keep_paused_days: int
     batch_keep_stalled_days: int

@@ -183,7 +183,7 @@ def test_a_manifest_is_never_read_beyond_its_limit():
         stream = CountingStream(b"faceImage\n" + b"a.jpg\n" * MB)
 
     limits = UploadLimits(rows=10, members=10, uncompressed_bytes=MB, compression_ratio=100, picture_bytes=MB,
-                          manifest_bytes=1000)
+                          manifest_bytes=1000, quota_bytes=MB)
     with pytest.raises(ValueError, match="BATCH_MAX_MANIFEST_MB"):
         read_manifest(Upload, limits)
     assert Upload.stream.bytes_read == 1001

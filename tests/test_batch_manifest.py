@@ -17,7 +17,7 @@ from tests.support import make_app
 from tests.support.batch_files import make_manifest, make_zip
 
 LIMITS = UploadLimits(rows=10, members=50, uncompressed_bytes=10_000_000, compression_ratio=200,
-                      picture_bytes=1000, manifest_bytes=100_000)
+                      picture_bytes=1000, manifest_bytes=100_000, quota_bytes=10_000_000)
 PICTURE = bytes(range(256))  # compresses badly, like a photo
 
 

@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from facesite import security_events
 from facesite.access import links, passwords, second_factor, throttle
+from facesite.access.look_alike import look_alike_of
 from facesite.extensions import db
 from facesite.models import ROLES, BatchJob, Draft, SecurityEvent, User, utcnow
 
@@ -34,6 +35,12 @@ def create_user(username: str, password: str | None, role: str) -> User:
     if name_is_retired(username):
         raise AccountError(_("%(name)s belonged to an account that was removed; its results and batch jobs "
                              "still carry the name, so choose another one", name=repr(username)))
+    look_alike = look_alike_of(username)
+    if look_alike is not None:
+        security_events.record("access_denied", subject=username,
+                               detail=f"new account name looks like the account {look_alike!r}: refused")
+        raise AccountError(_("%(name)s looks like the name of the account %(other)s: staff could not tell them "
+                             "apart, so choose another one", name=repr(username), other=repr(look_alike)))
     user = User(username=username, role=role)
     if password:
         try:
@@ -87,14 +94,15 @@ class NotLetIn(Exception):
         self.reason = reason
 
 
-REFUSALS = ("no_role", "name_taken", "retired")
+REFUSALS = ("no_role", "name_taken", "retired", "look_alike")
 
 
 def account_for(person: OutsideIdentity, *, role_follows_groups: bool = True) -> User:
     """The portal's account for an outside identity, made the first time it is seen; with
     ``role_follows_groups`` its role is what its groups give now. Raises NotLetIn (and writes why to the
     security log) for someone in no group that gives a role, an identity whose name belongs to another
-    account (a password account, or another source's: never the same person), or a removed account's name.
+    account (a password account, or another source's: never the same person) or only looks like one
+    (look_alike.py), or a removed account's name.
     A disabled account is returned as it is: the caller refuses it."""
     def refuse(reason: str, detail: str):
         security_events.record("access_denied", actor=person.username, subject=person.username,
@@ -112,6 +120,9 @@ def account_for(person: OutsideIdentity, *, role_follows_groups: bool = True) ->
             raise refuse("name_taken", f"has the name of a {taken.source} account")
         if name_is_retired(person.username):
             raise refuse("retired", "of a removed account")
+        look_alike = look_alike_of(person.username)
+        if look_alike is not None:
+            raise refuse("look_alike", f"has a name that looks like the account {look_alike!r}")
         user = User(username=person.username, role=person.role, source=person.source,
                     identity_issuer=person.issuer, identity_subject=person.subject)
         if inserted(user):

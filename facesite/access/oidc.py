@@ -104,6 +104,8 @@ REFUSED = {
                   "your company's directory to add you to the right group."),
     "name_taken": _l("Your company account's name belongs to another account in this portal. Ask an "
                      "administrator."),
+    "look_alike": _l("Your company account's name looks like the name of another account in this portal, and "
+                     "staff could not tell them apart. Ask an administrator."),
     "retired": _l("Your company account's name belonged to an account that was removed from this portal. "
                   "Ask an administrator."),
 }

@@ -6,6 +6,9 @@ security log, which never holds the link's secret part (only its row id).
 """
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from flask import has_request_context, request
 from flask_babel import gettext as _
 
@@ -33,6 +36,11 @@ def make_link(user: User, made_by: str) -> tuple[str, OneTimeLink]:
     if not user.is_active:
         raise AccountError(_("%(name)s is disabled: enable the account before making a reset link.",
                              name=user.username))
+    if not trusted_address():
+        raise AccountError(_("A reset link names this portal's address, and PUBLIC_URL, which sets it, is not set: "
+                             "the address this page came to (%(host)s) was sent by the browser and cannot be "
+                             "trusted. Set PUBLIC_URL to the portal's address (see the README), then make the link.",
+                             host=request.host))
     hours = settings().password_reset_link_hours
     token, link = links.issue(links.RESET, hours, user_id=user.id, made_by=made_by)
     security_events.record("reset_link_made", actor=made_by, subject=user.username,
@@ -40,9 +48,23 @@ def make_link(user: User, made_by: str) -> tuple[str, OneTimeLink]:
     return token, link
 
 
+def trusted_address() -> bool:
+    """Whether ``address`` may build a link here. The Host a request names is the client's to choose (a
+    proxy passes on what it was sent): without PUBLIC_URL a link is built from it only when it is the
+    loopback, which leads nowhere but the reader's own machine, never to a host that would collect the
+    token. The command line prints the path alone."""
+    if settings().public_url or not has_request_context():
+        return True
+    host = urlsplit(request.url_root).hostname or ""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def address(token: str) -> str:
-    """Where the link is opened: under PUBLIC_URL when set, else the address this request came to, else
-    (the command line) the path alone."""
+    """Where the link is opened: under PUBLIC_URL when set, else the (loopback: ``trusted_address``)
+    address this request came to, else (the command line) the path alone."""
     public_url = config.settings().public_url
     if public_url:
         return public_url.rstrip("/") + PATH + token

@@ -11,7 +11,8 @@ from sqlalchemy import func
 
 from facesite.batch import archive, lifecycle
 from facesite.batch.manifest import Plan
-from facesite.batch.states import FINISHED_ROWS, LEFT, READING, WAITING_FOR_RUNNER, JobState, RowState, retriable
+from facesite.batch.states import (FINISHED_ROWS, LEFT, NOT_STARTED, READING, WAITING_FOR_RUNNER, JobState, RowState,
+                                   retriable)
 from facesite.extensions import db
 from facesite.id_numbers import mask_id_number, seal_for_batch
 from facesite.models import BatchJob, BatchPicture, BatchRow, epoch, utcnow
@@ -37,6 +38,12 @@ def create_job(plan: Plan, upload, archive_name: str, created_by: str, face_set_
     write_rows(job.id, plan, {})
     lifecycle.uploaded(job, size)
     return job
+
+
+def waiting_upload_bytes(created_by: str) -> int:
+    """The stored ZIPs of ``created_by``'s jobs not started yet (the upload quota counts them)."""
+    return db.session.scalar(db.select(func.coalesce(func.sum(BatchJob.archive_size), 0)).where(
+        BatchJob.created_by == created_by, BatchJob.state.in_(NOT_STARTED)))
 
 
 def write_rows(job_id: int, plan: Plan, checked: dict[str, int]) -> None:

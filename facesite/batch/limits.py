@@ -7,6 +7,7 @@ files, never gets further. Each refusal names the setting that sets its limit.
 """
 from __future__ import annotations
 
+import io
 import lzma
 import zipfile
 import zlib
@@ -33,6 +34,7 @@ class UploadLimits:
     compression_ratio: float
     picture_bytes: int
     manifest_bytes: int
+    quota_bytes: int
 
     @classmethod
     def from_settings(cls, portal: Settings) -> UploadLimits:
@@ -40,7 +42,8 @@ class UploadLimits:
                    uncompressed_bytes=int(portal.batch_max_uncompressed_mb * MB),
                    compression_ratio=portal.batch_max_compression_ratio,
                    picture_bytes=int(portal.batch_max_picture_mb * MB),
-                   manifest_bytes=int(portal.batch_max_manifest_mb * MB))
+                   manifest_bytes=int(portal.batch_max_manifest_mb * MB),
+                   quota_bytes=int(portal.batch_quota_mb * MB))
 
 
 def size_text(size: int) -> str:
@@ -58,6 +61,19 @@ def read_manifest(upload, limits: UploadLimits) -> bytes | None:
         raise ManifestError(_("The manifest is larger than %(size)s, the most a batch manifest may be "
                               "(BATCH_MAX_MANIFEST_MB): split the upload.", size=size_text(limits.manifest_bytes)))
     return data
+
+
+def check_quota(stream, waiting_bytes: int, limits: UploadLimits) -> None:
+    """Each job not started keeps its ZIP in the database (for up to BATCH_KEEP_UNSTARTED_DAYS): one person's
+    waiting uploads together may take no more than the quota, this one included."""
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    if waiting_bytes + size > limits.quota_bytes:
+        raise ManifestError(_("Your batch jobs not started yet keep %(waiting)s of uploads; with this one (%(size)s) "
+                              "they would keep more than %(limit)s, the most one person's waiting uploads may "
+                              "(BATCH_QUOTA_MB). Start or discard a waiting job on the Batch enrolment page, "
+                              "then upload this one again.", waiting=size_text(waiting_bytes), size=size_text(size),
+                              limit=size_text(limits.quota_bytes)))
 
 
 def open_archive(stream, limits: UploadLimits) -> zipfile.ZipFile:

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from facesite.access.policy import visible_jobs
 from facesite.batch import corrections, jobs, lifecycle, row_checks, states
-from facesite.batch.limits import ManifestError, UploadLimits, open_archive, read_manifest
+from facesite.batch.limits import ManifestError, UploadLimits, check_quota, open_archive, read_manifest
 from facesite.batch.manifest import COLUMNS, plan_upload
 from facesite.batch.scheduler import batch_scheduler
 from facesite.batch.states import PROBLEMS, JobState, RowState
@@ -60,6 +60,7 @@ def new():
     problem, limits = None, UploadLimits.from_settings(settings())
     if form.validate_on_submit():
         try:  # every limit is checked before anything is stored (limits.py)
+            check_quota(form.archive.data.stream, jobs.waiting_upload_bytes(current_user.username), limits)
             manifest = read_manifest(form.manifest.data, limits)
             archive = open_archive(form.archive.data.stream, limits)
             plan = plan_upload(archive, manifest, form.faceSetId.data, limits)
