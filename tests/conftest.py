@@ -1,6 +1,7 @@
 """Fixtures: a real sandbox upstream on loopback, the portal wired to it, a browser. Helpers are in
 tests/support. Tests are marked as they are collected: ``browser`` (Chromium) and ``sandbox`` (the dlib face
-engine), so that ``bin/test -m "not browser and not sandbox"`` is the quick loop."""
+engine), and ``slow`` (whole processes started as the Procfile starts them, a package installed, the bounded
+fuzz run), so that ``bin/test -m "not browser and not sandbox and not slow"`` is the quick loop."""
 from __future__ import annotations
 
 import hashlib
@@ -18,6 +19,9 @@ from tests.support import (CHROMIUM, CHROMIUM_FLAGS, PASSWORD, POSTGRES_SERVER, 
 from tests.support.servers import FakeVendor, ServerThread
 
 BROWSER_FIXTURES = {"playwright", "browser", "page", "context"}
+SLOW_MODULES = {"test_fuzz", "test_packaging", "test_batch_resume", "test_procfile", "test_slow_clients",
+                "test_headers_through_gunicorn", "test_limits_through_gunicorn", "test_instance_files_owner_only",
+                "test_portal_without_engine"}
 
 
 def pytest_collection_modifyitems(items):
@@ -27,6 +31,8 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
         if "sandbox" in used:
             item.add_marker(pytest.mark.sandbox)
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 class _EveryLogLine(logging.Handler):
