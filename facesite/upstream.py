@@ -38,8 +38,11 @@ def build_client(app: Flask) -> AdvanceClient:
         upstream_is(app, running_sandbox(sandbox_db_path()) or start_sandbox(sandbox_db_path())[0])
     portal = settings(app)
     if portal.sandbox_mode:
-        # The sandbox this process started or checked; else one of someone's own at ADVANCE_BASE_URL, with the
-        # keys they named in the environment.
+        # The sandbox this process started or checked; else one started by hand on this portal's sandbox data
+        # (`python -m facesite.sandbox serve`, its key file says where), once it proves it is; else one of
+        # someone's own at ADVANCE_BASE_URL, with the keys they named in the environment.
+        if sandbox_keys.for_url(portal.advance_base_url) is None:
+            running_sandbox(sandbox_db_path())
         keys = sandbox_keys.for_url(portal.advance_base_url) or sandbox_keys.configured()
         credentials = {"access_key": keys.access_key, "secret_key": keys.secret_key}
     else:

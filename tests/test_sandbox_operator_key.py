@@ -142,3 +142,17 @@ def test_a_batch_worker_does_not_trust_another_server_on_the_sandbox_port(tmp_pa
     finally:
         impostor.server.stop()
 
+
+
+def test_a_portal_pointed_at_a_sandbox_started_by_hand_finds_its_keys(started_sandbox, monkeypatch):
+    """`python -m facesite.sandbox serve` on the portal's sandbox data, the portal told its URL: the key file
+    beside the data gives it the keys, once the sandbox has proved it holds them."""
+    from facesite.upstream import build_client
+    from tests.support import make_app
+
+    base_url, db_path = started_sandbox
+    sandbox_keys._known.pop(base_url)  # as a portal process that did not start it
+    monkeypatch.setenv("SANDBOX_DB", db_path)
+    vendor = build_client(make_app(base_url))
+    answer = vendor.search("demo", face("obama.jpg"), filename="f.jpg", mime_type="image/jpeg")
+    assert answer.envelope.code == "SUCCESS"
