@@ -11,7 +11,7 @@ import os
 from facesite.config import SERVER_MASTER, ServingSettings, Settings
 from facesite.environment import log_format
 from facesite.log_format import gunicorn_logger_class
-from facesite.sandbox.cli import sandbox_db_path
+from facesite.sandbox.keys import sandbox_db_path
 from facesite.sandbox.launcher import start_sandbox, stop_sandbox
 from facesite.serving import metrics_directory
 from facesite.serving.worker import buffering_worker

@@ -20,7 +20,7 @@ import requests
 from bench_servers import BENCH_PASSWORD, BENCH_USER
 
 from facesite import advance
-from facesite.sandbox import sandbox_credentials
+from facesite.sandbox.keys import sandbox_credentials
 
 FACE_SET = "demo"
 # What staff fill in on the enrol form besides the picture (the portal makes up externalReferenceId).

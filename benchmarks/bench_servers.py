@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from facesite.config import ServingSettings  # noqa: E402
-from facesite.sandbox import sandbox_credentials  # noqa: E402
+from facesite.sandbox.keys import sandbox_credentials  # noqa: E402
 from facesite.sandbox.launcher import free_port, wait_until_up  # noqa: E402
 
 BENCH_USER, BENCH_PASSWORD = "bench", "benchmark-password"

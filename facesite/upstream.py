@@ -12,8 +12,8 @@ from flask import Flask, current_app
 from facesite.advance import AdvanceClient
 from facesite.audit import AuditTrail
 from facesite.config import settings, upstream_is
-from facesite.sandbox import sandbox_credentials
-from facesite.sandbox.cli import sandbox_db_path
+from facesite.sandbox import keys as sandbox_keys
+from facesite.sandbox.keys import sandbox_db_path
 from facesite.sandbox.launcher import running_sandbox, start_sandbox
 
 _lock = threading.Lock()
@@ -33,12 +33,18 @@ def build_client(app: Flask) -> AdvanceClient:
     if settings(app).advance_base_url is None:
         # No credentials and no upstream named: run the sandbox beside the portal.
         # (Under gunicorn, gunicorn.conf.py starts it once for all workers instead.)
-        # A batch worker beside a web process uses the sandbox the web process started.
+        # A batch worker beside a web process uses the sandbox the web process started, once it has proved
+        # it is that one (its operator key).
         upstream_is(app, running_sandbox(sandbox_db_path()) or start_sandbox(sandbox_db_path())[0])
     portal = settings(app)
     if portal.sandbox_mode:
-        access_key, secret_key = sandbox_credentials()
-        credentials = {"access_key": access_key, "secret_key": secret_key}
+        # The sandbox this process started or checked; else one started by hand on this portal's sandbox data
+        # (`python -m facesite.sandbox serve`, its key file says where), once it proves it is; else one of
+        # someone's own at ADVANCE_BASE_URL, with the keys they named in the environment.
+        if sandbox_keys.for_url(portal.advance_base_url) is None:
+            running_sandbox(sandbox_db_path())
+        keys = sandbox_keys.for_url(portal.advance_base_url) or sandbox_keys.configured()
+        credentials = {"access_key": keys.access_key, "secret_key": keys.secret_key}
     else:
         credentials = {"access_key": portal.advance_access_key, "secret_key": portal.advance_secret_key,
                        "fixed_token": portal.advance_access_token}

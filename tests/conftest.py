@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from facesite.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-from tests.support import (CHROMIUM, CHROMIUM_FLAGS, PASSWORD, POSTGRES_SERVER, UNLISTED_ENV, EnrolPage, ThisTest,
+from facesite.sandbox import keys as sandbox_keys
+from tests.support import (CHROMIUM, CHROMIUM_FLAGS, PASSWORD, POSTGRES_SERVER, SANDBOX_ACCESS_KEY, SANDBOX_KEYS,
+                           SANDBOX_SECRET_KEY, UNLISTED_ENV, EnrolPage, ThisTest,
                            catalogue_face_sets, documented_env, make_app, sign_in)
 from tests.support.servers import FakeVendor, ServerThread
 
@@ -52,7 +53,7 @@ def every_log_line():
     yield watcher
     logging.getLogger().removeHandler(watcher)
     text = "\n".join(watcher.lines)
-    for secret in (PASSWORD, SANDBOX_SECRET_KEY, "fake-token-", "from the environment", "typed at the prompt"):
+    for secret in (PASSWORD, SANDBOX_SECRET_KEY, SANDBOX_KEYS.operator_key, "fake-token-", "from the environment", "typed at the prompt"):
         assert secret not in text, f"{secret!r} reached a log line"
 
 
@@ -66,6 +67,9 @@ def clean_environment(monkeypatch, tmp_path):
     # As make_app's portals: a first administrator made in a portal process a test starts is not sent to the
     # second factor's setup page (the portal's own default, admin, is tested in test_second_factor.py).
     monkeypatch.setenv("MFA_REQUIRED_ROLES", "none")
+    # The shared sandbox's pair, for a portal wired to it through a stand-in (its keys are known by its own URL).
+    monkeypatch.setenv(sandbox_keys.ACCESS_VARIABLE, SANDBOX_ACCESS_KEY)
+    monkeypatch.setenv(sandbox_keys.SECRET_VARIABLE, SANDBOX_SECRET_KEY)
     instance_folder = str(tmp_path / "instance")
     monkeypatch.setenv("INSTANCE_PATH", instance_folder)
     ThisTest.start(instance_folder)
@@ -76,9 +80,9 @@ def sandbox(tmp_path_factory):
     """The sandbox upstream over real HTTP, shared by the whole run (the face engine loads once)."""
     from facesite.sandbox.server import create_sandbox_app
 
-    sandbox_app = create_sandbox_app(str(tmp_path_factory.mktemp("sandbox") / "sandbox.sqlite3"),
-                                     SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)
+    sandbox_app = create_sandbox_app(str(tmp_path_factory.mktemp("sandbox") / "sandbox.sqlite3"), SANDBOX_KEYS)
     server = ServerThread(sandbox_app)
+    sandbox_keys.remember(server.url, SANDBOX_KEYS)  # as the launcher does: the portals' operator calls carry its key
     server.store = sandbox_app.extensions["sandbox_store"]
     yield server
     server.stop()

@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from tests.support import EnrolPage, face, make_app, sign_in
+from tests.support import OPERATOR, EnrolPage, face, make_app, sign_in
 from tests.support.servers import envelope
 
 VALUES = {"name": "Ana Lima", "externalReferenceId": "case-77", "idNumber": "991", "idCardType": "passport",
@@ -103,7 +103,7 @@ def test_an_unreachable_vendor_says_nothing_was_sent(sandbox):
 def test_a_token_that_expires_mid_way_is_renewed_without_bothering_staff(app, sandbox, face_set):
     page = EnrolPage(sign_in(app.test_client()))
     assert page.send(face("obama.jpg"), faceSetId=face_set).status_code == 303
-    requests.post(sandbox.url + "/sandbox/tokens/revoke", timeout=5)
+    requests.post(sandbox.url + "/sandbox/tokens/revoke", headers=OPERATOR, timeout=5)
     assert page.send(face("obama2.jpg"), faceSetId=face_set).status_code == 303
     assert sandbox.store.count_faces(face_set) == 2
 

@@ -20,8 +20,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from facesite.sandbox import SANDBOX_SECRET_KEY
-from tests.support import STAFF, make_app
+from tests.support import SANDBOX_SECRET_KEY, STAFF, make_app
 from tests.support.fuzz_archives import good_upload
 from tests.support.fuzz_client import FormReader
 from tests.support.fuzz_examples import ARGUMENT, run_plan, sweep

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from facesite.sandbox.launcher import free_port
 from facesite.web import metrics as metrics_page
-from tests.support import EnrolPage, make_app, pictures, staff_work
+from tests.support import OPERATOR, EnrolPage, make_app, pictures, staff_work
 from tests.test_batch import BatchPage
 from tests.test_procfile import procfile_portal  # noqa: F401 (a fixture)
 
@@ -48,7 +48,7 @@ def test_an_enrolment_a_search_and_a_batch_job_move_the_counters(sandbox, face_s
     client = staff_work.signed_in(app, "operator")
     staff_work.search(client, face_set)  # the portal holds a token now (the cache is shared by every app)
     before = scrape(client)
-    requests.post(sandbox.url + "/sandbox/tokens/revoke", timeout=10)  # the next call needs a new token
+    requests.post(sandbox.url + "/sandbox/tokens/revoke", headers=OPERATOR, timeout=10)  # the next call needs a new token
 
     staff_work.enrol(client, face_set, name="Counted")
     staff_work.search(client, face_set)

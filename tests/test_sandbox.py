@@ -6,8 +6,7 @@ import requests
 from click.testing import CliRunner
 
 from facesite.advance import AccessTokenCache, AdvanceClient, VendorError, sign
-from facesite.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-from tests.support import face
+from tests.support import OPERATOR, SANDBOX_ACCESS_KEY, SANDBOX_KEYS, SANDBOX_SECRET_KEY, face
 from tests.support.pictures import plain, sample
 
 TOKEN_URL = "/openapi/auth/ticket/v1/generate-token"
@@ -123,20 +122,21 @@ def test_faces_survive_a_restart(sandbox, tmp_path):
     from facesite.sandbox.server import create_sandbox_app
 
     path = str(tmp_path / "restart.sqlite3")
-    first = create_sandbox_app(path, "k", "s").extensions["sandbox_store"]
+    first = create_sandbox_app(path, SANDBOX_KEYS).extensions["sandbox_store"]
     first.create_face_set("kept")
     first.add_embeddings("kept", [[0.1] * 128, [0.2] * 128])
-    again = create_sandbox_app(path, "k", "s").extensions["sandbox_store"]
+    again = create_sandbox_app(path, SANDBOX_KEYS).extensions["sandbox_store"]
     assert again.count_faces("kept") == 2 and {"demo", "kept"} <= {s["id"] for s in again.list_face_sets()}
 
 
 def test_operators_create_face_sets_by_endpoint_and_revoke_tokens(sandbox, vendor):
-    created = requests.post(sandbox.url + "/sandbox/face-sets", json={"id": "branch-7", "name": "Branch 7"}, timeout=5)
+    created = requests.post(sandbox.url + "/sandbox/face-sets", json={"id": "branch-7", "name": "Branch 7"},
+                            headers=OPERATOR, timeout=5)
     assert created.status_code == 201
-    listed = requests.get(sandbox.url + "/sandbox/face-sets", timeout=5).json()["faceSets"]
+    listed = requests.get(sandbox.url + "/sandbox/face-sets", headers=OPERATOR, timeout=5).json()["faceSets"]
     assert {"id": "branch-7", "name": "Branch 7"}.items() <= next(s for s in listed if s["id"] == "branch-7").items()
     add(vendor, "branch-7", face("obama.jpg"))
-    requests.post(sandbox.url + "/sandbox/tokens/revoke", timeout=5)
+    requests.post(sandbox.url + "/sandbox/tokens/revoke", headers=OPERATOR, timeout=5)
     assert add(vendor, "branch-7", face("obama2.jpg")).envelope.code == "SUCCESS"  # the client renewed its token
 
 

@@ -6,7 +6,7 @@ import requests
 
 from facesite.extensions import db
 from facesite.models import Enrolment, FaceSet, VendorCall
-from tests.support import EnrolPage, face, make_app, sign_in
+from tests.support import OPERATOR, EnrolPage, face, make_app, sign_in
 from tests.support.batch_files import read_csv
 from tests.support.servers import envelope
 
@@ -166,7 +166,7 @@ def test_admins_keep_the_catalogue_and_sandbox_sets_follow(app, sandbox):
     added = admin.post("/admin/face-sets", data={"csrf_token": EnrolPage.hidden(html, "csrf_token"),
                                                  "id": "branch-9", "label": "Branch Nine", "default_top_k": "3"})
     assert added.status_code == 303
-    sets = {s["id"] for s in requests.get(sandbox.url + "/sandbox/face-sets", timeout=5).json()["faceSets"]}
+    sets = {s["id"] for s in requests.get(sandbox.url + "/sandbox/face-sets", headers=OPERATOR, timeout=5).json()["faceSets"]}
     assert "branch-9" in sets  # sandbox mode: the set now exists upstream too
     assert "Branch Nine" in text(admin.get("/admin/face-sets"))
     assert '<option value="branch-9">Branch Nine (branch-9)</option>' in admin.get("/search/").get_data(as_text=True)

@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from facesite import log_format
+from facesite.sandbox.keys import SandboxKeys
 from tests.support import PASSWORD, EnrolPage, face, make_app, sign_in
 from tests.support.servers import ServerThread
 
@@ -19,7 +20,7 @@ def vendor_with_keys(tmp_path):
     from facesite.sandbox.server import create_sandbox_app
 
     db = tmp_path / "vendor.sqlite3"
-    server = ServerThread(create_sandbox_app(str(db), ACCESS_KEY, SECRET_KEY))
+    server = ServerThread(create_sandbox_app(str(db), SandboxKeys(ACCESS_KEY, SECRET_KEY, "operator-key")))
     server.db = db
     yield server
     server.stop()

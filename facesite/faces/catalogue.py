@@ -3,14 +3,14 @@
 The vendor offers no way to list face sets, so the portal keeps this list. In
 sandbox mode it follows the sandbox: a catalogue entry also creates the set
 there, and a set made with the sandbox's own commands joins the catalogue the
-first time staff name it.
+first time an administrator names it.
 """
 from __future__ import annotations
 
 import logging
 
 import requests
-from flask import g
+from flask import g, has_request_context
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -40,7 +40,7 @@ def all_face_sets() -> list[FaceSet]:
 
 def default_face_set_id(asked: str | None) -> str:
     """The face set a new form starts with: the one asked for (in sandbox mode a set made with the sandbox's
-    commands joins the catalogue here, so the drop-down can show it), else the one this person chose last
+    commands joins the catalogue here when an administrator asks, so the drop-down can show it), else the one this person chose last
     (while it is still in the catalogue), else the only one there is."""
     if asked:
         adopt_from_sandbox(asked)
@@ -95,13 +95,21 @@ def resolve(value: str | None) -> FaceSet | None:
         db.select(FaceSet).where(func.lower(FaceSet.label) == value.lower()))
 
 
+def _by_an_administrator() -> bool:
+    user = current_user._get_current_object() if has_request_context() else None
+    return isinstance(user, User) and user.can("admin")
+
+
 def adopt_from_sandbox(value: str | None) -> FaceSet | None:
     """Sandbox mode only: a face set made with the sandbox's own commands joins the catalogue the
-    first time staff name it. Asks the sandbox over HTTP, so callers do it before checking a form,
-    never inside the check. Returns the new entry, or None (not sandbox mode, known already, or
-    the sandbox has no such set)."""
+    first time an administrator names it (the catalogue is theirs: anyone else gets the usual "not in
+    the catalogue"). Asks the sandbox over HTTP, so callers do it before checking a form, never inside
+    the check. Returns the new entry, or None (not sandbox mode, not an administrator, known already,
+    or the sandbox has no such set)."""
     face_set_id = (value or "").strip()
     if not face_set_id or not settings().sandbox_mode or resolve(face_set_id) is not None:
+        return None
+    if not _by_an_administrator():
         return None
     base_url = settings().advance_base_url
     try:

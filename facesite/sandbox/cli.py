@@ -9,25 +9,19 @@ from pathlib import Path
 import click
 
 from facesite import advance
-from facesite.sandbox import sandbox_credentials
+from facesite.sandbox import keys as sandbox_keys
+from facesite.sandbox.keys import sandbox_db_path
 
-DEFAULT_DB = Path(__file__).resolve().parents[2] / "instance" / "sandbox.sqlite3"
-
-
-def sandbox_db_path() -> str:
-    """SANDBOX_DB, else sandbox.sqlite3 in the portal's instance folder."""
-    if os.environ.get("SANDBOX_DB"):
-        return os.environ["SANDBOX_DB"]
-    if os.environ.get("INSTANCE_PATH"):
-        return os.path.join(os.environ["INSTANCE_PATH"], "sandbox.sqlite3")
-    return str(DEFAULT_DB)
+__all__ = ["sandbox_cli", "sandbox_db_path"]
 
 
-def make_app(db_path: str | None = None):
+def make_app(db_path: str | None = None, keys: sandbox_keys.SandboxKeys | None = None):
+    """The sandbox on ``db_path``; with no keys given, those the environment names (the launcher's), else fresh
+    ones (the operator's own commands use the app in this process only)."""
     # Here, not at the top: the sandbox's face engine (dlib, numpy) loads only in a process that serves it.
     from facesite.sandbox.server import create_sandbox_app
 
-    return create_sandbox_app(db_path or sandbox_db_path(), *sandbox_credentials())
+    return create_sandbox_app(db_path or sandbox_db_path(), keys or sandbox_keys.configured())
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -51,10 +45,14 @@ def serve(host, port, db_path, parent_pid):
     """Serve the sandbox API until stopped."""
     from werkzeug.serving import make_server
 
-    app = make_app(db_path)
+    db_path = db_path or sandbox_db_path()
+    keys = sandbox_keys.configured()  # the launcher's, or fresh ones for a sandbox started by hand
+    app = make_app(db_path, keys)
     if parent_pid:
         threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     server = make_server(host, port, app, threaded=True)
+    # Before it answers: whoever sees it up finds its keys (the operator's commands, a batch worker).
+    sandbox_keys.save(db_path, f"http://{host}:{server.port}", keys)
     click.echo(f"sandbox upstream on http://{host}:{server.port}", err=True)
     server.serve_forever()
 
@@ -80,10 +78,11 @@ def list_face_sets():
 @click.option("--face-set", "face_set_id", default="demo", show_default=True)
 def enrol_folder(folder, face_set_id):
     """Enrol every PNG/JPEG in FOLDER, named after its file, through the sandbox's own Add Face."""
-    app = make_app()
+    keys = sandbox_keys.configured()
+    access_key, secret_key = keys.access_key, keys.secret_key
+    app = make_app(keys=keys)
     app.extensions["sandbox_store"].create_face_set(face_set_id)
     client = app.test_client()  # the real endpoint, with every check it makes, without a network
-    access_key, secret_key = sandbox_credentials()
     stamp = str(int(time.time() * 1000))
     token = client.post(advance.TOKEN_PATH, json={
         "accessKey": access_key, "timestamp": stamp, "signature": advance.sign(access_key, secret_key, stamp),
@@ -102,3 +101,15 @@ def enrol_folder(folder, face_set_id):
             failed += 1
             click.echo(f"{path.name}: {answer['code']} {answer['message']}")
     click.echo(f"{added} added, {failed} refused, face set {face_set_id!r}")
+
+
+@sandbox_cli.command("keys")
+def show_keys():
+    """Print the URL and keys of the sandbox last started on this machine's sandbox data (for your own
+    scripts: they change with every start)."""
+    found = sandbox_keys.load(sandbox_db_path())
+    if found is None:
+        raise click.ClickException("no sandbox has run on this data yet")
+    url, keys = found
+    click.echo(f"url\t{url}\naccess key\t{keys.access_key}\nsecret key\t{keys.secret_key}\n"
+               f"operator key ({sandbox_keys.OPERATOR_HEADER})\t{keys.operator_key}")

@@ -14,6 +14,9 @@ import time
 
 import requests
 
+from facesite.sandbox import keys as sandbox_keys
+from facesite.sandbox.operator_api import proves_key
+
 # The embedded sandbox's usual port, so that people and scripts can find it; another is
 # taken when it is busy (a second portal on the same machine).
 DEFAULT_PORT = 9100
@@ -44,28 +47,35 @@ def wait_until_up(base_url: str, timeout: float = 30.0, process: subprocess.Pope
 
 
 def running_sandbox(db_path: str) -> str | None:
-    """The base URL of a sandbox already serving ``db_path`` on this machine's usual port, if any."""
-    base_url = f"http://127.0.0.1:{int(os.environ.get('SANDBOX_PORT') or DEFAULT_PORT)}"
-    try:
-        answer = requests.get(base_url + "/healthz", timeout=1).json()
-    except (requests.RequestException, ValueError):
+    """The base URL of the sandbox another process of this portal started on ``db_path`` (its key file says
+    where), once it has proved it holds that sandbox's operator key; None when there is none, or when what
+    answers there is something else."""
+    found = sandbox_keys.load(db_path)
+    if found is None:
         return None
-    same = answer.get("service") == "facesite-sandbox" and answer.get("db") == os.path.abspath(db_path)
-    return base_url if same else None
+    base_url, keys = found
+    if not proves_key(base_url, keys.operator_key):
+        return None
+    sandbox_keys.remember(base_url, keys)
+    return base_url
 
 
 def start_sandbox(db_path: str) -> tuple[str, subprocess.Popen]:
     """Run ``python -m facesite.sandbox serve`` on loopback (port SANDBOX_PORT, default 9100, or
     any free one when that is busy); returns (base URL, process).
 
+    Its keys are made here, fresh, handed to the child through its environment, and kept for this process
+    (and the processes it forks) by the sandbox's URL.
     The child is ended when this process exits, and ends itself if this process dies.
     """
     port = free_port(int(os.environ.get("SANDBOX_PORT") or DEFAULT_PORT))
     command = [sys.executable, "-m", "facesite.sandbox", "serve", "--host", "127.0.0.1",
                "--port", str(port), "--db", db_path, "--parent-pid", str(os.getpid())]
-    process = subprocess.Popen(command)
+    keys = sandbox_keys.configured()
+    process = subprocess.Popen(command, env={**os.environ, **keys.environment()})
     atexit.register(stop_sandbox, process)
     base_url = f"http://127.0.0.1:{port}"
+    sandbox_keys.remember(base_url, keys)
     wait_until_up(base_url, process=process)
     return base_url, process
 

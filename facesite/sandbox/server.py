@@ -8,7 +8,6 @@ vendor's API.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import time
 
@@ -20,6 +19,7 @@ from facesite import advance
 from facesite.pictures import image_rules
 from facesite.sandbox import DEMO_FACE_SET_ID, DEMO_FACE_SET_NAME
 from facesite.sandbox.engine import NoFaceError, get_engine, rank
+from facesite.sandbox.keys import OPERATOR_HEADER, SandboxKeys, proof
 from facesite.sandbox.store import SandboxStore
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,9 @@ SCORE_FIELD = "similarity"
 EMPTY = ("EMPTY_PARAMETER_ERROR", "Parameter should not be empty")
 ILLEGAL = ("PARAMETER_ERROR", "Parameter error, please check your request whether has illegal parameters.")
 TOKEN_EXPIRED = ("IAM_FAILED", "Token not found or expired")
+# What a browser's cross-site <form> can send without asking the sandbox first (no preflight).
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+JSON_OPERATOR_ENDPOINTS = ("create_face_set", "revoke_tokens")
 
 
 class Refusal(Exception):
@@ -54,7 +57,8 @@ def search_face_set(store: SandboxStore, face_set_id: str, vector, top_k: int, t
     return [{**faces[face_id], SCORE_FIELD: round(score, 2)} for face_id, score in zip(face_ids, scores)]
 
 
-def create_sandbox_app(db_path: str, access_key: str, secret_key: str) -> Flask:
+def create_sandbox_app(db_path: str, keys: SandboxKeys) -> Flask:
+    access_key, secret_key = keys.access_key, keys.secret_key
     app = Flask("facesite.sandbox")
     app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024
     store = SandboxStore(db_path)
@@ -70,6 +74,17 @@ def create_sandbox_app(db_path: str, access_key: str, secret_key: str) -> Flask:
         if error.code == 413:  # a body too big to read: the image rule is what the caller broke
             return envelope("PARAMETER_ERROR", image_rules.MSG_TOO_LARGE)
         return envelope("CLIENT_ERROR", f"HTTP {error.code} - {error.name}"), error.code
+
+    @app.before_request
+    def operators_only():
+        """Every /sandbox/ endpoint but the proof needs the operator key, and the JSON ones take JSON only."""
+        if not request.path.startswith("/sandbox/") or request.endpoint == "prove_key":
+            return None
+        if not secrets.compare_digest(request.headers.get(OPERATOR_HEADER, "").encode(), keys.operator_key.encode()):
+            return jsonify(error=f"the operator key ({OPERATOR_HEADER}) is missing or wrong"), 401
+        if request.endpoint in JSON_OPERATOR_ENDPOINTS and request.mimetype in FORM_TYPES:
+            return jsonify(error="send JSON"), 415
+        return None
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
@@ -170,7 +185,9 @@ def create_sandbox_app(db_path: str, access_key: str, secret_key: str) -> Flask:
 
     @app.post("/sandbox/face-sets")
     def create_face_set():
-        body = request.get_json(silent=True) or request.form
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return jsonify(error="a JSON object is required"), 400
         face_set_id = str(body.get("id") or "").strip()
         if not face_set_id or len(face_set_id) > 64:
             return jsonify(error="id is required (at most 64 characters)"), 400
@@ -194,10 +211,17 @@ def create_sandbox_app(db_path: str, access_key: str, secret_key: str) -> Flask:
     def revoke_tokens():
         return jsonify(revoked=store.revoke_tokens())
 
+    @app.get("/sandbox/proof")
+    def prove_key():
+        # A batch worker asks before it trusts whatever answers on the sandbox's port; the key never travels.
+        challenge = request.args.get("challenge", "")
+        if not 16 <= len(challenge) <= 128:
+            return jsonify(error="challenge: 16 to 128 characters"), 400
+        return jsonify(proof=proof(keys.operator_key, challenge))
+
     @app.get("/healthz")
     def healthz():
-        # Which data it serves, so that another process of the portal on this machine (a batch
-        # worker) can use this sandbox instead of starting its own.
-        return jsonify(status="ok", service="facesite-sandbox", db=os.path.abspath(db_path))
+        # Only that it is up: which data it serves is nobody else's business.
+        return jsonify(status="ok")
 
     return app

@@ -18,12 +18,18 @@ from pathlib import Path
 
 from facesite.app import create_app
 from facesite.config import Settings, settings
+from facesite.sandbox.keys import OPERATOR_HEADER, SandboxKeys
 
 ROOT = Path(__file__).resolve().parents[2]
 # Real face photos shipped with the tests (see tests/data/faces/README.md for their licence).
 FACES = ROOT / "tests" / "data" / "faces"
 # Read from the environment but not listed in .env.example: the platform sets DYNO, SESSION_HOURS is
 # SESSION_MAX_HOURS's old name, FACESITE_PASSWORD is create-user's input.
+# The keys of the tests' shared sandbox (conftest's ``sandbox``), and the pair every portal a test makes signs
+# with for a sandbox it did not start itself (one behind a slow stand-in): clean_environment names them.
+SANDBOX_KEYS = SandboxKeys("test-sandbox-access-key", "test-sandbox-secret-key", "test-sandbox-operator-key")
+SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY = SANDBOX_KEYS.access_key, SANDBOX_KEYS.secret_key
+OPERATOR = {OPERATOR_HEADER: SANDBOX_KEYS.operator_key}  # headers of an operator call to that sandbox
 UNLISTED_ENV = ("DYNO", "SESSION_HOURS", "FACESITE_PASSWORD")
 # One account per role in every test app; the password is the same for all.
 PASSWORD = "correct horse battery"
