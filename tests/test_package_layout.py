@@ -49,6 +49,12 @@ def test_no_import_loop_inside_the_package(graph):
     assert graph.cycles() == []
 
 
+def test_no_import_runs_back_up_between_packages(graph):
+    """Drawn with each subpackage as one node, the imports still form no loop: every floor stands on the
+    ones below it only."""
+    assert graph.between_packages().cycles() == []
+
+
 def test_nothing_below_the_web_imports_it(graph):
     importers = {module for module in graph.importers_of("facesite.web") if not module.startswith("facesite.web")}
     assert importers == {"facesite.app"}  # the factory, which registers the web's blueprints

@@ -1,7 +1,7 @@
 """The imports between facesite's modules, read from the source (nothing is imported): which module imports
 which at its top, which imports sit inside functions, and the loops among them.
 
-    python -m tests.support.import_graph   # prints the counts the layout test holds the code to
+    python -m tests.support.import_graph [PACKAGE]   # the counts the layout test holds the code to
 """
 from __future__ import annotations
 
@@ -47,6 +47,19 @@ class ImportGraph:
             if module not in index:
                 visit(module)
         return found
+
+    def between_packages(self) -> ImportGraph:
+        """The same imports with every subpackage of facesite drawn as one node (facesite.web, facesite.batch,
+        …; a module at the top stays itself): a loop here is an import that runs back up between floors."""
+        def node(module: str) -> str:
+            parts = module.split(".")
+            name = ".".join(parts[:2])
+            return name if name in self.modules else module
+
+        rooms = ImportGraph(modules={node(m): self.modules[m] for m in self.modules})
+        for module, targets in self.edges.items():
+            rooms.edges.setdefault(node(module), set()).update(node(t) for t in targets if node(t) != node(module))
+        return rooms
 
     def importers_of(self, prefix: str) -> dict[str, set[str]]:
         """Modules that import ``prefix`` or anything under it (at the top or in a function), with what."""
@@ -108,11 +121,16 @@ def _targets(graph: ImportGraph, module: str, is_package: bool, node: ast.Import
 
 
 if __name__ == "__main__":
-    graph = read()
+    import sys
+
+    graph = read(Path(sys.argv[1]) if len(sys.argv) > 1 else PACKAGE)
     print(f"modules: {len(graph.modules)}")
     print(f"imports inside functions: {len(graph.in_functions)}")
     for module, imported in graph.in_functions:
         print(f"  {module} -> {imported}")
+    print(f"import loops between packages: {len(graph.between_packages().cycles())}")
+    for loop in graph.between_packages().cycles():
+        print("  " + " -> ".join(loop))
     print(f"import loops: {len(graph.cycles())}")
     for loop in graph.cycles():
         print("  " + " -> ".join(loop))
