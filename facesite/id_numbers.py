@@ -13,16 +13,16 @@
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
 import time
 import unicodedata
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken
 
-from facesite.config import derived_key, settings
+from facesite.config import settings
+from facesite.sealing import sealer
 
 # What people type between the groups of an ID number ("3171 2345-6789"): spaces of every kind and dashes
 # (hyphen, the Unicode dashes, the minus sign). Not part of the number.
@@ -45,19 +45,14 @@ def lookup_hash(value: str | None) -> str | None:
     return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
 
 
-def _sealer(purpose: bytes = SEAL_PURPOSE) -> Fernet:
-    raw = bytes.fromhex(derived_key(settings().secret_key, purpose))
-    return Fernet(base64.urlsafe_b64encode(raw))
-
-
 def seal(value: str | None) -> str | None:
     """The number as typed, encrypted and time-stamped, for the enrolling clerk's result page."""
-    return _sealer().encrypt(value.encode()).decode() if value else None
+    return sealer(SEAL_PURPOSE).encrypt(value.encode()).decode() if value else None
 
 
 def seal_for_batch(value: str | None) -> str | None:
     """A batch row's number as uploaded, encrypted, to be kept until the row is sent."""
-    return _sealer(BATCH_SEAL_PURPOSE).encrypt(value.encode()).decode() if value else None
+    return sealer(BATCH_SEAL_PURPOSE).encrypt(value.encode()).decode() if value else None
 
 
 def unseal_for_batch(token: str | None) -> str | None:
@@ -66,7 +61,7 @@ def unseal_for_batch(token: str | None) -> str | None:
     if not token:
         return None
     try:
-        return _sealer(BATCH_SEAL_PURPOSE).decrypt(token.encode()).decode()
+        return sealer(BATCH_SEAL_PURPOSE).decrypt(token.encode()).decode()
     except (InvalidToken, ValueError, UnicodeError):
         return None
 
@@ -77,7 +72,7 @@ def unseal(token: str | None, now: float | None = None) -> str | None:
     if not token or minutes <= 0:
         return None
     try:
-        return _sealer().decrypt_at_time(token.encode(), minutes * 60, int(now or time.time())).decode()
+        return sealer(SEAL_PURPOSE).decrypt_at_time(token.encode(), minutes * 60, int(now or time.time())).decode()
     except (InvalidToken, ValueError, UnicodeError):
         return None
 

@@ -16,6 +16,8 @@ import time
 
 from limits.storage import Storage
 
+from facesite import owner_only
+
 SCHEME = "facesite-sqlite"
 FORGET_EXPIRED_EVERY = 1000  # counts between two sweeps of expired keys
 
@@ -34,8 +36,7 @@ class SqliteCounts(Storage):
         self.path = (uri or "").split("://", 1)[1]
         self._local = threading.local()
         self._counted = 0
-        if not os.path.exists(self.path):  # owner-only, like every file of the instance folder
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        owner_only.sqlite_file(self.path)  # counts per address or user name: owner-only, like the instance folder
         self._connection().execute(
             "CREATE TABLE IF NOT EXISTS counts (key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires REAL NOT NULL)")
 

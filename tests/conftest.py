@@ -15,8 +15,8 @@ import pytest
 
 from facesite.sandbox import keys as sandbox_keys
 from tests.support import (CHROMIUM, CHROMIUM_FLAGS, PASSWORD, POSTGRES_SERVER, SANDBOX_ACCESS_KEY, SANDBOX_KEYS,
-                           SANDBOX_SECRET_KEY, UNLISTED_ENV, EnrolPage, ThisTest,
-                           catalogue_face_sets, documented_env, make_app, sign_in)
+                           SANDBOX_SECRET_KEY, UNLISTED_ENV, EnrolPage, ThisTest, catalogue_face_sets, documented_env,
+                           make_app, sign_in)
 from tests.support.servers import FakeVendor, ServerThread
 
 BROWSER_FIXTURES = {"playwright", "browser", "page", "context"}

@@ -5,7 +5,7 @@ import pytest
 
 from facesite.extensions import db
 from facesite.models import User
-from tests.support import PASSWORD, EnrolPage, face, make_app, portal_settings, sign_in
+from tests.support import PASSWORD, EnrolPage, face, make_app, portal_settings, portal_without_accounts, sign_in
 
 # /metrics: the test client connects from loopback, where a local scraper reads it (tests/test_metrics.py:
 # from elsewhere only with METRICS_TOKEN).
@@ -145,10 +145,7 @@ def test_create_user_command_asks_for_the_password(app):
 def test_the_first_administrator_comes_from_a_one_time_link(sandbox, caplog):
     from facesite.app import create_app
 
-    caplog.set_level("WARNING")
-    app = create_app(portal_settings(ADVANCE_BASE_URL=sandbox.url))
-    link = next(r.getMessage() for r in caplog.records if "/auth/setup/" in r.getMessage())
-    path = "/auth/setup/" + link.rsplit("/auth/setup/", 1)[1]
+    app, path = portal_without_accounts(sandbox.url, caplog)
     client = app.test_client()
     html = client.get(path).get_data(as_text=True)
     created = client.post(path, data={"csrf_token": EnrolPage.hidden(html, "csrf_token"), "username": "boss",

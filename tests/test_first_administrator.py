@@ -5,21 +5,18 @@ import threading
 import pytest
 import requests
 
-from facesite.app import create_app
 from facesite.extensions import db
 from facesite.models import User
-from tests.support import EnrolPage, portal_settings
+from tests.support import EnrolPage, portal_without_accounts
 from tests.support.servers import ServerThread
 
 
 @pytest.fixture
 def fresh_portal(sandbox, caplog):
     """A portal with no account yet, served over HTTP, and the path of the setup link it printed."""
-    caplog.set_level("WARNING")
-    app = create_app(portal_settings(ADVANCE_BASE_URL=sandbox.url))
-    link = next(r.getMessage() for r in caplog.records if "/auth/setup/" in r.getMessage())
+    app, path = portal_without_accounts(sandbox.url, caplog)
     server = ServerThread(app)
-    yield app, server.url + "/auth/setup/" + link.rsplit("/auth/setup/", 1)[1]
+    yield app, server.url + path
     server.stop()
 
 

@@ -77,13 +77,9 @@ def test_the_message_is_in_the_reader_s_language(app, admin):  # noqa: F811
 
 
 def test_the_setup_page_refuses_a_weak_password(sandbox, caplog):
-    from facesite.app import create_app
-    from tests.support import portal_settings
+    from tests.support import portal_without_accounts
 
-    caplog.set_level("WARNING")
-    portal = create_app(portal_settings(ADVANCE_BASE_URL=sandbox.url))
-    link = next(r.getMessage() for r in caplog.records if "/auth/setup/" in r.getMessage())
-    path = "/auth/setup/" + link.rsplit("/auth/setup/", 1)[1]
+    portal, path = portal_without_accounts(sandbox.url, caplog)
     client = portal.test_client()
     token = EnrolPage.hidden(client.get(path).get_data(as_text=True), "csrf_token")
     answer = client.post(path, data={"csrf_token": token, "username": "boss", "password": "1234567890",

@@ -15,12 +15,7 @@ from facesite.extensions import db
 from facesite.models import FaceSet
 from facesite.sandbox import keys as sandbox_keys
 from facesite.sandbox.cli import sandbox_cli
-from facesite.sandbox.launcher import (
-    free_port,
-    running_sandbox,
-    start_sandbox,
-    stop_sandbox,
-)
+from facesite.sandbox.launcher import free_port, running_sandbox, start_sandbox, stop_sandbox
 from tests.support import OPERATOR, face, sign_in
 from tests.support.servers import ServerThread
 from tests.test_search import SearchPage, text

@@ -10,7 +10,6 @@
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -19,12 +18,13 @@ from datetime import timedelta
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken
 from sqlalchemy import delete, or_, update
 
 from facesite.config import derived_key, settings
 from facesite.extensions import db, short_transactions
 from facesite.models import RecoveryCode, SecondFactor, User, utcnow
+from facesite.sealing import sealer
 
 SEAL_PURPOSE = b"facesite: TOTP secrets of the second factor"
 RECOVERY_PURPOSE = b"facesite: recovery codes of the second factor"
@@ -35,16 +35,11 @@ RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off
 PENDING_KEEP_HOURS = 24  # a secret shown on the setup page and never confirmed is forgotten after this
 
 
-def _sealer() -> Fernet:
-    raw = bytes.fromhex(derived_key(settings().secret_key, SEAL_PURPOSE))
-    return Fernet(base64.urlsafe_b64encode(raw))
-
-
 def _unseal(token: str | None) -> str | None:
     if not token:
         return None
     try:
-        return _sealer().decrypt(token.encode()).decode()
+        return sealer(SEAL_PURPOSE).decrypt(token.encode()).decode()
     except (InvalidToken, UnicodeError):  # SECRET_KEY changed: the factor must be reset by an administrator
         return None
 
@@ -73,7 +68,7 @@ def pending_secret(user: User) -> str:
     secret = _unseal(factor.pending_sealed)
     if secret is None:
         secret = pyotp.random_base32()
-        factor.pending_sealed, factor.pending_since = _sealer().encrypt(secret.encode()).decode(), utcnow()
+        factor.pending_sealed, factor.pending_since = sealer(SEAL_PURPOSE).encrypt(secret.encode()).decode(), utcnow()
         db.session.add(factor)
         db.session.commit()
     return secret

@@ -138,6 +138,15 @@ def make_app(upstream_url: str, env: dict | None = None, **config):
     return app
 
 
+def portal_without_accounts(upstream_url: str, caplog):
+    """A portal with no account yet, started as a first start does (migrated, the first administrator's
+    one-time link logged), and that link's path."""
+    caplog.set_level("WARNING")
+    app = create_app(portal_settings(ADVANCE_BASE_URL=upstream_url))
+    message = next(r.getMessage() for r in caplog.records if "/auth/setup/" in r.getMessage())
+    return app, "/auth/setup/" + message.rsplit("/auth/setup/", 1)[1]
+
+
 def catalogue_face_sets(app, face_set_ids) -> None:
     """Puts face sets into a portal's catalogue under their ids, as the sandbox's adoption does."""
     from facesite.extensions import db
